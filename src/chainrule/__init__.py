@@ -1,0 +1,37 @@
+"""chainrule: build, train, verify and understand feedforward neural networks.
+
+The engine is reverse-mode automatic differentiation (backpropagation) with forward mode
+beside it, over NumPy::
+
+    import chainrule as cr
+    import chainrule.numpy as cnp
+
+    f = lambda x: cnp.sum(cnp.tanh(x) ** 2)
+    cr.grad(f)(x)                # ∇f(x), reverse mode
+    cr.jvp(f, (x,), (v,))        # f(x) and ∇f(x)·v, forward mode
+    cr.check_grads(f, (x,))      # both checked against central differences
+"""
+
+from . import numpy  # noqa: F401  (registers cnp before the tracer methods use it)
+from .engine import array_api as _array_api  # noqa: F401  (gives tracers their array methods)
+from .engine.transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .errors import ChainruleError
+from .gradcheck import GradCheckReport, check_grads
+from .primitives.elementwise import stop_gradient
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChainruleError",
+    "GradCheckReport",
+    "check_grads",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "stop_gradient",
+    "value_and_grad",
+    "vjp",
+]

@@ -1,0 +1,271 @@
+"""The public transforms: grad, value_and_grad, vjp, jvp, jacrev, jacfwd, hessian, hvp.
+
+Each opens a fresh trace, wraps the inputs it differentiates with respect to as tracers of
+that trace, calls the user's function, and reads the result. They compose because a trace
+only ever unwraps its own tracers (see ``core.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..errors import DifferentiationTypeError, ShapeError
+from .core import Tracer, dtype_of, lower, shape_of
+from .forward import Dual, ForwardTrace
+from .reverse import Node, ReverseTrace, backward_pass
+from .tree import flatten, leaf_paths, unflatten
+
+
+def _as_input(x, where):
+    """A differentiable input: a floating-point array (or a tracer of an outer transform)."""
+    if isinstance(x, Tracer):
+        value = lower(x)
+    else:
+        value = x = np.asarray(x) if not isinstance(x, np.ndarray | np.generic) else x
+    dtype = np.result_type(value)
+    if not np.issubdtype(dtype, np.floating):
+        raise DifferentiationTypeError(
+            f"can only differentiate with respect to floating-point arrays, but {where} has dtype "
+            f"{dtype}; convert it with .astype(np.float64) or pass it as a non-differentiated argument"
+        )
+    return x
+
+
+def _argnums_tuple(argnums, nargs, fname):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise TypeError(f"{fname}: argnums={argnums} but the function was called with {nargs} arguments")
+    return tuple(i % nargs for i in nums)
+
+
+def _wrap_args(args, nums, make):
+    """Replace the leaves of args[i] (i in nums) by tracers; return (args, leaves per argnum)."""
+    args = list(args)
+    inputs = []
+    for i in nums:
+        leaves, treedef = flatten(args[i])
+        names = leaf_paths(args[i], f"argument {i}")
+        traced = [make(_as_input(x, name)) for x, name in zip(leaves, names)]
+        args[i] = unflatten(treedef, traced)
+        inputs.append((traced, treedef))
+    return args, inputs
+
+
+def _ones_like(x):
+    return np.ones(shape_of(x), dtype_of(x))
+
+
+def _zeros_like(x):
+    return np.zeros(shape_of(x), dtype_of(x))
+
+
+def _sweep(trace, out_leaves, cts, inputs, free):
+    seeds = [(y, g) for y, g in zip(out_leaves, cts) if isinstance(y, Node) and y.trace is trace]
+    result = backward_pass(seeds, free=free) if seeds else {}
+    grads = []
+    for traced, treedef in inputs:
+        grads.append(unflatten(treedef, [_read(result, x) for x in traced]))
+    return grads
+
+
+def _read(result, x):
+    ct = result.get(id(x))
+    return _zeros_like(x.value) if ct is None else ct
+
+
+def _value(y, trace):
+    return y.value if isinstance(y, Tracer) and y.trace is trace else y
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """``f(*args) -> (value, gradient)`` for a scalar-valued ``f``.
+
+    The gradient has the structure of ``args[argnums]`` (a tuple of such if ``argnums`` is a
+    tuple). With ``has_aux=True``, ``f`` returns ``(value, aux)`` and the result is
+    ``((value, aux), gradient)``.
+    """
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args), "grad")
+        trace = ReverseTrace()
+        args, inputs = _wrap_args(args, nums, trace.new_input)
+        out = f(*args, **kwargs)
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError("value_and_grad(has_aux=True): f must return a pair (value, aux)")
+            out, aux = out
+        if shape_of(out) != () or not np.issubdtype(dtype_of(out), np.floating):
+            raise ShapeError(
+                f"grad requires f to return a real scalar, but it returned shape {shape_of(out)} "
+                f"and dtype {dtype_of(out)}; use jacrev or vjp for non-scalar outputs"
+            )
+        grads = _sweep(trace, [out], [_ones_like(out)], inputs, free=True)
+        value = _value(out, trace)
+        if has_aux:
+            value = (value, _strip(aux, trace))
+        return value, grads[0] if isinstance(argnums, int) else tuple(grads)
+
+    return value_and_grad_f
+
+
+def grad(f, argnums=0, has_aux=False):
+    """The gradient of a scalar-valued ``f`` with respect to ``args[argnums]``: ∇f."""
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def grad_f(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return grad_f
+
+
+def _strip(tree, trace):
+    leaves, treedef = flatten(tree)
+    return unflatten(treedef, [_value(y, trace) for y in leaves])
+
+
+def vjp(f, *primals):
+    """``(f(*primals), vjp_fn)`` where ``vjp_fn(ct)`` returns a tuple of cotangents, one per primal.
+
+    ``ct`` has the structure, shapes and dtypes of ``f``'s output. ``vjp_fn`` may be called
+    many times (it keeps the recorded graph alive while it exists).
+    """
+    trace = ReverseTrace()
+    args, inputs = _wrap_args(primals, range(len(primals)), trace.new_input)
+    out = f(*args)
+    out_leaves, out_def = flatten(out)
+    out_value = unflatten(out_def, [_value(y, trace) for y in out_leaves])
+
+    def vjp_fn(ct):
+        ct_leaves, ct_def = flatten(ct)
+        if ct_def != out_def:
+            raise ShapeError("vjp_fn: the cotangent's structure differs from the output's structure")
+        for y, g in zip(out_leaves, ct_leaves):
+            if shape_of(g) != shape_of(y):
+                raise ShapeError(f"vjp_fn: cotangent of shape {shape_of(g)} for an output of shape {shape_of(y)}")
+        return tuple(_sweep(trace, out_leaves, ct_leaves, inputs, free=False))
+
+    return out_value, vjp_fn
+
+
+def jvp(f, primals, tangents):
+    """``(f(*primals), J·tangents)``: the output and its directional derivative (forward mode)."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise TypeError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    trace = ForwardTrace()
+    args = []
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        p_leaves, p_def = flatten(p)
+        t_leaves, t_def = flatten(t)
+        if p_def != t_def:
+            raise ShapeError(f"jvp: tangent {i} does not have the structure of primal {i}")
+        duals = []
+        for x, x_dot, name in zip(p_leaves, t_leaves, leaf_paths(p, f"primal {i}")):
+            x = _as_input(x, name)
+            if shape_of(x_dot) != shape_of(x):
+                raise ShapeError(f"jvp: tangent of shape {shape_of(x_dot)} for {name} of shape {shape_of(x)}")
+            duals.append(Dual(x, trace, x_dot))
+        args.append(unflatten(p_def, duals))
+    out = f(*args)
+    out_leaves, out_def = flatten(out)
+    values = [_value(y, trace) for y in out_leaves]
+    dots = [
+        y.tangent if isinstance(y, Dual) and y.trace is trace else _zeros_like(y) for y in out_leaves
+    ]
+    return unflatten(out_def, values), unflatten(out_def, dots)
+
+
+def _basis(shape, dtype):
+    """Yield one-hot arrays e_k of ``shape``, k over all entries in C order."""
+    size = int(np.prod(shape))
+    for k in range(size):
+        e = np.zeros(size, dtype)
+        e[k] = 1
+        yield e.reshape(shape)
+
+
+def _stack_rows(rows, out_shape, in_shape):
+    from .. import numpy as cnp
+
+    if not rows:
+        return np.zeros(tuple(out_shape) + tuple(in_shape))
+    return cnp.reshape(cnp.stack(rows), tuple(out_shape) + tuple(in_shape))
+
+
+def jacrev(f, argnums=0):
+    """The Jacobian ∂f/∂x by reverse mode: one backward sweep per output entry.
+
+    For an output of shape ``S`` and an input leaf of shape ``T`` the Jacobian has shape
+    ``S + T``; the result has the structure of ``args[argnums]``.
+    """
+
+    def jac_f(*args):
+        nums = _argnums_tuple(argnums, len(args), "jacrev")
+
+        def f_of(*xs):
+            full = list(args)
+            for i, x in zip(nums, xs):
+                full[i] = x
+            return f(*full)
+
+        out, vjp_fn = vjp(f_of, *[args[i] for i in nums])
+        out_shape, dtype = shape_of(out), dtype_of(out)
+        rows = [vjp_fn(e) for e in _basis(out_shape, dtype)]
+        jacs = []
+        for k, i in enumerate(nums):
+            leaves, treedef = flatten(args[i])
+            per_leaf = [[flatten(r[k])[0][j] for r in rows] for j in range(len(leaves))]
+            jacs.append(
+                unflatten(treedef, [_stack_rows(p, out_shape, shape_of(x)) for p, x in zip(per_leaf, leaves)])
+            )
+        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+
+    return jac_f
+
+
+def jacfwd(f, argnums=0):
+    """The Jacobian ∂f/∂x by forward mode: one JVP per input entry. Same layout as ``jacrev``."""
+    from .. import numpy as cnp
+
+    def jac_f(*args):
+        nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        jacs = []
+        for i in nums:
+            leaves, treedef = flatten(args[i])
+            per_leaf = []
+            for j, x in enumerate(leaves):
+
+                def f_leaf(x_j, i=i, j=j):
+                    full = list(args)
+                    ls = list(leaves)
+                    ls[j] = x_j
+                    full[i] = unflatten(treedef, ls)
+                    return f(*full)
+
+                x_shape, x_dtype = shape_of(x), dtype_of(_as_input(x, f"argument {i}"))
+                cols = [jvp(f_leaf, (x,), (e,))[1] for e in _basis(x_shape, x_dtype)]
+                if not cols:
+                    per_leaf.append(np.zeros(shape_of(f_leaf(x)) + x_shape))
+                    continue
+                stacked = cnp.stack(cols, axis=-1)  # out_shape + (size,)
+                per_leaf.append(cnp.reshape(stacked, shape_of(stacked)[:-1] + x_shape))
+            jacs.append(unflatten(treedef, per_leaf))
+        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+
+    return jac_f
+
+
+def hessian(f, argnums=0):
+    """The Hessian ∇²f of a scalar ``f``: forward-over-reverse, ``jacfwd(jacrev(f))``."""
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f, x, v):
+    """The Hessian-vector product ∇²f(x)·v by forward-over-reverse (one grad, one jvp)."""
+    return jvp(grad(f), (x,), (v,))[1]

@@ -1,0 +1,33 @@
+"""The one error hierarchy of chainrule: every error a user can cause derives from ChainruleError.
+
+Each also derives from the built-in exception a Python user would expect (``ValueError`` for
+bad values and shapes, ``TypeError`` for bad types), so ``except ValueError`` keeps working.
+"""
+
+
+class ChainruleError(Exception):
+    """Base class of every error chainrule raises on purpose."""
+
+
+class MissingRuleError(ChainruleError, NotImplementedError):
+    """A primitive has no VJP/JVP rule for the argument being differentiated."""
+
+
+class ShapeError(ChainruleError, ValueError):
+    """Arrays whose shapes do not fit the operation; the message names both shapes."""
+
+
+class DifferentiationTypeError(ChainruleError, TypeError):
+    """Differentiating with respect to something that is not a floating-point array."""
+
+
+class GradientCheckError(ChainruleError, AssertionError):
+    """A gradient check failed; the message is the per-leaf report."""
+
+
+class ConfigError(ChainruleError, ValueError):
+    """A configuration value or key is wrong; the message says what was expected."""
+
+
+class DataError(ChainruleError, ValueError):
+    """Input data is malformed: NaN/inf, wrong shape, labels out of range, empty."""

@@ -1,0 +1,6 @@
+"""The primitives: every differentiable operation, each with its VJP and JVP rules beside it.
+
+One module per family: ``elementwise`` (arithmetic), ``unary`` (exp, tanh, sigmoid...),
+``reduce`` (sum, max...), ``softmax`` (logsumexp, softmax, log_softmax), ``shape``
+(reshape, indexing, concatenate...), ``linalg`` (matmul).
+"""

@@ -1,0 +1,159 @@
+"""Elementwise arithmetic: + - * / ** and friends, with broadcasting.
+
+Rules return cotangents of the broadcast shape; the engine sums them back to each
+argument's shape (``engine/shapes.py``). Conventions at non-differentiable points follow
+PyTorch and JAX: ``maximum``/``minimum`` split the gradient equally between tied arguments;
+``clip`` passes the gradient where ``lo <= x <= hi`` (inclusive, as ``torch.clamp``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.core import dtype_of
+from ..extend import deflinear, defjvp, defvjp, primitive
+
+add = primitive("add", np.add)
+defvjp(add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
+defjvp(add, lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: y_dot)
+
+subtract = primitive("subtract", np.subtract)
+defvjp(subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g))
+defjvp(subtract, lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: negative(y_dot))
+
+negative = primitive("negative", np.negative)
+defvjp(negative, lambda g, ans, x: negative(g))
+deflinear(negative)
+
+multiply = primitive("multiply", np.multiply)
+defvjp(multiply, lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(x, g))
+deflinear(multiply, 2)
+
+divide = primitive("divide", np.true_divide)
+defvjp(
+    divide,
+    lambda g, ans, x, y: divide(g, y),
+    lambda g, ans, x, y: negative(multiply(g, divide(ans, y))),
+)
+defjvp(
+    divide,
+    lambda x_dot, ans, x, y: divide(x_dot, y),
+    lambda y_dot, ans, x, y: negative(multiply(y_dot, divide(ans, y))),
+)
+
+
+def _safe_log_base(x):
+    # d(x**y)/dy = log(x) x**y. For x <= 0 the real logarithm does not exist; we return 0
+    # there (as JAX does for x == 0) rather than NaN, since x**y itself is then either 0
+    # (x == 0) or only defined for integer y, where y is not a continuous variable.
+    from .unary import log
+
+    return log(where(greater(x, 0), x, 1))
+
+
+def _pow_dx(g, ans, x, y):
+    # y * x**(y-1), written so that y == 0 gives 0 and not 0 * inf at x == 0.
+    exponent = where(equal(y, 0), 1, subtract(y, 1))
+    return multiply(g, multiply(y, power(x, exponent)))
+
+
+power = primitive("power", np.power)
+defvjp(
+    power,
+    _pow_dx,
+    lambda g, ans, x, y: multiply(g, multiply(ans, _safe_log_base(x))),
+)
+defjvp(
+    power,
+    lambda x_dot, ans, x, y: _pow_dx(x_dot, ans, x, y),
+    lambda y_dot, ans, x, y: multiply(y_dot, multiply(ans, _safe_log_base(x))),
+)
+
+square = primitive("square", np.square)
+defvjp(square, lambda g, ans, x: multiply(g, multiply(2, x)))
+defjvp(square, lambda x_dot, ans, x: multiply(x_dot, multiply(2, x)))
+
+
+def _tie_share(x, y, ans):
+    # 1 where x alone attains the extremum, 1/2 where x and y tie, 0 elsewhere.
+    return divide(
+        astype(equal(x, ans), dtype_of(ans)),
+        add(1.0, astype(equal(x, y), dtype_of(ans))),
+    )
+
+
+maximum = primitive("maximum", np.maximum)
+minimum = primitive("minimum", np.minimum)
+for _p in (maximum, minimum):
+    defvjp(
+        _p,
+        lambda g, ans, x, y: multiply(g, _tie_share(x, y, ans)),
+        lambda g, ans, x, y: multiply(g, _tie_share(y, x, ans)),
+    )
+    defjvp(
+        _p,
+        lambda x_dot, ans, x, y: multiply(x_dot, _tie_share(x, y, ans)),
+        lambda y_dot, ans, x, y: multiply(y_dot, _tie_share(y, x, ans)),
+    )
+
+
+def _where_impl(condition, x, y):
+    return np.where(condition, x, y)
+
+
+where = primitive("where", _where_impl)
+defvjp(
+    where,
+    None,
+    lambda g, ans, c, x, y: where(c, g, 0),
+    lambda g, ans, c, x, y: where(c, 0, g),
+)
+defjvp(
+    where,
+    None,
+    lambda x_dot, ans, c, x, y: where(c, x_dot, 0),
+    lambda y_dot, ans, c, x, y: where(c, 0, y_dot),
+)
+
+
+def _clip_impl(x, lo=None, hi=None):
+    return np.clip(x, lo, hi)
+
+
+def _clip_mask(x, lo, hi):
+    inside = np.ones(np.shape(x), dtype=bool)
+    if lo is not None:
+        inside &= greater_equal(x, lo)
+    if hi is not None:
+        inside &= less_equal(x, hi)
+    return inside
+
+
+clip = primitive("clip", _clip_impl)
+defvjp(clip, lambda g, ans, x, lo=None, hi=None: where(_clip_mask(x, lo, hi), g, 0))
+defjvp(clip, lambda x_dot, ans, x, lo=None, hi=None: where(_clip_mask(x, lo, hi), x_dot, 0))
+
+
+def _astype_impl(x, dtype):
+    return np.asarray(x).astype(dtype, copy=False)
+
+
+astype = primitive("astype", _astype_impl)
+defvjp(astype, lambda g, ans, x, dtype: astype(g, dtype_of(x)))
+deflinear(astype)
+
+# Piecewise-constant functions: their derivative is zero wherever it exists, so they are
+# non-differentiable primitives whose outputs are plain arrays (constants to every trace).
+sign = primitive("sign", np.sign, differentiable=False)
+equal = primitive("equal", np.equal, differentiable=False)
+not_equal = primitive("not_equal", np.not_equal, differentiable=False)
+greater = primitive("greater", np.greater, differentiable=False)
+greater_equal = primitive("greater_equal", np.greater_equal, differentiable=False)
+less = primitive("less", np.less, differentiable=False)
+less_equal = primitive("less_equal", np.less_equal, differentiable=False)
+floor = primitive("floor", np.floor, differentiable=False)
+ceil = primitive("ceil", np.ceil, differentiable=False)
+round_ = primitive("round", np.round, differentiable=False)
+isfinite = primitive("isfinite", np.isfinite, differentiable=False)
+isnan = primitive("isnan", np.isnan, differentiable=False)
+stop_gradient = primitive("stop_gradient", lambda x: x, differentiable=False)

@@ -1,0 +1,84 @@
+"""Reductions over axes: sum, mean, max, min.
+
+The VJP of a reduction re-inserts the reduced axes (``keepdims``) and broadcasts the
+cotangent back over them. ``max``/``min`` with ties split the gradient *equally* among the
+tied entries (the convention of JAX and ``torch.amax``), so the gradient is a valid
+subgradient and symmetric in the tied inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.core import dtype_of, shape_of
+from ..extend import deflinear, defjvp, defvjp, primitive
+from .elementwise import astype, divide, equal, multiply
+from .shape import broadcast_to, reshape
+
+
+def normalize_axis(axis, ndim):
+    """``axis`` as a sorted tuple of non-negative ints (``None`` means every axis)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    return tuple(sorted(a % ndim if ndim else a for a in axes))
+
+
+def keepdims_shape(shape, axis):
+    axes = normalize_axis(axis, len(shape))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand(g, x, axis, keepdims):
+    """The cotangent of a reduction, reshaped so it broadcasts against ``x``."""
+    if keepdims:
+        return g
+    return reshape(g, keepdims_shape(shape_of(x), axis))
+
+
+def _sum_impl(x, axis=None, keepdims=False):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum_ = primitive("sum", _sum_impl)
+defvjp(
+    sum_,
+    lambda g, ans, x, axis=None, keepdims=False: broadcast_to(
+        _expand(g, x, axis, keepdims), shape_of(x)
+    ),
+)
+deflinear(sum_)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Arithmetic mean: ``sum / count`` (a composite, so its rules come from ``sum``)."""
+    shape = shape_of(x)
+    count = int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))]))
+    return divide(sum_(x, axis=axis, keepdims=keepdims), max(count, 1))
+
+
+def _argext_share(ans, x, axis, keepdims):
+    """1/k on each of the k entries attaining the extremum along ``axis``, 0 elsewhere."""
+    hit = astype(equal(x, _expand(ans, x, axis, keepdims)), dtype_of(x))
+    return divide(hit, np.sum(hit, axis=axis, keepdims=True))
+
+
+def _extremum(name, impl):
+    prim = primitive(name, impl)
+    defvjp(
+        prim,
+        lambda g, ans, x, axis=None, keepdims=False: multiply(
+            _expand(g, x, axis, keepdims), _argext_share(ans, x, axis, keepdims)
+        ),
+    )
+    defjvp(
+        prim,
+        lambda x_dot, ans, x, axis=None, keepdims=False: sum_(
+            multiply(x_dot, _argext_share(ans, x, axis, keepdims)), axis=axis, keepdims=keepdims
+        ),
+    )
+    return prim
+
+
+max_ = _extremum("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims))
+min_ = _extremum("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims))

@@ -1,0 +1,163 @@
+"""Operations that move entries without changing them: reshape, transpose, broadcast_to,
+indexing and slicing, concatenate, stack.
+
+They are linear, so each JVP applies the operation to the tangent (``deflinear``) and each
+VJP applies the adjoint: reshape back, transpose by the inverse permutation, sum over
+broadcast axes (done by the engine's ``unbroadcast``), scatter-add into zeros, slice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.core import dtype_of, shape_of
+from ..errors import ShapeError
+from ..extend import deflinear, defvjp, primitive
+
+
+def _reshape_impl(x, shape):
+    try:
+        return np.reshape(x, shape)
+    except ValueError:
+        raise ShapeError(f"reshape: cannot reshape array of shape {np.shape(x)} into shape {shape}") from None
+
+
+reshape = primitive("reshape", _reshape_impl)
+defvjp(reshape, lambda g, ans, x, shape: reshape(g, shape_of(x)))
+deflinear(reshape)
+
+
+def _transpose_impl(x, axes=None):
+    return np.transpose(x, axes)
+
+
+def _inverse_axes(x, axes):
+    if axes is None:
+        return None
+    return tuple(np.argsort([a % len(axes) for a in axes]))
+
+
+transpose = primitive("transpose", _transpose_impl)
+defvjp(transpose, lambda g, ans, x, axes=None: transpose(g, axes=_inverse_axes(x, axes)))
+deflinear(transpose)
+
+
+def _broadcast_to_impl(x, shape):
+    try:
+        return np.broadcast_to(x, shape)
+    except ValueError:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {np.shape(x)} to shape {tuple(shape)}") from None
+
+
+broadcast_to = primitive("broadcast_to", _broadcast_to_impl)
+# The cotangent has the broadcast shape; the engine's unbroadcast sums it back to x's shape.
+defvjp(broadcast_to, lambda g, ans, x, shape: g)
+deflinear(broadcast_to)
+
+
+def _is_basic_index(idx):
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(isinstance(i, int | np.integer | slice) or i is None or i is Ellipsis for i in items)
+
+
+def _scatter_add_impl(g, idx, shape):
+    """Zeros of ``shape`` with ``g`` added at ``x[idx]`` (repeated indices accumulate)."""
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _is_basic_index(idx):
+        out[idx] = g  # a basic index selects each entry at most once
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+scatter_add = primitive("scatter_add", _scatter_add_impl)
+defvjp(scatter_add, lambda g, ans, x, idx, shape: getitem(g, idx))
+deflinear(scatter_add)
+
+
+def _getitem_impl(x, idx):
+    return np.asarray(x)[idx]
+
+
+getitem = primitive("getitem", _getitem_impl)
+defvjp(getitem, lambda g, ans, x, idx: scatter_add(g, idx, shape_of(x)))
+deflinear(getitem)
+
+
+def _concatenate_impl(*xs, axis=0):
+    try:
+        return np.concatenate(xs, axis=axis)
+    except ValueError as e:
+        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        raise ShapeError(f"concatenate along axis {axis}: shapes {shapes} do not fit ({e})") from None
+
+
+def _concatenate_slices(xs, axis):
+    ndim = len(shape_of(xs[0]))
+    axis = axis % ndim
+    start = 0
+    for x in xs:
+        stop = start + shape_of(x)[axis]
+        yield (slice(None),) * axis + (slice(start, stop),)
+        start = stop
+
+
+concatenate = primitive("concatenate", _concatenate_impl)
+
+
+def _concatenate_vjp(i):
+    def rule(g, ans, *xs, axis=0):
+        return getitem(g, list(_concatenate_slices(xs, axis))[i])
+
+    return rule
+
+
+def _concatenate_jvp(i):
+    def rule(x_dot, ans, *xs, axis=0):
+        parts = [x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)]
+        return concatenate(*parts, axis=axis)
+
+    return rule
+
+
+class _PerArgument(dict):
+    """A rule table for primitives of any number of arguments (concatenate, stack)."""
+
+    def __init__(self, make_rule):
+        super().__init__()
+        self._make_rule = make_rule
+
+    def __missing__(self, i):
+        rule = self[i] = self._make_rule(i)
+        return rule
+
+    def get(self, i, default=None):
+        return self[i]
+
+
+concatenate.vjps = _PerArgument(_concatenate_vjp)
+concatenate.jvps = _PerArgument(_concatenate_jvp)
+
+
+def _stack_impl(*xs, axis=0):
+    try:
+        return np.stack(xs, axis=axis)
+    except ValueError:
+        shapes = ", ".join(str(np.shape(x)) for x in xs)
+        raise ShapeError(f"stack: all arrays must have the same shape, found {shapes}") from None
+
+
+def _stack_index(i, ndim, axis):
+    axis = axis % (ndim + 1)
+    return (slice(None),) * axis + (i,)
+
+
+stack = primitive("stack", _stack_impl)
+stack.vjps = _PerArgument(
+    lambda i: lambda g, ans, *xs, axis=0: getitem(g, _stack_index(i, len(shape_of(xs[0])), axis))
+)
+stack.jvps = _PerArgument(
+    lambda i: lambda x_dot, ans, *xs, axis=0: stack(
+        *[x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)], axis=axis
+    )
+)

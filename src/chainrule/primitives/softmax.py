@@ -1,0 +1,85 @@
+"""The log-sum-exp family: logsumexp, softmax and log_softmax along an axis, all stable.
+
+Subtracting the maximum before exponentiating makes them exact and warning-free for inputs
+of any size. Their derivatives are each other's: ∂ logsumexp/∂x = softmax(x), the Jacobian
+of softmax is diag(s) − s sᵀ, and that of log_softmax is I − 1 sᵀ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..extend import defjvp, defvjp, primitive
+from .elementwise import multiply, subtract
+from .unary import exp
+from .reduce import _expand, sum_
+
+
+def _shifted(x, axis):
+    x = np.asarray(x)
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) rows: no shift, no NaN from inf-inf
+    return x - m, m
+
+
+def _logsumexp_impl(x, axis=None, keepdims=False):
+    z, m = _shifted(x, axis)
+    out = np.log(np.sum(np.exp(z), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+logsumexp = primitive("logsumexp", _logsumexp_impl)
+
+
+def _lse_softmax(ans, x, axis, keepdims):
+    return exp(subtract(x, _expand(ans, x, axis, keepdims)))
+
+
+defvjp(
+    logsumexp,
+    lambda g, ans, x, axis=None, keepdims=False: multiply(
+        _expand(g, x, axis, keepdims), _lse_softmax(ans, x, axis, keepdims)
+    ),
+)
+defjvp(
+    logsumexp,
+    lambda x_dot, ans, x, axis=None, keepdims=False: sum_(
+        multiply(x_dot, _lse_softmax(ans, x, axis, keepdims)), axis=axis, keepdims=keepdims
+    ),
+)
+
+
+def _softmax_impl(x, axis=-1):
+    z, _ = _shifted(x, axis)
+    e = np.exp(z)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+softmax = primitive("softmax", _softmax_impl)
+
+
+def _softmax_linear(v, ans, axis):
+    # (diag(s) - s sᵀ) v = s * (v - <s, v>); symmetric, so the same form is the VJP and the JVP.
+    return multiply(ans, subtract(v, sum_(multiply(v, ans), axis=axis, keepdims=True)))
+
+
+defvjp(softmax, lambda g, ans, x, axis=-1: _softmax_linear(g, ans, axis))
+defjvp(softmax, lambda x_dot, ans, x, axis=-1: _softmax_linear(x_dot, ans, axis))
+
+
+def _log_softmax_impl(x, axis=-1):
+    z, _ = _shifted(x, axis)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+log_softmax = primitive("log_softmax", _log_softmax_impl)
+defvjp(
+    log_softmax,
+    lambda g, ans, x, axis=-1: subtract(g, multiply(exp(ans), sum_(g, axis=axis, keepdims=True))),
+)
+defjvp(
+    log_softmax,
+    lambda x_dot, ans, x, axis=-1: subtract(
+        x_dot, sum_(multiply(exp(ans), x_dot), axis=axis, keepdims=True)
+    ),
+)
