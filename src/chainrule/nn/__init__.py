@@ -1,0 +1,35 @@
+"""Layers, activations, initializers, losses and the network containers.
+
+    from chainrule import nn
+    model = nn.MLP([2, 16, 16, 3], activation="relu")       # Sequential of Dense/ReLU layers
+    params = model.init(seed=0, dtype="float32")             # {'0.weight': (16, 2), '0.bias': (16,), ...}
+    logits = model.apply(params, X)                          # differentiable in params
+    loss = nn.losses.cross_entropy(logits, y)
+"""
+
+from . import activations, init, losses
+from .layers import (
+    ELU,
+    GELU,
+    Activation,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from .model import MLP, Context, Residual, Sequential, layer_from_config
+
+BatchNorm1d = BatchNorm
+
+__all__ = [
+    "ELU", "GELU", "MLP", "Activation", "BatchNorm", "BatchNorm1d", "Context", "Dense", "Dropout",
+    "Identity", "Layer", "LeakyReLU", "ReLU", "Residual", "Sequential", "Sigmoid", "Softmax", "Softplus",
+    "Tanh", "activations", "init", "layer_from_config", "losses",
+]

@@ -1,0 +1,222 @@
+"""Layers: configuration in the constructor, parameters from a seeded ``init_params``, computation in ``call``.
+
+Every layer is a small object with
+
+- ``init_params(rng, dtype) -> (params, buffers)``: local names (``weight``, ``bias``,
+  ``running_mean``...) as in PyTorch, so a model's state dict matches ``torch.nn``'s;
+- ``call(params, a, ctx) -> a``: ``params`` is the model's whole parameter dict (a layer
+  reads its own entries by the global names it was given by ``bind(prefix)``), ``ctx`` says
+  whether we are training and carries the dropout generator and the buffers.
+
+Shapes: ``a`` is (batch, features) throughout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import numpy as cnp
+from ..engine.core import dtype_of
+from ..errors import ShapeError
+from ..primitives.nn import FUSED_ACTIVATIONS, dense
+from . import init as initializers
+from .activations import ACTIVATIONS, check_activation
+
+
+class Layer:
+    """Base class. Subclasses set ``d_in``/``d_out`` (None if shape-preserving)."""
+
+    kind = "layer"
+    param_names: tuple = ()
+    buffer_names: tuple = ()
+    d_in = d_out = None
+
+    def bind(self, prefix):
+        """Give the layer its global parameter names, e.g. prefix '0.' -> '0.weight'."""
+        self.prefix = prefix
+        self.keys = {n: prefix + n for n in self.param_names + self.buffer_names}
+
+    def init_params(self, rng, dtype):
+        return {}, {}
+
+    def call(self, params, a, ctx):
+        raise NotImplementedError
+
+    def config(self):
+        return {"type": self.kind}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "type")
+        return f"{type(self).__name__}({args})"
+
+
+class Dense(Layer):
+    """z = a Wᵀ + b.  a: (batch, d_in) -> (batch, d_out).  W: (d_out, d_in), b: (d_out,).
+
+    ``init`` names the weight initializer (None: chosen by the activation that follows, He for
+    the ReLU family and Xavier otherwise); ``bias_init`` the bias initializer (zeros).
+    """
+
+    kind = "dense"
+    param_names = ("weight", "bias")
+
+    def __init__(self, d_in, d_out, init=None, bias_init="zeros"):
+        for name, d in (("d_in", d_in), ("d_out", d_out)):
+            if not isinstance(d, int | np.integer) or d <= 0:
+                raise ValueError(f"Dense: {name} must be a positive integer, found {d!r}")
+        self.d_in, self.d_out = int(d_in), int(d_out)
+        self.init_spec = init
+        self.bias_init = bias_init
+        if init is not None:
+            initializers.get(init)
+        initializers.get(bias_init)
+
+    def init_params(self, rng, dtype, default_init="xavier_normal"):
+        W = initializers.get(self.init_spec or default_init)(rng, (self.d_out, self.d_in), dtype)
+        b = initializers.get(self.bias_init)(rng, (1, self.d_out), dtype).reshape(self.d_out)
+        return {"weight": np.ascontiguousarray(W, dtype=dtype), "bias": b.astype(dtype)}, {}
+
+    def call(self, params, a, ctx, activation="identity", alpha=0.01):
+        return dense(a, params[self.keys["weight"]], params[self.keys["bias"]],
+                     activation=activation, alpha=alpha)
+
+    def config(self):
+        return {"type": self.kind, "d_in": self.d_in, "d_out": self.d_out, "init": self.init_spec,
+                "bias_init": self.bias_init}
+
+
+class Activation(Layer):
+    """An elementwise nonlinearity σ (see ``chainrule.nn.activations``); no parameters."""
+
+    kind = "activation"
+
+    def __init__(self, name="relu", alpha=None):
+        self.name = check_activation(name)
+        self.alpha = alpha
+        self.fn = ACTIVATIONS[self.name]
+
+    @property
+    def fusable(self):
+        return self.name in FUSED_ACTIVATIONS or self.name == "linear"
+
+    def call(self, params, a, ctx):
+        if self.alpha is not None:
+            return self.fn(a, self.alpha)
+        return self.fn(a)
+
+    def config(self):
+        cfg = {"type": self.kind, "name": self.name}
+        if self.alpha is not None:
+            cfg["alpha"] = self.alpha
+        return cfg
+
+
+def Identity():
+    return Activation("identity")
+
+
+def Sigmoid():
+    return Activation("sigmoid")
+
+
+def Tanh():
+    return Activation("tanh")
+
+
+def ReLU():
+    return Activation("relu")
+
+
+def LeakyReLU(alpha=0.01):
+    return Activation("leaky_relu", alpha)
+
+
+def ELU(alpha=1.0):
+    return Activation("elu", alpha)
+
+
+def GELU(approximate="none"):
+    return Activation("gelu_tanh" if approximate == "tanh" else "gelu")
+
+
+def Softplus():
+    return Activation("softplus")
+
+
+def Softmax():
+    return Activation("softmax")
+
+
+class BatchNorm(Layer):
+    """Batch normalization (Ioffe & Szegedy, 2015) over the batch axis, as torch.nn.BatchNorm1d.
+
+    Training: x̂ = (x − μ_B) / √(σ²_B + ε) with the batch mean and *biased* variance, then
+    y = γ x̂ + β; the running statistics move by ``momentum``:
+    r ← (1 − momentum) r + momentum · stat (the running variance uses the unbiased σ²).
+    Evaluation: the running statistics replace the batch ones.
+    """
+
+    kind = "batchnorm"
+    param_names = ("weight", "bias")
+    buffer_names = ("running_mean", "running_var", "num_batches_tracked")
+
+    def __init__(self, num_features, momentum=0.1, eps=1e-5):
+        self.d_in = self.d_out = int(num_features)
+        self.momentum, self.eps = float(momentum), float(eps)
+
+    def init_params(self, rng, dtype):
+        n = self.d_in
+        params = {"weight": np.ones(n, dtype), "bias": np.zeros(n, dtype)}
+        buffers = {"running_mean": np.zeros(n, dtype), "running_var": np.ones(n, dtype),
+                   "num_batches_tracked": np.zeros((), np.int64)}
+        return params, buffers
+
+    def call(self, params, a, ctx):
+        gamma, beta = params[self.keys["weight"]], params[self.keys["bias"]]
+        if ctx.training:
+            n = a.shape[0]
+            if n < 2:
+                raise ShapeError(f"BatchNorm in training mode needs a batch of at least 2, found {n}")
+            mu = cnp.mean(a, axis=0)
+            var = cnp.var(a, axis=0)
+            if ctx.buffers is not None:
+                self._update_running(ctx.buffers, cnp.stop_gradient(mu), cnp.stop_gradient(var), n)
+        else:
+            mu = ctx.buffers[self.keys["running_mean"]]
+            var = ctx.buffers[self.keys["running_var"]]
+        x_hat = (a - mu) / cnp.sqrt(var + self.eps)
+        return x_hat * gamma + beta
+
+    def _update_running(self, buffers, mu, var, n):
+        m = self.momentum
+        rm, rv = buffers[self.keys["running_mean"]], buffers[self.keys["running_var"]]
+        rm *= 1 - m
+        rm += m * np.asarray(mu, rm.dtype)
+        rv *= 1 - m
+        rv += m * np.asarray(var * (n / (n - 1)), rv.dtype)
+        buffers[self.keys["num_batches_tracked"]] += 1
+
+    def config(self):
+        return {"type": self.kind, "num_features": self.d_in, "momentum": self.momentum, "eps": self.eps}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each unit with probability p and scale by 1/(1 − p)."""
+
+    kind = "dropout"
+
+    def __init__(self, p=0.5):
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1), found {p}")
+        self.p = float(p)
+
+    def call(self, params, a, ctx):
+        if not ctx.training or self.p == 0:
+            return a
+        if ctx.rng is None:
+            raise ValueError("Dropout in training mode needs a seeded generator: pass rng= to apply()")
+        keep = ctx.rng.random(a.shape) >= self.p
+        return a * (keep / (1 - self.p)).astype(dtype_of(a))
+
+    def config(self):
+        return {"type": self.kind, "p": self.p}

@@ -1,0 +1,177 @@
+"""Fused network primitives: a dense layer (with its activation) and softmax cross-entropy.
+
+These are ordinary primitives — gradient-checked like every other — whose rules *are* the
+seeds' backpropagation equations, so a network records one node per layer instead of one per
+elementwise operation (ENGINE-NOTES §7):
+
+    dense:  a = σ(z),  z = x Wᵀ + b          x: (batch, d_in), W: (d_out, d_in), b: (d_out,)
+            δ = g ⊙ σ'(z)                     (BP2: σ' read off the output a where possible)
+            ∂L/∂W = δᵀ x,  ∂L/∂b = Σ_batch δ  (BP3, BP4)
+            ∂L/∂x = δ W                       (the error signal passed to the layer below)
+
+    softmax_cross_entropy:  ℓ_i = logsumexp(z_i) − z_i[y_i];   ∂ℓ_i/∂z_i = softmax(z_i) − onehot(y_i)
+
+The activations fused into ``dense`` are those whose derivative is a function of the output a:
+identity, relu (σ' = [a > 0], relu'(0) = 0), leaky_relu (1 or α), tanh (1 − a²), sigmoid
+(a(1 − a)). Their rules are written with chainrule primitives, so higher derivatives work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.core import dtype_of, shape_of
+from ..errors import ShapeError
+from ..extend import defjvp, defvjp, defvjp_all, primitive
+from .elementwise import astype, greater, multiply, negative, subtract, where
+from .linalg import matmul
+from .reduce import sum_
+from .shape import reshape, transpose
+from .softmax import log_softmax, softmax
+
+FUSED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "tanh", "sigmoid")
+
+
+def _activate(z, activation, alpha):
+    if activation == "identity":
+        return z
+    if activation == "relu":
+        return np.maximum(z, 0, out=z)
+    if activation == "leaky_relu":
+        return np.where(z > 0, z, alpha * z)
+    if activation == "tanh":
+        return np.tanh(z, out=z)
+    if activation == "sigmoid":
+        from .unary import _sigmoid_impl
+
+        return _sigmoid_impl(z)
+    raise ValueError(f"dense: unknown fused activation {activation!r}; expected one of {FUSED_ACTIVATIONS}")
+
+
+def _dense_impl(x, W, b, activation="identity", alpha=0.01):
+    if np.ndim(x) != 2 or np.shape(x)[1] != np.shape(W)[1]:
+        raise ShapeError(
+            f"dense: input of shape {np.shape(x)} does not fit weight of shape {np.shape(W)} "
+            f"(expected (batch, {np.shape(W)[1]}))"
+        )
+    z = x @ W.T
+    z += b
+    return _activate(z, activation, alpha)
+
+
+def _act_derivative(a, activation, alpha):
+    """σ'(z) as a function of a = σ(z) (None for the identity)."""
+    if activation == "identity":
+        return None
+    if activation == "relu":
+        return greater(a, 0)
+    if activation == "leaky_relu":
+        return where(greater(a, 0), 1.0, alpha)
+    if activation == "tanh":
+        return subtract(1.0, multiply(a, a))
+    return multiply(a, subtract(1.0, a))  # sigmoid
+
+
+def _delta(g, a, activation, alpha):
+    d = _act_derivative(a, activation, alpha)
+    return g if d is None else multiply(g, astype(d, dtype_of(a)) if activation == "relu" else d)
+
+
+def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
+    delta = _delta(g, a, activation, alpha)  # BP1/BP2: the layer's error signal
+    out = []
+    for i in argnums:
+        if i == 0:
+            out.append(matmul(delta, W))  # error signal for the layer below
+        elif i == 1:
+            out.append(matmul(transpose(delta), x))  # BP4: ∂L/∂W = δᵀ x
+        else:
+            out.append(sum_(delta, axis=0))  # BP3: ∂L/∂b = Σ δ
+    return out
+
+
+dense = primitive("dense", _dense_impl)
+defvjp_all(dense, _dense_vjp)
+
+
+def _dense_jvp(i):
+    def rule(t, a, x, W, b, activation="identity", alpha=0.01):
+        if i == 0:
+            z_dot = matmul(t, transpose(W))
+        elif i == 1:
+            z_dot = matmul(x, transpose(t))
+        else:
+            z_dot = t
+        return _delta(z_dot, a, activation, alpha)
+
+    return rule
+
+
+defjvp(dense, _dense_jvp(0), _dense_jvp(1), _dense_jvp(2))
+
+
+def _labels_to_onehot(y, n_classes, dtype):
+    out = np.zeros((len(y), n_classes), dtype=dtype)
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+def _check_targets(z, y):
+    z_shape, y_shape = np.shape(z), np.shape(y)
+    if len(z_shape) != 2:
+        raise ShapeError(f"softmax_cross_entropy: logits must be (batch, classes), found shape {z_shape}")
+    if np.issubdtype(np.result_type(y), np.integer):
+        if y_shape != z_shape[:1]:
+            raise ShapeError(
+                f"softmax_cross_entropy: integer labels of shape {y_shape} for logits of shape {z_shape} "
+                f"(expected labels of shape ({z_shape[0]},))"
+            )
+        if len(y) and (np.min(y) < 0 or np.max(y) >= z_shape[1]):
+            raise ShapeError(
+                f"softmax_cross_entropy: labels must lie in [0, {z_shape[1] - 1}], "
+                f"found values in [{np.min(y)}, {np.max(y)}]"
+            )
+    elif y_shape != z_shape:
+        raise ShapeError(
+            f"softmax_cross_entropy: target probabilities of shape {y_shape} for logits of shape {z_shape}"
+        )
+
+
+def _sce_impl(z, y):
+    _check_targets(z, y)
+    z = np.asarray(z)
+    m = np.max(z, axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    lse = np.log(np.sum(np.exp(z - m), axis=1)) + m[:, 0]
+    if np.issubdtype(np.result_type(y), np.integer):
+        return lse - z[np.arange(len(y)), y]
+    return lse * np.sum(y, axis=1) - np.sum(y * z, axis=1)
+
+
+def _is_labels(y):
+    return np.issubdtype(dtype_of(y), np.integer)
+
+
+def _residual(z, y):
+    """softmax(z)·Σ_k y_k − Y: the gradient of ℓ w.r.t. the logits (ŷ − y for one-hot targets)."""
+    p = softmax(z, axis=1)
+    if _is_labels(y):
+        return subtract(p, _labels_to_onehot(np.asarray(y), shape_of(z)[1], dtype_of(z)))
+    return subtract(multiply(p, sum_(y, axis=1, keepdims=True)), y)
+
+
+def _column(g):
+    return reshape(g, (shape_of(g)[0], 1))
+
+
+softmax_cross_entropy = primitive("softmax_cross_entropy", _sce_impl)
+defvjp(
+    softmax_cross_entropy,
+    lambda g, ans, z, y: multiply(_column(g), _residual(z, y)),
+    lambda g, ans, z, y: None if _is_labels(y) else multiply(_column(g), negative(log_softmax(z, axis=1))),
+)
+defjvp(
+    softmax_cross_entropy,
+    lambda z_dot, ans, z, y: sum_(multiply(z_dot, _residual(z, y)), axis=1),
+    lambda y_dot, ans, z, y: sum_(multiply(y_dot, negative(log_softmax(z, axis=1))), axis=1),
+)
