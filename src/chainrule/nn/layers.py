@@ -39,6 +39,10 @@ class Layer:
     def init_params(self, rng, dtype):
         return {}, {}
 
+    def param_keys(self):
+        """The global names of this layer's trainable parameters."""
+        return [self.keys[n] for n in self.param_names]
+
     def call(self, params, a, ctx):
         raise NotImplementedError
 

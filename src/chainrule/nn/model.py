@@ -11,8 +11,11 @@ primitive (one recorded node per layer); the parameter names and the numbers are
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..engine.remat import checkpoint
 from ..errors import ConfigError, ShapeError
 from . import init as initializers
 from .layers import Activation, BatchNorm, Dense, Dropout, Layer
@@ -21,10 +24,11 @@ from .layers import Activation, BatchNorm, Dense, Dropout, Layer
 class Context:
     """What a forward pass needs besides parameters: mode, dropout generator, buffers, recorder."""
 
-    __slots__ = ("training", "rng", "buffers", "record")
+    __slots__ = ("training", "rng", "buffers", "record", "remat")
 
-    def __init__(self, training=False, rng=None, buffers=None, record=None):
+    def __init__(self, training=False, rng=None, buffers=None, record=None, remat=False):
         self.training, self.rng, self.buffers, self.record = training, rng, buffers, record
+        self.remat = remat
 
 
 class Sequential(Layer):
@@ -63,7 +67,7 @@ class Sequential(Layer):
         self._plan = self._compile()
 
     def _compile(self):
-        """Steps (name, function): Dense + a fusable activation become one fused step."""
+        """Steps (name, function, parameter keys): Dense + a fusable activation become one step."""
         plan, i = [], 0
         while i < len(self.layers):
             layer = self.layers[i]
@@ -71,12 +75,15 @@ class Sequential(Layer):
             if isinstance(layer, Dense) and isinstance(nxt, Activation) and nxt.fusable:
                 act = "identity" if nxt.name == "linear" else nxt.name
                 alpha = 0.01 if nxt.alpha is None else nxt.alpha
-                plan.append((str(i + 1), _fused(layer, act, alpha)))
+                plan.append((str(i + 1), _fused(layer, act, alpha), layer.param_keys()))
                 i += 2
             else:
-                plan.append((str(i), layer.call))
+                plan.append((str(i), layer.call, layer.param_keys()))
                 i += 1
         return plan
+
+    def param_keys(self):
+        return [k for layer in self.layers for k in layer.param_keys()]
 
     def dense_layers(self):
         """The Dense layers in order (recursively), with their global parameter prefixes."""
@@ -130,14 +137,41 @@ class Sequential(Layer):
 
     # -- computation ---------------------------------------------------------------------------
     def call(self, params, a, ctx):
+        if ctx.remat and len(self._plan) > 2:
+            return self._call_checkpointed(params, a, ctx)
         record = ctx.record
-        for name, step in self._plan:
+        for name, step, _ in self._plan:
             a = step(params, a, ctx)
             if record is not None:
                 record(self.prefix + name, a)
         return a
 
-    def apply(self, params, x, training=False, rng=None, buffers=None, record=None):
+    def _call_checkpointed(self, params, a, ctx):
+        """Run the plan in ⌈√L⌉ segments whose activations are recomputed in the backward pass."""
+        plan = self._plan
+        size = max(1, math.isqrt(len(plan) - 1) + 1)
+        for start in range(0, len(plan), size):
+            steps = plan[start : start + size]
+            keys = [k for _, _, ks in steps for k in ks]
+            rng_state = ctx.rng.bit_generator.state if (ctx.training and ctx.rng is not None) else None
+            calls = [0]
+
+            def segment(a, *leaves, steps=steps, keys=keys, rng_state=rng_state, calls=calls):
+                # The first run advances the caller's generator and updates BatchNorm's running
+                # statistics; a re-run (in the backward pass) replays the same dropout masks from
+                # a copy of the generator's state and leaves the running statistics alone.
+                rng = ctx.rng if calls[0] == 0 or rng_state is None else _generator_at(rng_state)
+                inner = Context(ctx.training, rng, ctx.buffers if calls[0] == 0 else None, None)
+                calls[0] += 1
+                p = dict(zip(keys, leaves))
+                for _, step, _ in steps:
+                    a = step(p, a, inner)
+                return a
+
+            a = checkpoint(segment, f"layers {steps[0][0]}..{steps[-1][0]}")(a, *[params[k] for k in keys])
+        return a
+
+    def apply(self, params, x, training=False, rng=None, buffers=None, record=None, remat=False):
         """The network's output for input x: (batch, d_in) -> (batch, d_out).
 
         ``params`` may be traced (inside ``grad``); ``buffers`` default to the model's own
@@ -149,7 +183,7 @@ class Sequential(Layer):
             raise ShapeError(
                 f"model expects {self.d_in} input features, found {np.shape(x)[1]} (input shape {np.shape(x)})"
             )
-        ctx = Context(training, rng, self.buffers if buffers is None else buffers, record)
+        ctx = Context(training, rng, self.buffers if buffers is None else buffers, record, remat)
         return self.call(params, x, ctx)
 
     def __call__(self, x):
@@ -163,6 +197,12 @@ class Sequential(Layer):
     def __repr__(self):
         inner = ",\n".join("  " + repr(layer).replace("\n", "\n  ") for layer in self.layers)
         return f"{type(self).__name__}(\n{inner}\n)"
+
+
+def _generator_at(state):
+    bit_generator = getattr(np.random, state["bit_generator"])()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
 
 
 def _fused(layer, activation, alpha):
