@@ -19,10 +19,19 @@ from .errors import ChainruleError
 from .gradcheck import GradCheckReport, check_grads
 from .primitives.elementwise import stop_gradient
 
+from . import data, nn, optim, train  # noqa: E402  (after the engine they build on)
+from .train import Trainer, fit  # noqa: E402
+
 __version__ = "0.1.0"
 
 __all__ = [
     "ChainruleError",
+    "Trainer",
+    "data",
+    "fit",
+    "nn",
+    "optim",
+    "train",
     "GradCheckReport",
     "check_grads",
     "grad",

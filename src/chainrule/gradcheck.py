@@ -10,15 +10,19 @@ is compared with the forward-mode J·v (``"fwd"``) and, for a random output cota
 
     ‖g − ĝ‖ / (‖g‖ + ‖ĝ‖ + δ).
 
-``δ`` is the round-off floor of the finite difference, 64·ε_mach·scale/ε, so that two
-gradients that are both zero up to round-off compare as equal. With ``order=2`` the same
+``δ`` is the round-off floor of the finite difference, 64·ε_mach·scale/ε, divided by the
+threshold ``rtol``: the test error ≤ rtol then reads ‖g − ĝ‖ ≤ rtol·(‖g‖ + ‖ĝ‖) + round-off
+floor, so two gradients that are both zero up to round-off compare as equal. At the smaller
+retry steps below, the floor grows as 1/step, as the round-off of the quotient does. With ``order=2`` the same
 check is applied to the derivative functions themselves (x ↦ Jᵀu and x ↦ J·v), which checks
 every rule's own derivative in both modes.
 
 **Kinks.** ReLU at 0, |x| at 0 and max with ties have no derivative; the engine returns the
 conventional one (relu'(0) = 0, abs'(0) = 0, ties share equally). A probe x ± εv that crosses
 a kink gives a difference quotient that matches neither side. The checker then retries with
-steps ε/10 and ε/100; if one passes, the leaf passes (the kink was near, not at, x). If none
+steps ε/10 and ε/100 for as long as the quotient keeps changing with the step (a smooth f
+gives the same quotient at every step, so a wrong rule is not retried into a pass); if one
+passes, the leaf passes (the kink was near, not at, x). If none
 does and the one-sided differences (f(x+εv) − f(x))/ε and (f(x) − f(x−εv))/ε still disagree
 as ε shrinks, x sits *on* a kink: the leaf is reported with status ``"kink"`` (not a failure),
 naming the one-sided values and which of them the engine's value matches.
@@ -162,7 +166,7 @@ def _check_first_order(problem, modes, rtol, eps, delta, rng, order_label, mode_
         rev_grads = vjp_fn(unflatten(out_def, u_tree))
     for j, (x, v, name) in enumerate(zip(problem.leaves, dirs, problem.names)):
         scale = np.linalg.norm(y0) + 1.0
-        floor = 64 * _EPS_MACH * scale / eps if delta is None else delta
+        floor = 64 * _EPS_MACH * scale / eps / rtol if delta is None else delta
         for mode in modes:
             if mode == "fwd":
                 engine = _flat_output(jvp(lambda x_j: problem.tree_at(j, x_j), (x,), (v,))[1])
@@ -180,14 +184,19 @@ def _check_first_order(problem, modes, rtol, eps, delta, rng, order_label, mode_
 
 
 def _compare(problem, j, x, v, engine, project, eps, rtol, floor, name, mode, order):
+    # ``floor`` is δ at step ε; the round-off of a difference quotient grows as 1/step.
     errors = []
+    previous = None
     for step in (eps, eps / 10, eps / 100):
         fd = project((problem.at(j, x + step * v) - problem.at(j, x - step * v)) / (2 * step))
-        err = _rel_error(engine, fd, floor)
+        err = _rel_error(engine, fd, floor * eps / step)
         errors.append(err)
         if err <= rtol:
             detail = "" if step == eps else f"passed with step {step:.0e} (a kink lies within ±{eps:.0e})"
             return GradCheckEntry(name, mode, order, err, "pass", detail)
+        if previous is not None and _rel_error(previous, fd, floor * eps / step) <= rtol:
+            break  # the quotient does not depend on the step: no kink nearby, the engine is off
+        previous = fd
     f0 = problem.at(j, x)
     jumps = []
     for step in (eps, eps / 100):
@@ -195,9 +204,10 @@ def _compare(problem, j, x, v, engine, project, eps, rtol, floor, name, mode, or
         left = project((f0 - problem.at(j, x - step * v)) / step)
         jumps.append((np.linalg.norm(right - left), left, right))
     (jump_big, _, _), (jump_small, left, right) = jumps
-    if jump_small > 0.1 * jump_big and jump_small > rtol * (np.linalg.norm(left) + np.linalg.norm(right) + floor):
-        side = "left" if _rel_error(engine, left, floor) <= 1e-4 else (
-            "right" if _rel_error(engine, right, floor) <= 1e-4 else "neither side")
+    noise = 2 * rtol * floor * 100  # round-off of a one-sided quotient at step ε/100
+    if jump_small > 0.1 * jump_big and jump_small > rtol * (np.linalg.norm(left) + np.linalg.norm(right)) + noise:
+        side = "left" if _rel_error(engine, left, noise) <= 1e-4 else (
+            "right" if _rel_error(engine, right, noise) <= 1e-4 else "neither side")
         detail = (
             f"probe crossed a kink at this point: one-sided derivatives differ "
             f"(left {_short(left)}, right {_short(right)}); engine's {_short(engine)} matches {side}"

@@ -86,11 +86,17 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     return f(*inputs)
 
 
+def _numpy_name(func):
+    """``np.sort``, ``np.linalg.norm``: the name a user wrote."""
+    module = getattr(func, "__module__", None) or "numpy"
+    return module.replace("numpy", "np", 1) + "." + func.__name__
+
+
 def _array_function(self, func, types, args, kwargs):
     f = _FUNCTIONS.get(func)
     if f is None:
         raise TypeError(
-            f"np.{func.__name__} is not differentiable by chainrule; supported NumPy functions are "
+            f"{_numpy_name(func)} is not differentiable by chainrule; supported NumPy functions are "
             f"the ufuncs and {', '.join(sorted('np.' + g.__name__ for g in _FUNCTIONS))}"
         )
     return f(*args, **kwargs)

@@ -86,7 +86,8 @@ def backward_pass(seeds, free=False):
         prev = cts.get(id(node))
         cts[id(node)] = g if prev is None else prev + g
     order = toposort([node for node, _ in seeds])
-    for node in reversed(order):
+    while order:
+        node = order.pop()  # dropping it lets its value go once its consumers are done (free=True)
         ct = cts.get(id(node)) if not node.parents else cts.pop(id(node), None)
         if ct is None or not node.parents:
             continue

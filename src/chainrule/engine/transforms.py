@@ -73,7 +73,20 @@ def _sweep(trace, out_leaves, cts, inputs, free):
 
 def _read(result, x):
     ct = result.get(id(x))
-    return _zeros_like(x.value) if ct is None else ct
+    return _zeros_like(x.value) if ct is None else _writeable(ct)
+
+
+def _writeable(a):
+    """``a``, or a copy of it if it is a read-only view (``broadcast_to`` gives stride-0 views):
+    a gradient handed to the user must take in-place updates such as ``g *= 0.5``."""
+    if isinstance(a, np.ndarray) and not a.flags.writeable:
+        return a.copy()
+    return a
+
+
+def _own(a, dtype=None):
+    """A private copy of a caller's array, so a result never aliases it (a tracer is kept)."""
+    return a if isinstance(a, Tracer) else np.array(a, dtype=dtype)
 
 
 def _value(y, trace):
@@ -143,6 +156,7 @@ def vjp(f, *primals):
 
     def vjp_fn(ct):
         ct_leaves, ct_def = flatten(ct)
+        ct_leaves = [_own(g) for g in ct_leaves]
         if ct_def != out_def:
             raise ShapeError("vjp_fn: the cotangent's structure differs from the output's structure")
         for y, g in zip(out_leaves, ct_leaves):
@@ -170,13 +184,14 @@ def jvp(f, primals, tangents):
             x = _as_input(x, name)
             if shape_of(x_dot) != shape_of(x):
                 raise ShapeError(f"jvp: tangent of shape {shape_of(x_dot)} for {name} of shape {shape_of(x)}")
-            duals.append(Dual(x, trace, x_dot))
+            duals.append(Dual(x, trace, _own(x_dot, dtype_of(x))))
         args.append(unflatten(p_def, duals))
     out = f(*args)
     out_leaves, out_def = flatten(out)
     values = [_value(y, trace) for y in out_leaves]
     dots = [
-        y.tangent if isinstance(y, Dual) and y.trace is trace else _zeros_like(y) for y in out_leaves
+        _writeable(y.tangent) if isinstance(y, Dual) and y.trace is trace else _zeros_like(y)
+        for y in out_leaves
     ]
     return unflatten(out_def, values), unflatten(out_def, dots)
 
@@ -190,19 +205,32 @@ def _basis(shape, dtype):
         yield e.reshape(shape)
 
 
-def _stack_rows(rows, out_shape, in_shape):
+def _stack_rows(rows, out_shape, in_shape, axis=0):
+    """Stack Jacobian rows (or columns, ``axis=-1``) into an array of shape out_shape + in_shape."""
     from .. import numpy as cnp
 
     if not rows:
         return np.zeros(tuple(out_shape) + tuple(in_shape))
-    return cnp.reshape(cnp.stack(rows), tuple(out_shape) + tuple(in_shape))
+    return cnp.reshape(cnp.stack(rows, axis=axis), tuple(out_shape) + tuple(in_shape))
+
+
+def _nest(out_def, in_defs, blocks, single):
+    """The Jacobian as a tree: the output's structure, each output leaf replaced by the input's
+    structure (a tuple of them for tuple ``argnums``), as JAX does. ``blocks[a][k][b]`` is
+    ∂(output leaf a)/∂(leaf b of argument k)."""
+    per_out = []
+    for per_arg in blocks:
+        jacs = [unflatten(treedef, leaves) for treedef, leaves in zip(in_defs, per_arg)]
+        per_out.append(jacs[0] if single else tuple(jacs))
+    return unflatten(out_def, per_out)
 
 
 def jacrev(f, argnums=0):
     """The Jacobian ∂f/∂x by reverse mode: one backward sweep per output entry.
 
-    For an output of shape ``S`` and an input leaf of shape ``T`` the Jacobian has shape
-    ``S + T``; the result has the structure of ``args[argnums]``.
+    For an output leaf of shape ``S`` and an input leaf of shape ``T`` the Jacobian block has
+    shape ``S + T``. For an array output the result has the structure of ``args[argnums]``;
+    for a tree output, each output leaf is replaced by that structure.
     """
 
     def jac_f(*args):
@@ -215,48 +243,68 @@ def jacrev(f, argnums=0):
             return f(*full)
 
         out, vjp_fn = vjp(f_of, *[args[i] for i in nums])
-        out_shape, dtype = shape_of(out), dtype_of(out)
-        rows = [vjp_fn(e) for e in _basis(out_shape, dtype)]
-        jacs = []
-        for k, i in enumerate(nums):
-            leaves, treedef = flatten(args[i])
-            per_leaf = [[flatten(r[k])[0][j] for r in rows] for j in range(len(leaves))]
-            jacs.append(
-                unflatten(treedef, [_stack_rows(p, out_shape, shape_of(x)) for p, x in zip(per_leaf, leaves)])
-            )
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        out_leaves, out_def = flatten(out)
+        in_trees = [flatten(args[i]) for i in nums]
+        zeros = [_zeros_like(y) for y in out_leaves]
+        blocks = []
+        for a, y in enumerate(out_leaves):
+            rows = []
+            for e in _basis(shape_of(y), dtype_of(y)):
+                ct = list(zeros)
+                ct[a] = e
+                rows.append([flatten(g)[0] for g in vjp_fn(unflatten(out_def, ct))])
+            blocks.append([
+                [_stack_rows([r[k][b] for r in rows], shape_of(y), shape_of(x)) for b, x in enumerate(leaves)]
+                for k, (leaves, _) in enumerate(in_trees)
+            ])
+        return _nest(out_def, [t for _, t in in_trees], blocks, isinstance(argnums, int))
 
     return jac_f
 
 
 def jacfwd(f, argnums=0):
     """The Jacobian ∂f/∂x by forward mode: one JVP per input entry. Same layout as ``jacrev``."""
-    from .. import numpy as cnp
 
     def jac_f(*args):
         nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        jacs = []
-        for i in nums:
-            leaves, treedef = flatten(args[i])
-            per_leaf = []
-            for j, x in enumerate(leaves):
+        in_trees = [flatten(args[i]) for i in nums]
+        columns = {}  # (k, b) -> one flat output tree per basis vector of leaf b of argument k
+        out_def = None
+        for k, (i, (leaves, treedef)) in enumerate(zip(nums, in_trees)):
+            for b, x in enumerate(leaves):
 
-                def f_leaf(x_j, i=i, j=j):
+                def f_leaf(x_b, i=i, b=b, leaves=leaves, treedef=treedef):
                     full = list(args)
                     ls = list(leaves)
-                    ls[j] = x_j
+                    ls[b] = x_b
                     full[i] = unflatten(treedef, ls)
                     return f(*full)
 
-                x_shape, x_dtype = shape_of(x), dtype_of(_as_input(x, f"argument {i}"))
-                cols = [jvp(f_leaf, (x,), (e,))[1] for e in _basis(x_shape, x_dtype)]
-                if not cols:
-                    per_leaf.append(np.zeros(shape_of(f_leaf(x)) + x_shape))
-                    continue
-                stacked = cnp.stack(cols, axis=-1)  # out_shape + (size,)
-                per_leaf.append(cnp.reshape(stacked, shape_of(stacked)[:-1] + x_shape))
-            jacs.append(unflatten(treedef, per_leaf))
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+                x_dtype = dtype_of(_as_input(x, f"argument {i}"))
+                cols = []
+                for e in _basis(shape_of(x), x_dtype):
+                    y_dot_leaves, out_def = flatten(jvp(f_leaf, (x,), (e,))[1])
+                    cols.append(y_dot_leaves)
+                columns[k, b] = cols
+        out_leaves = None
+        if out_def is None or not all(columns.values()):  # an empty input: shapes from f itself
+            out_leaves, out_def = flatten(f(*args))
+        n_out = len(out_leaves) if out_leaves is not None else len(next(iter(columns.values()))[0])
+        blocks = []
+        for a in range(n_out):
+            blocks.append([
+                [
+                    _stack_rows(
+                        [c[a] for c in columns[k, b]],
+                        shape_of(out_leaves[a] if out_leaves is not None else columns[k, b][0][a]),
+                        shape_of(x),
+                        axis=-1,
+                    )
+                    for b, x in enumerate(leaves)
+                ]
+                for k, (leaves, _) in enumerate(in_trees)
+            ])
+        return _nest(out_def, [t for _, t in in_trees], blocks, isinstance(argnums, int))
 
     return jac_f
 

@@ -138,9 +138,18 @@ def _astype_impl(x, dtype):
     return np.asarray(x).astype(dtype, copy=False)
 
 
+def _astype_vjp(g, ans, x, dtype):
+    # A cast to an integer or bool dtype is piecewise constant: it passes no derivative.
+    return astype(g, dtype_of(x)) if np.issubdtype(dtype, np.inexact) else None
+
+
+def _astype_jvp(x_dot, ans, x, dtype):
+    return astype(x_dot, dtype) if np.issubdtype(dtype, np.inexact) else None
+
+
 astype = primitive("astype", _astype_impl)
-defvjp(astype, lambda g, ans, x, dtype: astype(g, dtype_of(x)))
-deflinear(astype)
+defvjp(astype, _astype_vjp)
+defjvp(astype, _astype_jvp)
 
 # Piecewise-constant functions: their derivative is zero wherever it exists, so they are
 # non-differentiable primitives whose outputs are plain arrays (constants to every trace).

@@ -38,7 +38,7 @@ def _sigmoid_impl(x):
     # 1/(1+e^-x) overflows for x << 0; with e = exp(-|x|) <= 1 both branches are exact.
     x = np.asarray(x)
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(e.dtype, copy=False)
 
 
 sigmoid = _unary("sigmoid", _sigmoid_impl, lambda ans, x: multiply(ans, subtract(1.0, ans)))

@@ -1,0 +1,160 @@
+"""What each ``chainrule`` subcommand does (argument parsing lives in ``main.py``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from .config import complete, load_config
+from .run import train_from_config
+
+DEMO_CONFIG = {
+    "seed": 0,
+    "dtype": "float64",
+    "data": {"name": "spiral", "options": {"n_per_class": 150, "n_classes": 3, "noise": 0.2}, "val_fraction": 0.2},
+    "model": {"hidden": [64, 64], "activation": "relu"},
+    "optimizer": {"name": "adam", "learning_rate": 0.01},
+    "training": {"epochs": 300, "batch_size": 32},
+    "output": {"dir": "runs", "name": ""},
+}
+
+
+def demo(out=None, epochs=300, seed=0, verbose=True):
+    cfg = json.loads(json.dumps(DEMO_CONFIG))
+    cfg["training"]["epochs"] = int(epochs)
+    cfg["seed"] = int(seed)
+    cfg["output"]["name"] = ""
+    cfg = complete(cfg, source="demo")
+    cfg["data"]["name"] = "spiral"
+    if out is None:
+        from datetime import datetime
+
+        out = Path("runs") / f"demo-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    print("chainrule demo: a [2, 64, 64, 3] ReLU network learns the 3-arm spiral with Adam "
+          f"({epochs} epochs, mini-batches of 32), then its gradients are checked layer by layer.")
+    trainer, run_dir, summary = train_from_config(cfg, run_dir=out, verbose=1 if verbose else 0)
+    _print_summary(trainer, run_dir, summary)
+    return 0 if summary["gradient_check"]["passed"] else 1
+
+
+def train(config_path, out=None, verbose=True):
+    cfg = load_config(config_path)
+    trainer, run_dir, summary = train_from_config(cfg, run_dir=out, verbose=1 if verbose else 0)
+    _print_summary(trainer, run_dir, summary)
+    gc = summary["gradient_check"]
+    return 0 if gc is None or gc["passed"] else 1
+
+
+def _print_summary(trainer, run_dir, summary):
+    final = summary["final"]
+    metrics = ", ".join(f"{k} {v:.4g}" for k, v in final.items() if k != "lr")
+    print(f"\ntrained {summary['epochs_run']} epochs ({summary['steps']} steps) in {summary['train_seconds']:.2f} s: "
+          f"{metrics}")
+    if summary["stop_reason"]:
+        print(summary["stop_reason"])
+    gc = summary["gradient_check"]
+    if gc is not None:
+        print("\ngradient check of the trained model (float64, central differences vs. forward and reverse mode, "
+              "orders 1 and 2), worst relative error per layer:")
+        for leaf, err in gc["per_layer"].items():
+            print(f"  {leaf:<14} {err:.2e}  {'ok' if err <= 1e-7 else 'FAIL'}")
+        print(f"  {'PASSED' if gc['passed'] else 'FAILED'} (threshold 1e-7; full report in gradcheck.txt)")
+    print(f"\nrun folder: {run_dir}")
+    for name in sorted(p.name for p in Path(run_dir).iterdir()):
+        print(f"  {name}")
+
+
+# -- evaluate / predict ----------------------------------------------------------------------
+
+def _load_run(run):
+    from ..saving import load_model
+
+    run = Path(run)
+    if not run.is_dir():
+        raise ConfigError(f"run folder not found: {run}")
+    for name in ("config.json", "preprocessing.json"):
+        if not (run / name).is_file():
+            raise ConfigError(f"{run} is not a chainrule run folder ({name} is missing)")
+    try:
+        cfg = json.loads((run / "config.json").read_text())
+        prep = json.loads((run / "preprocessing.json").read_text())
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{run}: corrupted run file ({e})") from None
+    model = load_model(run / "model")
+    return cfg, prep, model
+
+
+def _standardize(X, prep):
+    if prep.get("standardize"):
+        return (X - np.asarray(prep["mean"])) / np.asarray(prep["scale"])
+    return X
+
+
+def evaluate(run, csv=None):
+    from .. import data
+    from ..train import Trainer
+    from .run import load_data, loss_name
+
+    cfg, prep, model = _load_run(run)
+    task = prep["task"]
+    if csv is not None:
+        label = prep.get("label") or cfg["data"].get("label")
+        if not label:
+            raise ConfigError("this run was not trained on a CSV; its label column is unknown")
+        X, y, _ = data.load_csv(csv, label=label, features=prep.get("features"))
+        where = str(csv)
+    else:
+        X, y, _ = load_data(cfg)
+        if task != "classification":
+            y = np.asarray(y, np.float64)
+        if cfg["data"]["val_fraction"] > 0:
+            _, X, _, y = data.train_val_split(X, y, val_fraction=cfg["data"]["val_fraction"], seed=cfg["seed"])
+            where = "the run's validation split"
+        else:
+            where = "the run's training data"
+    X = _standardize(X, prep)
+    trainer = Trainer(model, loss=loss_name(cfg, task), optimizer="sgd", learning_rate=0.0, verbose=0)
+    logs = trainer.evaluate(X, y)
+    print(f"evaluated on {where} ({len(X)} samples):")
+    for k, v in logs.items():
+        print(f"  {k:<10} {v:.6g}")
+    return 0
+
+
+def predict(run, input_path, output="-"):
+    from .. import data
+    from ..primitives.softmax import softmax
+
+    cfg, prep, model = _load_run(run)
+    features = prep.get("features")
+    X, _, meta = data.load_csv(input_path, label=None, features=features)
+    if X.shape[1] != model.d_in:
+        raise DataError(f"{input_path}: the model expects {model.d_in} features, found {X.shape[1]} columns")
+    out = np.asarray(model(_standardize(X, prep)), np.float64)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    if prep["task"] == "classification":
+        classes = prep.get("classes") or list(range(out.shape[1]))
+        probs = softmax(out, axis=1)
+        writer.writerow(["prediction", *[f"p_{c}" for c in classes]])
+        for row in probs:
+            writer.writerow([classes[int(np.argmax(row))], *[f"{p:.6g}" for p in row]])
+    else:
+        names = ["prediction"] if out.shape[1] == 1 else [f"prediction_{j}" for j in range(out.shape[1])]
+        writer.writerow(names)
+        for row in out:
+            writer.writerow([repr(float(v)) for v in row])
+    if output == "-":
+        sys.stdout.write(buf.getvalue())
+    else:
+        from ..saving import atomic_write_bytes
+
+        atomic_write_bytes(output, buf.getvalue().encode())
+        print(f"wrote {len(out)} predictions to {output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,95 @@
+"""The ``chainrule`` command: train, evaluate, predict, demo.
+
+Every error a user can cause prints one line ``chainrule: error: ...`` and exits with status 2
+(1 for an unexpected internal error); ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import ChainruleError
+
+USER_ERRORS = (ChainruleError, ValueError, TypeError, KeyError, FileNotFoundError, IsADirectoryError,
+               PermissionError, ImportError, FloatingPointError)
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="chainrule",
+        description="Build, train, verify and understand feedforward neural networks.",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="train a network on the spiral data, check its gradients, write a run folder")
+    d.add_argument("--out", default=None, help="run folder (default: runs/demo-<timestamp>)")
+    d.add_argument("--epochs", type=int, default=300)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    t = sub.add_parser("train", help="train from a TOML config file (see chainrule.cli.config for the schema)")
+    t.add_argument("config", help="the TOML config file")
+    t.add_argument("--out", default=None, help="run folder (default: <output.dir>/<name>-<timestamp>)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("evaluate", help="loss and metrics of a trained run on data")
+    e.add_argument("run", help="a run folder written by train or demo")
+    e.add_argument("--csv", default=None, help="evaluate on this CSV instead of the run's validation data")
+
+    r = sub.add_parser("predict", help="predictions of a trained run for a CSV of inputs")
+    r.add_argument("run", help="a run folder written by train or demo")
+    r.add_argument("input", help="CSV with a header row holding the run's feature columns")
+    r.add_argument("-o", "--output", default="-", help="output CSV (default: standard output)")
+    return p
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as e:
+        if args.debug:
+            raise
+        print(f"chainrule: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except Exception as e:  # an internal error: still one line unless --debug
+        if args.debug:
+            raise
+        print(f"chainrule: internal error ({type(e).__name__}): {_one_line(e)} — rerun with --debug for the "
+              "traceback", file=sys.stderr)
+        return 1
+
+
+def _one_line(e):
+    text = str(e).strip() or type(e).__name__
+    if isinstance(e, KeyError) and len(e.args) == 1:
+        text = str(e.args[0])
+    return " ".join(text.split("\n")[0].split()) if "\n" not in text else text.split("\n")[0]
+
+
+def _dispatch(args):
+    from . import commands
+
+    if args.command == "demo":
+        return commands.demo(out=args.out, epochs=args.epochs, seed=args.seed, verbose=not args.quiet)
+    if args.command == "train":
+        return commands.train(Path(args.config), out=args.out, verbose=not args.quiet)
+    if args.command == "evaluate":
+        return commands.evaluate(Path(args.run), csv=args.csv)
+    if args.command == "predict":
+        return commands.predict(Path(args.run), Path(args.input), args.output)
+    raise AssertionError(args.command)  # argparse rejects unknown commands before this
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Input validation for arrays handed to chainrule: shapes, dtypes, NaN/inf, label ranges.
+
+Every check raises :class:`~chainrule.errors.DataError` with a one-line message saying what
+was expected and what was found. Row and column numbers in these messages are 0-based array
+indices (the CSV loader, which talks to spreadsheet users, counts rows from 1 instead).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.errors import ConfigError, DataError
+
+TASKS = ("classification", "regression")
+
+
+def _as_numeric_array(values, name: str) -> np.ndarray:
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise DataError(f"{name} must be a rectangular numeric array; got {type(values).__name__} "
+                        f"that NumPy cannot convert ({exc})") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise DataError(f"{name} must hold numbers; got an array of dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise DataError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")
+    return array
+
+
+def _first_nonfinite(array: np.ndarray) -> tuple[int, ...] | None:
+    bad = ~np.isfinite(array)
+    if not bad.any():
+        return None
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def _describe(value) -> str:
+    return "NaN" if np.isnan(value) else str(value)  # str(inf) is 'inf', str(-inf) is '-inf'
+
+
+def check_X(X, name: str = "X") -> np.ndarray:
+    """Validate a feature matrix and return it as a floating-point array.
+
+    X: (n_samples, n_features), finite, non-empty. Floating dtypes are kept (float32 stays
+    float32); integer and boolean arrays are converted to float64.
+    """
+    X = _as_numeric_array(X, name)
+    if X.ndim != 2:
+        hint = f"; for a single feature use {name}.reshape(-1, 1)" if X.ndim == 1 else ""
+        raise DataError(f"{name} must be 2-D (n_samples, n_features); got {X.ndim}-D array of shape "
+                        f"{X.shape}{hint}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"{name} is empty: expected at least 1 sample and 1 feature; got shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.floating):
+        X = X.astype(np.float64)
+    where = _first_nonfinite(X)
+    if where is not None:
+        row, col = where
+        raise DataError(f"{name} contains {_describe(X[row, col])} at row {row}, column {col}; "
+                        f"expected finite values")
+    return X
+
+
+def check_labels(y, n_classes: int | None = None) -> np.ndarray:
+    """Validate class labels and return them as int64 (n,) in [0, n_classes).
+
+    A (n, 1) column is flattened; floats are accepted when they are whole numbers.
+    """
+    if n_classes is not None and (isinstance(n_classes, bool) or not isinstance(n_classes, int | np.integer)
+                                  or n_classes < 1):
+        raise ConfigError(f"n_classes must be an integer >= 1; got {n_classes!r}")
+    y = _as_numeric_array(y, "y")
+    if y.size == 0:
+        raise DataError(f"y is empty: expected at least 1 class label; got shape {y.shape}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise DataError(f"class labels y must be 1-D (n_samples,) integers in [0, n_classes); got shape "
+                        f"{y.shape}")
+    if np.issubdtype(y.dtype, np.floating):
+        where = _first_nonfinite(y)
+        if where is not None:
+            raise DataError(f"y contains {_describe(y[where])} at row {where[0]}; expected integer class labels")
+        fractional = np.flatnonzero(y != np.round(y))
+        if fractional.size:
+            row = int(fractional[0])
+            raise DataError(f"class labels must be integers; got y[{row}] = {y[row]} "
+                            f"(use task='regression' for continuous targets)")
+    y = y.astype(np.int64)
+    low = int(y.min())
+    if low < 0:
+        row = int(np.argmin(y))
+        raise DataError(f"class labels must be in [0, n_classes); got y[{row}] = {low}")
+    if n_classes is not None:
+        high = int(y.max())
+        if high >= n_classes:
+            row = int(np.argmax(y))
+            raise DataError(f"class labels must be in [0, {n_classes}) for {n_classes} classes; "
+                            f"got y[{row}] = {high}")
+    return y
+
+
+def _check_targets(y: np.ndarray) -> np.ndarray:
+    if y.ndim == 1:
+        y = y.reshape(-1, 1)
+    if y.ndim != 2:
+        raise DataError(f"regression targets y must be (n_samples,) or (n_samples, n_outputs); got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.floating):
+        y = y.astype(np.float64)
+    where = _first_nonfinite(y)
+    if where is not None:
+        row, col = where
+        raise DataError(f"y contains {_describe(y[row, col])} at row {row}, column {col}; expected finite values")
+    return y
+
+
+def check_Xy(X, y, task: str, n_classes: int | None = None, n_features: int | None = None):
+    """Validate features and targets together; returns ``(X, y)`` in canonical form.
+
+    X: (n, d) floating. For ``task='classification'`` y becomes int64 labels (n,) in
+    [0, n_classes) (a (n, 1) column is flattened; integral floats are accepted). For
+    ``task='regression'`` y becomes floating (n, k), a 1-D y being read as (n, 1).
+    ``n_features`` is the input width the model expects.
+    """
+    if task not in TASKS:
+        raise ConfigError(f"task must be one of {', '.join(TASKS)}; got {task!r}")
+    X = check_X(X)
+    if n_features is not None and X.shape[1] != n_features:
+        raise DataError(f"X has {X.shape[1]} features per sample but the model expects {n_features}")
+    y = _as_numeric_array(y, "y")
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        found = "a scalar" if y.ndim == 0 else f"{y.shape[0]} samples (shape {y.shape})"
+        raise DataError(f"X and y must have the same number of samples: X has {X.shape[0]}, y has {found}")
+    if task == "classification":
+        return X, check_labels(y, n_classes)
+    return X, _check_targets(y)
