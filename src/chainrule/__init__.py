@@ -12,15 +12,13 @@ beside it, over NumPy::
     cr.check_grads(f, (x,))      # both checked against central differences
 """
 
-from . import numpy  # noqa: F401  (registers cnp before the tracer methods use it)
+from . import data, nn, numpy, optim, train  # noqa: F401
 from .engine import array_api as _array_api  # noqa: F401  (gives tracers their array methods)
 from .engine.transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 from .errors import ChainruleError
 from .gradcheck import GradCheckReport, check_grads
 from .primitives.elementwise import stop_gradient
-
-from . import data, nn, optim, train  # noqa: E402  (after the engine they build on)
-from .train import Trainer, fit  # noqa: E402
+from .train import Trainer, fit
 
 __version__ = "0.1.0"
 
