@@ -43,9 +43,18 @@ def demo(out=None, epochs=300, seed=0, verbose=True):
     return 0 if summary["gradient_check"]["passed"] else 1
 
 
-def train(config_path, out=None, verbose=True):
-    cfg = load_config(config_path)
-    trainer, run_dir, summary = train_from_config(cfg, run_dir=out, verbose=1 if verbose else 0)
+def train(config_path=None, out=None, verbose=True, resume=None):
+    if resume is not None:
+        run = Path(resume)
+        if not (run / "config.json").is_file():
+            raise ConfigError(f"--resume: {run} is not a run folder (config.json not found)")
+        cfg = complete(json.loads((run / "config.json").read_text()), source=str(run / "config.json"))
+        trainer, run_dir, summary = train_from_config(cfg, run_dir=run, verbose=1 if verbose else 0, resume=True)
+    else:
+        if config_path is None:
+            raise ConfigError("train needs a CONFIG file, or --resume RUN_DIR")
+        cfg = load_config(config_path)
+        trainer, run_dir, summary = train_from_config(cfg, run_dir=out, verbose=1 if verbose else 0)
     _print_summary(trainer, run_dir, summary)
     gc = summary["gradient_check"]
     return 0 if gc is None or gc["passed"] else 1

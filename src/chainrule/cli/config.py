@@ -130,7 +130,7 @@ def complete(raw, source="config"):
 
 def _typed(key, value, source):
     expected = TYPES.get(key)
-    if expected is None:
+    if expected is None or (value is None and _default(key) is None):
         return value
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -138,6 +138,11 @@ def _typed(key, value, source):
         names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
         raise ConfigError(f"{source}: {key} must be {names}, found {value!r} ({type(value).__name__})")
     return value
+
+
+def _default(key):
+    section, _, sub = key.partition(".")
+    return DEFAULTS[section].get(sub) if sub else DEFAULTS[section]
 
 
 def _hint(key, valid):

@@ -31,7 +31,9 @@ def _parser():
     d.add_argument("--quiet", action="store_true", help="no progress bar")
 
     t = sub.add_parser("train", help="train from a TOML config file (see chainrule.cli.config for the schema)")
-    t.add_argument("config", help="the TOML config file")
+    t.add_argument("config", nargs="?", help="the TOML config file")
+    t.add_argument("--resume", metavar="RUN_DIR", default=None,
+                   help="continue an interrupted run from its newest intact checkpoint")
     t.add_argument("--out", default=None, help="run folder (default: <output.dir>/<name>-<timestamp>)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -57,6 +59,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a reader that stopped early (| head)
+        sys.stderr.close()
+        return 0
     except USER_ERRORS as e:
         if args.debug:
             raise
@@ -83,7 +88,8 @@ def _dispatch(args):
     if args.command == "demo":
         return commands.demo(out=args.out, epochs=args.epochs, seed=args.seed, verbose=not args.quiet)
     if args.command == "train":
-        return commands.train(Path(args.config), out=args.out, verbose=not args.quiet)
+        config = Path(args.config) if args.config else None
+        return commands.train(config, out=args.out, verbose=not args.quiet, resume=args.resume)
     if args.command == "evaluate":
         return commands.evaluate(Path(args.run), csv=args.csv)
     if args.command == "predict":

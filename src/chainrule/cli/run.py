@@ -125,8 +125,11 @@ def run_dir_for(cfg, override=None):
     return path
 
 
-def train_from_config(cfg, run_dir=None, verbose=1, log=print):
-    """Run the whole pipeline; return (trainer, run_dir, summary dict)."""
+def train_from_config(cfg, run_dir=None, verbose=1, resume=False):
+    """Run the whole pipeline; return (trainer, run_dir, summary dict).
+
+    resume: ``run_dir`` is an existing run; continue it from its newest intact checkpoint.
+    """
     t_start = time.perf_counter()
     seed, dtype = cfg["seed"], np.dtype(cfg["dtype"])
     X, y, meta = load_data(cfg)
@@ -145,9 +148,10 @@ def train_from_config(cfg, run_dir=None, verbose=1, log=print):
     d_out = n_classes if task == "classification" else (1 if np.ndim(y) == 1 else np.shape(y)[1])
     model = build_model(cfg, X.shape[1], d_out)
     model.init(seed=seed, dtype=dtype)
-    run_dir = run_dir_for(cfg, run_dir)
+    run_dir = Path(run_dir) if resume else run_dir_for(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(run_dir / "config.json", cfg)
+    if not resume:
+        atomic_write_json(run_dir / "config.json", cfg)
 
     epochs, batch = cfg["training"]["epochs"], cfg["training"]["batch_size"]
     steps_per_epoch = -(-len(X_tr) // min(batch, len(X_tr)))
@@ -164,8 +168,15 @@ def train_from_config(cfg, run_dir=None, verbose=1, log=print):
                       batch_size=batch, seed=seed, callbacks=callbacks,
                       gradient_checkpointing=cfg["training"]["gradient_checkpointing"], verbose=verbose)
     validation = (X_val, y_val) if X_val is not None else None
+    if resume:
+        from ..train.checkpoint import latest_checkpoint, restore
+
+        path, arrays, state = latest_checkpoint(run_dir / "checkpoints")
+        restore(trainer, arrays, state)
+        if verbose:
+            print(f"resuming from {path.name}: epoch {trainer.epoch} of {epochs}, step {trainer.step}")
     t_train = time.perf_counter()
-    trainer.fit(X_tr, y_tr, epochs=epochs, validation_data=validation)
+    trainer.fit(X_tr, y_tr, epochs=max(0, epochs - trainer.epoch), validation_data=validation)
     train_seconds = time.perf_counter() - t_train
 
     final = {k: v[-1] for k, v in trainer.history.items() if k != "time"}
