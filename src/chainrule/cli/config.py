@@ -123,6 +123,7 @@ def complete(raw, source="config"):
             cfg[key] = _typed(key, value, source)
     if cfg["dtype"] not in ("float32", "float64"):
         raise ConfigError(f"{source}: dtype must be 'float32' or 'float64', found {cfg['dtype']!r}")
+    _check_values(cfg, source)
     if cfg["data"]["name"] == "csv" and not (cfg["data"]["path"] and cfg["data"]["label"]):
         raise ConfigError(f"{source}: [data] name = 'csv' needs path = '...' and label = '...'")
     return cfg
@@ -138,6 +139,23 @@ def _typed(key, value, source):
         names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
         raise ConfigError(f"{source}: {key} must be {names}, found {value!r} ({type(value).__name__})")
     return value
+
+
+def _check_values(cfg, source):
+    t, m, d = cfg["training"], cfg["model"], cfg["data"]
+    checks = [
+        (t["batch_size"] > 0, "training.batch_size must be a positive integer", t["batch_size"]),
+        (t["epochs"] >= 0, "training.epochs must be a non-negative integer", t["epochs"]),
+        (t["early_stopping"] >= 0, "training.early_stopping must be >= 0", t["early_stopping"]),
+        (t["checkpoint_every"] >= 0, "training.checkpoint_every must be >= 0", t["checkpoint_every"]),
+        (0 <= d["val_fraction"] < 1, "data.val_fraction must be in [0, 1)", d["val_fraction"]),
+        (0 <= m["dropout"] < 1, "model.dropout must be in [0, 1)", m["dropout"]),
+        (all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in m["hidden"]),
+         "model.hidden must be a list of positive integers", m["hidden"]),
+    ]
+    for ok, message, found in checks:
+        if not ok:
+            raise ConfigError(f"{source}: {message}, found {found!r}")
 
 
 def _default(key):

@@ -44,7 +44,8 @@ def load_data(cfg):
     if "seed" not in options and "seed" in _parameters(d["name"]):
         options["seed"] = cfg["seed"]
     X, y = data.load_dataset(d["name"], **options)
-    return X, y, {"task": data.dataset_task(d["name"]), "source": d["name"], "options": options}
+    features = [f"x{j}" for j in range(np.shape(X)[1])]  # the column names `predict` expects
+    return X, y, {"task": data.dataset_task(d["name"]), "source": d["name"], "options": options, "features": features}
 
 
 def _parameters(name):
