@@ -167,3 +167,25 @@ def predict(run, input_path, output="-"):
         atomic_write_bytes(output, buf.getvalue().encode())
         print(f"wrote {len(out)} predictions to {output}", file=sys.stderr)
     return 0
+
+
+def experiment(name, out=None, quick=False, seed=0):
+    from .. import experiments
+
+    if name == "list":
+        from ..experiments import REGISTRY
+
+        experiments.names()
+        for n, spec in REGISTRY.items():
+            print(f"{n:<24} {spec.title}  (seeds {', '.join(spec.seeds)})")
+        return 0
+    out_dir, results = experiments.run(name, out=out, quick=quick, seed=seed)
+    claims = [c for r in results for c in r["claims"]]
+    ok = sum(c["verdict"] == "reproduced" for c in claims)
+    print(f"\n{ok} of {len(claims)} claims reproduced; report: {out_dir / 'report.html'} (and report.md)")
+    for r in results:
+        for c in r["claims"]:
+            if c["verdict"] != "reproduced":
+                print(f"  not reproduced [{r['name']}]: {c['claim']} (expected {c['expected']}, measured "
+                      f"{c['measured']})")
+    return 0 if ok == len(claims) else 1

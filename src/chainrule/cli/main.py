@@ -45,6 +45,11 @@ def _parser():
     r.add_argument("run", help="a run folder written by train or demo")
     r.add_argument("input", help="CSV with a header row holding the run's feature columns")
     r.add_argument("-o", "--output", default="-", help="output CSV (default: standard output)")
+    x = sub.add_parser("experiment", help="reproduce the seeds' claims: NAME or 'all' (see 'experiment list')")
+    x.add_argument("name", help="an experiment name, 'all', or 'list'")
+    x.add_argument("--quick", action="store_true", help="a reduced version (all of them in a few minutes)")
+    x.add_argument("--out", default=None, help="output folder (default: runs/experiment-<name>-<timestamp>)")
+    x.add_argument("--seed", type=int, default=0)
     return p
 
 
@@ -94,6 +99,8 @@ def _dispatch(args):
         return commands.evaluate(Path(args.run), csv=args.csv)
     if args.command == "predict":
         return commands.predict(Path(args.run), Path(args.input), args.output)
+    if args.command == "experiment":
+        return commands.experiment(args.name, out=args.out, quick=args.quick, seed=args.seed)
     raise AssertionError(args.command)  # argparse rejects unknown commands before this
 
 

@@ -183,9 +183,11 @@ class BatchNorm(Layer):
                 raise ShapeError(f"BatchNorm in training mode needs a batch of at least 2, found {n}")
             mu = cnp.mean(a, axis=0)
             var = cnp.var(a, axis=0)
-            if ctx.buffers is not None:
+            if ctx.buffers is not None and ctx.update_buffers:
                 self._update_running(ctx.buffers, cnp.stop_gradient(mu), cnp.stop_gradient(var), n)
         else:
+            if ctx.buffers is None:
+                raise ValueError("BatchNorm in evaluation mode needs the running statistics: pass buffers=")
             mu = ctx.buffers[self.keys["running_mean"]]
             var = ctx.buffers[self.keys["running_var"]]
         x_hat = (a - mu) / cnp.sqrt(var + self.eps)

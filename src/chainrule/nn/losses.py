@@ -1,7 +1,9 @@
 """Loss functions ℓ(prediction, target), reduced over the batch.
 
 All take ``reduction`` ('mean', 'sum' or 'none') and optional ``sample_weight`` (shape
-(batch,)): the weighted mean is Σ wᵢ ℓᵢ / Σ wᵢ (as scikit-learn). A custom loss is any plain
+(batch,)): the weighted mean is Σ wᵢ ℓᵢ / Σ wᵢ (as scikit-learn), ℓᵢ the mean over sample i's
+entries. 'none' returns the unreduced loss as torch does: the prediction's shape for the
+regression losses, (batch,) for the classification ones. A custom loss is any plain
 function ``(y_hat, y) -> scalar`` written with ``chainrule.numpy``.
 
 Conventions:
@@ -19,25 +21,45 @@ import difflib
 import numpy as np
 
 from .. import numpy as cnp
-from ..engine.core import dtype_of, shape_of
+from ..engine.core import Tracer, dtype_of, shape_of
 from ..errors import ShapeError
 from ..primitives.nn import softmax_cross_entropy as _sce
 
 
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', found {reduction!r}")
+
+
+def _weights(sample_weight, like, reduction):
+    """sample_weight as an array of shape (batch,) in the loss's dtype (a float32 loss stays float32)."""
+    w = np.asarray(sample_weight)
+    n = shape_of(like)[:1]
+    if w.shape != n:
+        raise ShapeError(f"sample_weight of shape {w.shape} for a batch of {n[0] if n else 1} samples")
+    if reduction == "mean" and float(np.sum(w)) == 0:
+        raise ValueError("sample_weight sums to 0: the weighted mean Σ wᵢ ℓᵢ / Σ wᵢ is undefined")
+    dtype = dtype_of(like)
+    return w.astype(dtype if np.issubdtype(dtype, np.floating) else np.result_type(w, np.float32))
+
+
 def _reduce(per_sample, reduction, sample_weight):
-    if reduction == "none":
-        return per_sample if sample_weight is None else per_sample * sample_weight
+    """Reduce per-sample losses (batch,); the weighted mean is Σ wᵢ ℓᵢ / Σ wᵢ."""
+    _check_reduction(reduction)
     if sample_weight is not None:
-        w = np.asarray(sample_weight)
-        if w.shape != shape_of(per_sample)[:1]:
-            raise ShapeError(f"sample_weight of shape {w.shape} for a batch of {shape_of(per_sample)[0]} samples")
-        total = cnp.sum(per_sample * w.astype(np.result_type(w, np.float32)))
+        w = _weights(sample_weight, per_sample, reduction)
+        if reduction == "none":
+            return per_sample * w
+        total = cnp.sum(per_sample * w)
         return total / float(np.sum(w)) if reduction == "mean" else total
     if reduction == "mean":
         return cnp.mean(per_sample)
     if reduction == "sum":
         return cnp.sum(per_sample)
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', found {reduction!r}")
+    return per_sample
 
 
 def _per_sample(e):
@@ -60,12 +82,25 @@ def _check_same_shape(name, y_hat, y):
     return y
 
 
+def _as_target(y, y_hat):
+    """A plain floating target in the prediction's dtype, so a float32 loss is not promoted to float64."""
+    if isinstance(y, Tracer) or not np.issubdtype(dtype_of(y_hat), np.floating):
+        return y
+    return np.asarray(y, dtype_of(y_hat))
+
+
 def _elementwise(name, fn):
     def loss(y_hat, y, reduction="mean", sample_weight=None, **kw):
-        y = _check_same_shape(name, y_hat, y)
+        _check_reduction(reduction)
+        y = _as_target(_check_same_shape(name, y_hat, y), y_hat)
         e = fn(y_hat, y, **kw)
-        per = _per_sample(e)
-        out = _reduce(per, reduction, sample_weight)
+        if reduction == "none":
+            # Unreduced, as torch: the prediction's shape, so mean(none) == mean and sum(none) == sum.
+            if sample_weight is None:
+                return e
+            w = _weights(sample_weight, e, reduction)
+            return e * w.reshape(w.shape + (1,) * (len(shape_of(e)) - 1))
+        out = _reduce(_per_sample(e), reduction, sample_weight)
         k = _entries_per_sample(e)
         return out / k if reduction == "mean" and k != 1 else out
 
@@ -113,6 +148,8 @@ def cross_entropy(z, y, reduction="mean", sample_weight=None):
 
     ℓ = logsumexp(z) − z_y, computed by one fused primitive whose gradient is softmax(z) − onehot(y).
     """
+    if not np.issubdtype(dtype_of(y), np.integer):
+        y = _as_target(y, z)
     return _reduce(_sce(z, y), reduction, sample_weight)
 
 

@@ -22,13 +22,17 @@ from .layers import Activation, BatchNorm, Dense, Dropout, Layer
 
 
 class Context:
-    """What a forward pass needs besides parameters: mode, dropout generator, buffers, recorder."""
+    """What a forward pass needs besides parameters: mode, dropout generator, buffers, recorder.
 
-    __slots__ = ("training", "rng", "buffers", "record", "remat")
+    ``update_buffers=False`` lets layers read the buffers (BatchNorm's running statistics in
+    evaluation) without updating them (in training): a recomputation must not count twice.
+    """
 
-    def __init__(self, training=False, rng=None, buffers=None, record=None, remat=False):
+    __slots__ = ("training", "rng", "buffers", "record", "remat", "update_buffers")
+
+    def __init__(self, training=False, rng=None, buffers=None, record=None, remat=False, update_buffers=True):
         self.training, self.rng, self.buffers, self.record = training, rng, buffers, record
-        self.remat = remat
+        self.remat, self.update_buffers = remat, update_buffers
 
 
 class Sequential(Layer):
@@ -100,9 +104,7 @@ class Sequential(Layer):
         params, buffers = {}, {}
         for i, layer in enumerate(self.layers):
             if isinstance(layer, Dense):
-                nxt = self.layers[i + 1] if i + 1 < len(self.layers) else None
-                act = nxt.name if isinstance(nxt, Activation) else "identity"
-                p, b = layer.init_params(rng, dtype, initializers.default_for(act))
+                p, b = layer.init_params(rng, dtype, initializers.default_for(self._activation_after(i)))
             else:
                 p, b = layer.init_params(rng, dtype)
             if isinstance(layer, Sequential):  # containers already return global names
@@ -112,6 +114,16 @@ class Sequential(Layer):
                 params.update({layer.prefix + k: v for k, v in p.items()})
                 buffers.update({layer.prefix + k: v for k, v in b.items()})
         return params, buffers
+
+    def _activation_after(self, i):
+        """The activation a Dense layer at position i feeds, looking past BatchNorm and Dropout
+        (MLP(batchnorm=True) puts BatchNorm between them); 'identity' if none."""
+        for layer in self.layers[i + 1 :]:
+            if isinstance(layer, Activation):
+                return layer.name
+            if not isinstance(layer, BatchNorm | Dropout):
+                break
+        return "identity"
 
     def init(self, seed=0, dtype=np.float64):
         """Create (and keep) the parameters from ``seed``; return the parameter dict."""
@@ -143,7 +155,11 @@ class Sequential(Layer):
         for name, step, _ in self._plan:
             a = step(params, a, ctx)
             if record is not None:
-                record(self.prefix + name, a)
+                # A recorder sees each step's output; it may return a replacement (e.g. a + tap,
+                # with tap a zero input whose gradient is ∂L/∂a_l) or None to keep a.
+                replaced = record(self.prefix + name, a)
+                if replaced is not None:
+                    a = replaced
         return a
 
     def _call_checkpointed(self, params, a, ctx):
@@ -159,9 +175,11 @@ class Sequential(Layer):
             def segment(a, *leaves, steps=steps, keys=keys, rng_state=rng_state, calls=calls):
                 # The first run advances the caller's generator and updates BatchNorm's running
                 # statistics; a re-run (in the backward pass) replays the same dropout masks from
-                # a copy of the generator's state and leaves the running statistics alone.
-                rng = ctx.rng if calls[0] == 0 or rng_state is None else _generator_at(rng_state)
-                inner = Context(ctx.training, rng, ctx.buffers if calls[0] == 0 else None, None)
+                # a copy of the generator's state and reads, but does not update, the running
+                # statistics (evaluation-mode BatchNorm needs them).
+                first = calls[0] == 0
+                rng = ctx.rng if first or rng_state is None else _generator_at(rng_state)
+                inner = Context(ctx.training, rng, ctx.buffers, None, update_buffers=ctx.update_buffers and first)
                 calls[0] += 1
                 p = dict(zip(keys, leaves))
                 for _, step, _ in steps:

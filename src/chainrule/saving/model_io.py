@@ -50,17 +50,30 @@ def read_model_json(directory):
         raise ConfigError(f"{path} is not valid JSON ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ConfigError(f"{path} is not a chainrule model file (expected format {FORMAT!r})")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise ConfigError(f"{path} has format version {meta['format_version']}, newer than this chainrule")
+    version = meta.get("format_version", 0)
+    if not isinstance(version, int):
+        raise ConfigError(f"{path}: format_version must be an integer, found {version!r}")
+    if version > FORMAT_VERSION:
+        raise ConfigError(f"{path} has format version {version}, newer than this chainrule")
+    if not isinstance(meta.get("architecture"), dict):
+        raise ConfigError(f"{path} has no 'architecture' object describing the layers")
+    if meta.get("dtype", "float64") not in ("float32", "float64"):
+        raise ConfigError(f"{path}: dtype must be 'float32' or 'float64', found {meta.get('dtype')!r}")
     return meta
 
 
 def load_model(directory):
     """The network saved in ``directory``, with its parameters and buffers."""
-    from ..nn.model import layer_from_config
+    from ..nn.model import Sequential, layer_from_config
 
     meta = read_model_json(directory)
-    model = layer_from_config(meta["architecture"])
+    try:
+        model = layer_from_config(meta["architecture"])
+    except (ValueError, TypeError) as e:  # a layer rejecting its configuration (ConfigError is a ValueError)
+        raise ConfigError(f"{Path(directory) / 'model.json'}: bad architecture: {e}") from None
+    if not isinstance(model, Sequential):
+        raise ConfigError(f"{Path(directory) / 'model.json'}: the architecture must be a network (sequential), "
+                          f"found a single {model.kind!r} layer")
     dtype = np.dtype(meta.get("dtype", "float64"))
     params, buffers = model.init_params(np.random.default_rng(0), dtype)
     expected = {k: (v.shape, v.dtype) for k, v in {**params, **buffers}.items()}
