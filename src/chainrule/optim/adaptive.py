@@ -145,13 +145,19 @@ class Adam(Optimizer):
     def _prepare(self, lr):
         beta1, beta2 = self.betas
         t = self.step_count
-        self._step_size = lr / (1.0 - beta1**t)
-        self._sqrt_bias_correction2 = math.sqrt(1.0 - beta2**t)
+        sqrt_bias_correction2 = math.sqrt(1.0 - beta2**t)
+        # Kingma & Ba's own cheaper order of computation (end of their §2), one pass fewer:
+        # η m̂ / (√v̂ + ε) = α_t m / (√v + ε̂) with α_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ), ε̂ = ε √(1 − β₂ᵗ).
+        self._alpha_t = lr * sqrt_bias_correction2 / (1.0 - beta1**t)
+        self._eps_hat = self.eps * sqrt_bias_correction2
+        self._decay = 1.0 - lr * self.weight_decay if self._decoupled_weight_decay else 1.0
 
     def _update(self, slot, g, lr):
         w, tmp, state = slot.param, slot.tmp, slot.state
         m, v = state[0], state[1]
         beta1, beta2 = self.betas
+        if self._decay != 1.0:  # AdamW's decoupled decay, before the Adam step as in torch
+            w *= self._decay
         np.subtract(g, m, out=tmp)  # m + (1 − β₁)(g − m) = β₁ m + (1 − β₁) g, torch's lerp form
         tmp *= 1.0 - beta1
         m += tmp
@@ -163,10 +169,9 @@ class Adam(Optimizer):
             np.maximum(state[2], v, out=state[2])
             v = state[2]
         np.sqrt(v, out=tmp)
-        tmp /= self._sqrt_bias_correction2
-        tmp += self.eps
+        tmp += self._eps_hat
         np.divide(m, tmp, out=tmp)
-        tmp *= self._step_size
+        tmp *= self._alpha_t
         w -= tmp
 
 
@@ -186,12 +191,3 @@ class AdamW(Adam):
                  weight_decay=0.01, l1=0.0, clip_norm=None, clip_value=None):
         super().__init__(params, learning_rate, betas=betas, eps=eps, amsgrad=amsgrad,
                          weight_decay=weight_decay, l1=l1, clip_norm=clip_norm, clip_value=clip_value)
-
-    def _prepare(self, lr):
-        super()._prepare(lr)
-        self._decay = 1.0 - lr * self.weight_decay
-
-    def _update(self, slot, g, lr):
-        if self.weight_decay:
-            slot.param *= self._decay
-        super()._update(slot, g, lr)

@@ -48,7 +48,9 @@ class Optimizer:
 
     Attributes: ``params`` (the dict given), ``step_count`` (steps taken), ``learning_rate`` (the
     float or Schedule given; assignable), ``learning_rate_now`` (the rate the next step will use),
-    ``schedule`` (the Schedule, or None for a fixed rate).
+    ``schedule`` (the Schedule, or None for a fixed rate). A trainer calls
+    ``opt.schedule.observe(metric)`` once per epoch when ``opt.schedule`` is not None (only
+    ReduceOnPlateau acts on it).
     """
 
     name = ""
@@ -83,8 +85,8 @@ class Optimizer:
         if isinstance(value, Schedule):
             self._schedule, self._lr = value, None
         else:
-            self._schedule = None
             self._lr = _checks.real(type(self).__name__, "learning_rate", value, low=0.0)
+            self._schedule = None
 
     @property
     def schedule(self) -> Schedule | None:

@@ -38,6 +38,10 @@ SCHEDULES = {
     "reduce_on_plateau": ReduceOnPlateau,
 }
 
+# Other names accepted for the same entries (not listed as choices).
+ALIASES = {"gd": "sgd", "step_decay": "step", "warmup": "linear_warmup", "plateau": "reduce_on_plateau",
+           "reduce_lr_on_plateau": "reduce_on_plateau", "cosine_annealing": "cosine"}
+
 # Names other libraries use for the same arguments, suggested when one of them is given.
 _OTHER_NAMES = {"lr": "learning_rate", "epsilon": "eps", "rho": "alpha", "beta_1": "betas", "beta_2": "betas",
                 "clipnorm": "clip_norm", "clipvalue": "clip_value", "global_clipnorm": "clip_norm",
@@ -61,11 +65,15 @@ def get(name: str, params, **kwargs) -> Optimizer:
 
 def get_schedule(name: str, **kwargs) -> Schedule:
     """The schedule called ``name`` (one of SCHEDULES), e.g. ``get_schedule('step', learning_rate=0.1,
-    step_size=100, gamma=0.5)``. LinearWarmup's ``then`` may be a config dict of another schedule."""
+    step_size=100, gamma=0.5)``. LinearWarmup's ``then`` may be a config dict of another schedule;
+    a ``learning_rate`` given beside it becomes that schedule's base rate when the dict has none."""
     cls = SCHEDULES[_lookup("schedule", name, SCHEDULES)]
     _check_arguments(name, cls, kwargs, skip=("self",))
     if isinstance(kwargs.get("then"), dict):
-        kwargs["then"] = get_schedule(**kwargs["then"])
+        then = dict(kwargs["then"])
+        if "learning_rate" in kwargs and "learning_rate" not in then:
+            then["learning_rate"] = kwargs.pop("learning_rate")  # the warmup's target is then's base rate
+        kwargs["then"] = get_schedule(**then)
     missing = [p.name for p in inspect.signature(cls).parameters.values()
                if p.default is inspect.Parameter.empty and p.name not in kwargs]
     if missing:
@@ -75,9 +83,11 @@ def get_schedule(name: str, **kwargs) -> Schedule:
 
 def _lookup(kind, name, table) -> str:
     key = str(name).lower()
+    key = ALIASES.get(key, key)
     if key not in table:
-        close = difflib.get_close_matches(key, table, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        known = [*table, *(alias for alias, target in ALIASES.items() if target in table)]
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"; did you mean {ALIASES.get(close[0], close[0])!r}?" if close else ""
         raise ConfigError(f"unknown {kind} {name!r}; valid names: {', '.join(table)}{hint}")
     return key
 

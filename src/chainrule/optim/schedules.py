@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from ..errors import ConfigError
 from . import _checks
 
 
@@ -119,15 +120,23 @@ class LinearWarmup(Schedule):
     lr(t) = then(t − warmup_steps)             afterwards (``then`` starts at its own step 0).
     The ramp never gives a zero learning rate and reaches the target at the last warmup step;
     it equals torch's LinearLR(start_factor=1/W, total_iters=W−1) chained with SequentialLR.
-    ``then`` may be a Schedule or a number (a constant). ``observe`` is passed on to ``then``.
+    ``then`` may be a Schedule or a number (a constant); ``learning_rate=x`` alone means
+    ``then=x``. ``observe`` is passed on to ``then``.
     """
 
     name = "linear_warmup"
 
-    def __init__(self, warmup_steps: int, then: Schedule | float):
+    def __init__(self, warmup_steps: int, then: Schedule | float | None = None, learning_rate: float | None = None):
         self.warmup_steps = _checks.integer("LinearWarmup", "warmup_steps", warmup_steps, low=1)
+        if then is None:
+            if learning_rate is None:
+                raise ConfigError("LinearWarmup: give the schedule to warm up to (then=...) or a learning_rate")
+            then = learning_rate
         self.then = then if isinstance(then, Schedule) else Constant(then)
         self.learning_rate = self.then(0)
+        if learning_rate is not None and float(learning_rate) != self.learning_rate:
+            raise ConfigError(f"LinearWarmup: learning_rate={learning_rate} but then starts at "
+                              f"{self.learning_rate}; give only one of them")
 
     @property
     def _config(self):

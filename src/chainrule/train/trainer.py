@@ -76,6 +76,7 @@ class Trainer:
         self.last_finite_loss = None
         self.step_hooks = [cb for cb in self.callbacks if hasattr(cb, "on_step")]
         self._grad_fn = value_and_grad(self._objective)
+        self._needs_closure = isinstance(self.optimizer, optim.LBFGS)
 
     # -- setup ---------------------------------------------------------------------------------
     def _make_optimizer(self, optimizer, learning_rate, options):
@@ -121,7 +122,10 @@ class Trainer:
             self._raise_non_finite(loss, grads)
         for hook in self.step_hooks:
             hook.on_step(self, loss, grads)
-        self.optimizer.step(grads)
+        if self._needs_closure:  # L-BFGS re-evaluates the loss during its line search
+            self.optimizer.step(grads, lambda: self._grad_fn(self.model.params, xb, yb), loss=loss)
+        else:
+            self.optimizer.step(grads)
         self.step += 1
         self.last_finite_loss = loss
         return loss
