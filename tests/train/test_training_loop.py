@@ -138,3 +138,11 @@ def test_batch_larger_than_data_is_clamped_with_warning():
     with pytest.warns(UserWarning, match="batch"):
         t.fit(X, y, epochs=1)
     assert t.step == 1  # M = N: one step of batch gradient descent per epoch
+
+
+def test_lbfgs_full_batch_training_converges():
+    # L-BFGS needs the loss re-evaluated in its line search: the trainer passes a closure.
+    X, y = make_moons(n=100, seed=0)
+    t = Trainer(nn.MLP([2, 8, 2], activation="tanh"), optimizer="lbfgs", batch_size=100, verbose=0)
+    t.fit(X, y, epochs=30)
+    assert t.history["loss"][-1] < 0.05 < t.history["loss"][0]
