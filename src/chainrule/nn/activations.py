@@ -33,8 +33,11 @@ def leaky_relu(z, alpha=0.01):
 
 
 def elu(z, alpha=1.0):
-    # expm1 of min(z, 0): the unused branch never overflows for large z.
-    return cnp.where(cnp.greater(z, 0), z, cnp.multiply(alpha, cnp.expm1(cnp.minimum(z, 0))))
+    # expm1 of z clipped to 0 on the unused side: that branch never overflows for large z. The
+    # clip is a where, not minimum(z, 0): minimum splits its gradient at the tie z = 0, which
+    # made elu'(0) = α/2; the where gives α e⁰ = α, the left derivative, as torch.nn.ELU does.
+    positive = cnp.greater(z, 0)
+    return cnp.where(positive, z, cnp.multiply(alpha, cnp.expm1(cnp.where(positive, 0.0, z))))
 
 
 def gelu(z):

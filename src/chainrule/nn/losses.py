@@ -25,7 +25,6 @@ from ..engine.core import Tracer, dtype_of, shape_of
 from ..errors import ShapeError
 from ..primitives.nn import softmax_cross_entropy as _sce
 
-
 _REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -170,7 +169,7 @@ def hinge(z, y, reduction="mean", sample_weight=None):
 def _check_pm1(name, y):
     bad = ~np.isin(y, (-1, 1))
     if bad.any():
-        raise ValueError(f"{name}: targets must be -1 or +1, found {y[bad][0]!r}")
+        raise ValueError(f"{name}: targets must be -1 or +1, found {y[bad][0].item()!r}")
 
 
 LOSSES = {

@@ -143,9 +143,20 @@ class Sequential(Layer):
             raise ValueError("call init(seed) first")
         return int(sum(np.size(v) for v in self.params.values()))
 
+    def state_keys(self):
+        """Parameter and buffer names in torch's state_dict order: layer by layer, parameters first."""
+        out = []
+        for layer in self.layers:
+            if isinstance(layer, Sequential):
+                out += layer.state_keys()
+            else:
+                out += [layer.keys[n] for n in layer.param_names + layer.buffer_names]
+        return out
+
     def state_dict(self):
-        """Parameters and buffers under PyTorch's names (what torch's load_state_dict expects)."""
-        return {**self.params, **self.buffers}
+        """Parameters and buffers under PyTorch's names and in its order (what load_state_dict expects)."""
+        merged = {**self.params, **self.buffers}
+        return {k: merged[k] for k in self.state_keys()}
 
     # -- computation ---------------------------------------------------------------------------
     def call(self, params, a, ctx):
