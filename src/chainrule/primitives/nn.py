@@ -5,6 +5,8 @@ seeds' backpropagation equations, so a network records one node per layer instea
 elementwise operation (ENGINE-NOTES §7):
 
     dense:  a = σ(z),  z = x Wᵀ + b          x: (batch, d_in), W: (d_out, d_in), b: (d_out,)
+            (or with a leading model axis K — x: (K, batch, d_in) or shared (batch, d_in),
+            W: (K, d_out, d_in), b: (K, d_out) — for ensembles trained in one call)
             δ = g ⊙ σ'(z)                     (BP2: σ' read off the output a where possible)
             ∂L/∂W = δᵀ x,  ∂L/∂b = Σ_batch δ  (BP3, BP4)
             ∂L/∂x = δ W                       (the error signal passed to the layer below)
@@ -49,14 +51,30 @@ def _activate(z, activation, alpha):
 
 
 def _dense_impl(x, W, b, activation="identity", alpha=0.01):
-    if np.ndim(x) != 2 or np.shape(x)[1] != np.shape(W)[1]:
+    x_shape, W_shape, b_shape = np.shape(x), np.shape(W), np.shape(b)
+    if len(x_shape) not in (2, 3) or x_shape[-1] != W_shape[-1] or b_shape != W_shape[:-1]:
         raise ShapeError(
-            f"dense: input of shape {np.shape(x)} does not fit weight of shape {np.shape(W)} "
-            f"(expected (batch, {np.shape(W)[1]}))"
+            f"dense: input of shape {x_shape} does not fit weight of shape {W_shape} and bias of shape "
+            f"{b_shape} (expected (batch, {W_shape[-1]}) and bias {W_shape[:-1]})"
         )
-    z = x @ W.T
-    z += b
+    if len(W_shape) == 2:
+        z = x @ W.T
+        z += b
+    else:  # an ensemble: one (d_out, d_in) matrix per model
+        z = np.matmul(x, np.swapaxes(W, -1, -2))
+        z += b[:, None, :]
     return _activate(z, activation, alpha)
+
+
+def _T(x):
+    """Swap the last two axes (the matrix transpose, batched over any leading model axis)."""
+    nd = len(shape_of(x))
+    return transpose(x, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+def _bias_shaped(t, W):
+    """A bias (K, d_out) as (K, 1, d_out) so it broadcasts over the batch; (d_out,) unchanged."""
+    return t if len(shape_of(W)) == 2 else reshape(t, (shape_of(t)[0], 1, shape_of(t)[1]))
 
 
 def _act_derivative(a, activation, alpha):
@@ -84,9 +102,9 @@ def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
         if i == 0:
             out.append(matmul(delta, W))  # error signal for the layer below
         elif i == 1:
-            out.append(matmul(transpose(delta), x))  # BP4: ∂L/∂W = δᵀ x
+            out.append(matmul(_T(delta), x))  # BP4: ∂L/∂W = δᵀ x
         else:
-            out.append(sum_(delta, axis=0))  # BP3: ∂L/∂b = Σ δ
+            out.append(sum_(delta, axis=-2))  # BP3: ∂L/∂b = Σ_batch δ
     return out
 
 
@@ -97,11 +115,11 @@ defvjp_all(dense, _dense_vjp)
 def _dense_jvp(i):
     def rule(t, a, x, W, b, activation="identity", alpha=0.01):
         if i == 0:
-            z_dot = matmul(t, transpose(W))
+            z_dot = matmul(t, _T(W))
         elif i == 1:
-            z_dot = matmul(x, transpose(t))
+            z_dot = matmul(x, _T(t))
         else:
-            z_dot = t
+            z_dot = _bias_shaped(t, W)
         return _delta(z_dot, a, activation, alpha)
 
     return rule
