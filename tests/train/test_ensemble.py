@@ -47,5 +47,5 @@ def test_ensemble_refuses_coupling_options():
         Ensemble(lambda: nn.MLP([2, 4, 2]), [0, 1], optimizer_options={"clip_norm": 1.0})
     with pytest.raises(ConfigError, match="Dense and activation"):
         Ensemble(lambda: nn.MLP([2, 4, 2], dropout=0.5), [0, 1])
-    with pytest.raises(ConfigError, match="plain"):
+    with pytest.raises(ConfigError, match="without momentum"):
         Ensemble(lambda: nn.MLP([2, 4, 2]), [0, 1], optimizer="adam", learning_rate=[0.1, 0.2])
