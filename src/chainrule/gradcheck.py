@@ -169,7 +169,7 @@ def _check_first_order(problem, modes, rtol, eps, delta, rng, order_label, mode_
         floor = 64 * _EPS_MACH * scale / eps / rtol if delta is None else delta
         for mode in modes:
             if mode == "fwd":
-                engine = _flat_output(jvp(lambda x_j: problem.tree_at(j, x_j), (x,), (v,))[1])
+                engine = _flat_output(jvp(lambda x_j, j=j: problem.tree_at(j, x_j), (x,), (v,))[1])
                 project = lambda d: d  # noqa: E731
             else:
                 engine = np.array([np.vdot(np.asarray(rev_grads[j], np.float64), v)])

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..primitives.shape import broadcast_to, reshape
-from ..primitives.reduce import sum_
 from ..primitives.elementwise import astype
+from ..primitives.reduce import sum_
+from ..primitives.shape import broadcast_to, reshape
 
 
 def _shape_dtype(x):

@@ -48,15 +48,16 @@ from ..primitives.elementwise import (  # noqa: F401
     where,
 )
 from ..primitives.elementwise import clip as _clip
-from ..primitives.elementwise import round_ as round  # noqa: A001
+from ..primitives.elementwise import round_ as round  # noqa: A004, F401
 from ..primitives.linalg import dot, matmul  # noqa: F401
 from ..primitives.reduce import max_ as _max
 from ..primitives.reduce import mean as _mean
 from ..primitives.reduce import min_ as _min
 from ..primitives.reduce import normalize_axis as _normalize_axis
 from ..primitives.reduce import sum_ as _sum
-from ..primitives.shape import broadcast_to, getitem, reshape as _reshape  # noqa: F401
+from ..primitives.shape import broadcast_to, getitem  # noqa: F401
 from ..primitives.shape import concatenate as _concatenate
+from ..primitives.shape import reshape as _reshape
 from ..primitives.shape import stack as _stack
 from ..primitives.shape import transpose as _transpose
 from ..primitives.softmax import log_softmax, logsumexp, softmax  # noqa: F401
@@ -147,6 +148,8 @@ def squeeze(x, axis=None):
 
 
 def concatenate(arrays, axis=0):
+    if axis is None:  # NumPy's meaning: flatten first
+        arrays, axis = [_reshape(a, (-1,)) for a in arrays], 0
     return _concatenate(*arrays, axis=axis)
 
 

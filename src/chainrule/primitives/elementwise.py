@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.core import dtype_of
-from ..extend import deflinear, defjvp, defvjp, primitive
+from ..extend import defjvp, deflinear, defvjp, primitive
 
 add = primitive("add", np.add)
 defvjp(add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)

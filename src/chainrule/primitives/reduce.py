@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.core import dtype_of, shape_of
-from ..extend import deflinear, defjvp, defvjp, primitive
+from ..extend import defjvp, deflinear, defvjp, primitive
 from .elementwise import astype, divide, equal, multiply
 from .shape import broadcast_to, reshape
 

@@ -11,8 +11,8 @@ import numpy as np
 
 from ..extend import defjvp, defvjp, primitive
 from .elementwise import multiply, subtract
-from .unary import exp
 from .reduce import _expand, sum_
+from .unary import exp
 
 
 def _shifted(x, axis):

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..extend import defjvp, defvjp, primitive
-from .elementwise import add, divide, greater, multiply, negative, sign, square, subtract, where
+from .elementwise import add, divide, greater, multiply, negative, sign, square, subtract
 
 
 def _unary(name, impl, derivative):
