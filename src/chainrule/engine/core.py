@@ -160,9 +160,13 @@ def unwrap(x, trace):
 
 def dtype_of(x):
     """The dtype of a (possibly traced) value."""
+    if type(x) is np.ndarray:
+        return x.dtype
     return np.result_type(lower(x))
 
 
 def shape_of(x):
     """The shape of a (possibly traced) value."""
+    if type(x) is np.ndarray:
+        return x.shape
     return np.shape(lower(x))

@@ -9,6 +9,8 @@ several times (weight sharing) receives the sum of its uses' contributions.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .core import Trace, Tracer
 from .shapes import unbroadcast
 
@@ -32,80 +34,78 @@ class Node(Tracer):
 
 
 class ReverseTrace(Trace):
-    __slots__ = ()
+    """Records every node it creates on its own ``tape``, in creation order.
+
+    Creation order is a topological order (a node is created after its parents), so the
+    backward sweep needs no graph search: it walks the tape backwards. The tape belongs to
+    this trace alone, so nested transforms never consume each other's records.
+    """
+
+    __slots__ = ("tape",)
+
+    def __init__(self):
+        super().__init__()
+        self.tape = []
 
     def process(self, prim, args, params):
         values = []
         parents = []
         for i, x in enumerate(args):
-            if isinstance(x, Node) and x.trace is self:
+            if type(x) is Node and x.trace is self:
                 values.append(x.value)
                 parents.append((i, x))
             else:
                 values.append(x)
-        ans = prim(*values, **params)
-        return Node(ans, self, prim, tuple(values), params, tuple(parents))
+        node = Node(prim(*values, **params), self, prim, values, params, parents)
+        self.tape.append(node)
+        return node
 
     def new_input(self, value):
         return Node(value, self)
 
 
-def toposort(ends):
-    """Nodes reachable from ``ends``, parents before children (iterative depth-first search)."""
-    order = []
-    seen = set()
-    for end in ends:
-        if id(end) in seen:
-            continue
-        seen.add(id(end))
-        stack = [(end, iter(end.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for _, parent in parents:
-                if id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append((parent, iter(parent.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+def backward_pass(tape, seeds, free=False):
+    """Propagate output cotangents back through a trace's ``tape``; return {id(node): cotangent}.
 
+    ``seeds`` is a list of ``(node, g)``: the cotangent ``g`` of each output node. The sweep
+    visits the tape from the newest node to the oldest, asks each node's primitive for the
+    cotangents of its parents (its VJP rules) and *adds* them to what the parents have
+    already received: a value used several times gets the sum of its uses.
 
-def backward_pass(seeds, free=False):
-    """Propagate output cotangents to every node; return {id(node): cotangent}.
-
-    ``seeds`` is a list of ``(node, g)``: the cotangent ``g`` of each output node.
-
-    With ``free=True`` the sweep releases each node's saved inputs as soon as it has been
-    processed, and each cotangent as soon as it has been passed on, so peak memory falls
-    as the sweep passes (used by ``grad``; ``vjp`` keeps them so ``vjp_fn`` can be reused).
+    With ``free=True`` (used by ``grad``) the sweep empties the tape as it goes and drops each
+    node's saved inputs and cotangent once processed, so memory falls as the sweep passes;
+    ``vjp`` keeps them so that ``vjp_fn`` can be called again.
     """
     cts = {}
     for node, g in seeds:
         prev = cts.get(id(node))
         cts[id(node)] = g if prev is None else prev + g
-    order = toposort([node for node, _ in seeds])
-    while order:
-        node = order.pop()  # dropping it lets its value go once its consumers are done (free=True)
-        ct = cts.get(id(node)) if not node.parents else cts.pop(id(node), None)
-        if ct is None or not node.parents:
+    nodes = _popping(tape) if free else reversed(tape)
+    ndarray = np.ndarray
+    for node in nodes:
+        ct = cts.pop(id(node), None) if free else cts.get(id(node))
+        if ct is None:
             continue
-        prim = node.prim
+        prim, args, parents = node.prim, node.args, node.parents
         if prim.vjp_all is not None:
-            argnums = tuple(i for i, _ in node.parents)
-            contributions = prim.vjp_all(argnums, ct, node.value, *node.args, **node.params)
+            contributions = prim.vjp_all(tuple(i for i, _ in parents), ct, node.value, *args, **node.params)
         else:
-            contributions = [
-                prim.vjp_rule(i)(ct, node.value, *node.args, **node.params) for i, _ in node.parents
-            ]
-        for (i, parent), c in zip(node.parents, contributions):
+            contributions = [prim.vjp_rule(i)(ct, node.value, *args, **node.params) for i, _ in parents]
+        for (i, parent), c in zip(parents, contributions):
             if c is None:
                 continue
-            c = unbroadcast(c, node.args[i])
+            x = args[i]
+            # The common case (same shape and dtype) skips unbroadcast's general path.
+            if not (type(c) is ndarray and type(x) is ndarray and c.shape == x.shape and c.dtype == x.dtype):
+                c = unbroadcast(c, x)
             key = id(parent)
             prev = cts.get(key)
             cts[key] = c if prev is None else prev + c
         if free:
             node.args = node.params = node.parents = None
     return cts
+
+
+def _popping(tape):
+    while tape:
+        yield tape.pop()

@@ -19,13 +19,20 @@ from .tree import flatten, leaf_paths, unflatten
 
 
 def _as_input(x, where):
-    """A differentiable input: a floating-point array (or a tracer of an outer transform)."""
+    """A differentiable input: a floating-point array (or a tracer of an outer transform).
+
+    ``where`` names the input in an error message; it may be a function computing the name,
+    so that the common, valid case does not pay for building it.
+    """
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return x
     if isinstance(x, Tracer):
         value = lower(x)
     else:
         value = x = np.asarray(x) if not isinstance(x, np.ndarray | np.generic) else x
     dtype = np.result_type(value)
     if not np.issubdtype(dtype, np.floating):
+        where = where() if callable(where) else where
         raise DifferentiationTypeError(
             f"can only differentiate with respect to floating-point arrays, but {where} has dtype "
             f"{dtype}; convert it with .astype(np.float64) or pass it as a non-differentiated argument"
@@ -47,8 +54,9 @@ def _wrap_args(args, nums, make):
     inputs = []
     for i in nums:
         leaves, treedef = flatten(args[i])
-        names = leaf_paths(args[i], f"argument {i}")
-        traced = [make(_as_input(x, name)) for x, name in zip(leaves, names)]
+        tree = args[i]
+        traced = [make(_as_input(x, lambda i=i, j=j, tree=tree: leaf_paths(tree, f"argument {i}")[j]))
+                  for j, x in enumerate(leaves)]
         args[i] = unflatten(treedef, traced)
         inputs.append((traced, treedef))
     return args, inputs
@@ -62,9 +70,16 @@ def _zeros_like(x):
     return np.zeros(shape_of(x), dtype_of(x))
 
 
-def _sweep(trace, out_leaves, cts, inputs, free):
+def _detach_tape(trace):
+    """Take the finished recording from the trace, so that no cycle trace → tape → node → trace
+    outlives the transform (the graph is then freed by reference counting alone)."""
+    tape, trace.tape = trace.tape, []
+    return tape
+
+
+def _sweep(trace, tape, out_leaves, cts, inputs, free):
     seeds = [(y, g) for y, g in zip(out_leaves, cts) if isinstance(y, Node) and y.trace is trace]
-    result = backward_pass(seeds, free=free) if seeds else {}
+    result = backward_pass(tape, seeds, free=free) if seeds else {}
     grads = []
     for traced, treedef in inputs:
         grads.append(unflatten(treedef, [_read(result, x) for x in traced]))
@@ -111,12 +126,12 @@ def value_and_grad(f, argnums=0, has_aux=False):
             if not (isinstance(out, tuple) and len(out) == 2):
                 raise TypeError("value_and_grad(has_aux=True): f must return a pair (value, aux)")
             out, aux = out
-        if shape_of(out) != () or not np.issubdtype(dtype_of(out), np.floating):
+        if shape_of(out) != () or dtype_of(out).kind != "f":
             raise ShapeError(
                 f"grad requires f to return a real scalar, but it returned shape {shape_of(out)} "
                 f"and dtype {dtype_of(out)}; use jacrev or vjp for non-scalar outputs"
             )
-        grads = _sweep(trace, [out], [_ones_like(out)], inputs, free=True)
+        grads = _sweep(trace, _detach_tape(trace), [out], [_ones_like(out)], inputs, free=True)
         value = _value(out, trace)
         if has_aux:
             value = (value, _strip(aux, trace))
@@ -151,6 +166,7 @@ def vjp(f, *primals):
     trace = ReverseTrace()
     args, inputs = _wrap_args(primals, range(len(primals)), trace.new_input)
     out = f(*args)
+    tape = _detach_tape(trace)
     out_leaves, out_def = flatten(out)
     out_value = unflatten(out_def, [_value(y, trace) for y in out_leaves])
 
@@ -162,7 +178,7 @@ def vjp(f, *primals):
         for y, g in zip(out_leaves, ct_leaves):
             if shape_of(g) != shape_of(y):
                 raise ShapeError(f"vjp_fn: cotangent of shape {shape_of(g)} for an output of shape {shape_of(y)}")
-        return tuple(_sweep(trace, out_leaves, ct_leaves, inputs, free=False))
+        return tuple(_sweep(trace, tape, out_leaves, ct_leaves, inputs, free=False))
 
     return out_value, vjp_fn
 

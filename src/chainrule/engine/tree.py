@@ -8,6 +8,8 @@ user would write it, e.g. ``0.weight`` or ``encoder/1.bias``.
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def flatten(tree):
     leaves = []
@@ -16,6 +18,9 @@ def flatten(tree):
 
 
 def _flatten(tree, leaves):
+    if type(tree) is np.ndarray:  # the common leaf, first
+        leaves.append(tree)
+        return "leaf"
     if isinstance(tree, dict):
         return (dict, tuple(tree), tuple(_flatten(v, leaves) for v in tree.values()))
     if isinstance(tree, list | tuple) and not hasattr(tree, "_fields"):

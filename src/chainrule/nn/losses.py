@@ -23,6 +23,7 @@ import numpy as np
 from .. import numpy as cnp
 from ..engine.core import Tracer, dtype_of, shape_of
 from ..errors import ShapeError
+from ..primitives.nn import mean_softmax_cross_entropy as _mean_sce
 from ..primitives.nn import softmax_cross_entropy as _sce
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -147,8 +148,10 @@ def cross_entropy(z, y, reduction="mean", sample_weight=None):
 
     ℓ = logsumexp(z) − z_y, computed by one fused primitive whose gradient is softmax(z) − onehot(y).
     """
-    if not np.issubdtype(dtype_of(y), np.integer):
+    if dtype_of(y).kind not in "iu":
         y = _as_target(y, z)
+    elif reduction == "mean" and sample_weight is None:
+        return _mean_sce(z, y)  # one fused node, the same numbers
     return _reduce(_sce(z, y), reduction, sample_weight)
 
 

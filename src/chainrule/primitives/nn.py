@@ -25,11 +25,11 @@ import numpy as np
 from ..engine.core import dtype_of, shape_of
 from ..errors import ShapeError
 from ..extend import defjvp, defvjp, defvjp_all, primitive
-from .elementwise import astype, greater, multiply, negative, subtract, where
+from .elementwise import divide, greater, multiply, negative, subtract, where
 from .linalg import matmul
 from .reduce import sum_
 from .shape import reshape, transpose
-from .softmax import log_softmax, softmax
+from .softmax import _row_max, _row_sum, log_softmax, softmax
 
 FUSED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "tanh", "sigmoid")
 
@@ -66,10 +66,12 @@ def _dense_impl(x, W, b, activation="identity", alpha=0.01):
     return _activate(z, activation, alpha)
 
 
+_SWAP_LAST = {2: (1, 0), 3: (0, 2, 1)}
+
+
 def _T(x):
     """Swap the last two axes (the matrix transpose, batched over any leading model axis)."""
-    nd = len(shape_of(x))
-    return transpose(x, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    return transpose(x, axes=_SWAP_LAST[len(shape_of(x))])
 
 
 def _bias_shaped(t, W):
@@ -92,7 +94,7 @@ def _act_derivative(a, activation, alpha):
 
 def _delta(g, a, activation, alpha):
     d = _act_derivative(a, activation, alpha)
-    return g if d is None else multiply(g, astype(d, dtype_of(a)) if activation == "relu" else d)
+    return g if d is None else multiply(g, d)  # a boolean mask (relu) keeps g's dtype
 
 
 def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
@@ -144,7 +146,7 @@ def _check_targets(z, y):
                 f"softmax_cross_entropy: integer labels of shape {y_shape} for logits of shape {z_shape} "
                 f"(expected labels of shape ({z_shape[0]},))"
             )
-        if len(y) and (np.min(y) < 0 or np.max(y) >= z_shape[1]):
+        if len(y) and (np.minimum.reduce(y) < 0 or np.maximum.reduce(y) >= z_shape[1]):
             raise ShapeError(
                 f"softmax_cross_entropy: labels must lie in [0, {z_shape[1] - 1}], "
                 f"found values in [{np.min(y)}, {np.max(y)}]"
@@ -158,9 +160,10 @@ def _check_targets(z, y):
 def _sce_impl(z, y):
     _check_targets(z, y)
     z = np.asarray(z)
-    m = np.max(z, axis=1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    lse = np.log(np.sum(np.exp(z - m), axis=1)) + m[:, 0]
+    m = _row_max(z)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    lse = np.log(_row_sum(np.exp(z - m[:, None]))) + m
     if np.issubdtype(np.result_type(y), np.integer):
         return lse - z[np.arange(len(y)), y]
     return lse * np.sum(y, axis=1) - np.sum(y * z, axis=1)
@@ -172,13 +175,23 @@ def _is_labels(y):
 
 def _residual(z, y):
     """softmax(z)·Σ_k y_k − Y: the gradient of ℓ w.r.t. the logits (ŷ − y for one-hot targets)."""
-    p = softmax(z, axis=1)
     if _is_labels(y):
-        return subtract(p, _labels_to_onehot(np.asarray(y), shape_of(z)[1], dtype_of(z)))
+        y = np.asarray(y)
+        rows = np.arange(len(y))
+        # softmax is recomputed with the max shift: reusing ℓ + z_y as logsumexp(z) would lose
+        # digits for large logits in float32 (ulp(1e4) = 1e-3).
+        p = softmax(z, axis=1)
+        if type(p) is np.ndarray:  # plain values: subtract the one-hot in place
+            p[rows, y] -= 1
+            return p
+        return subtract(p, _labels_to_onehot(y, shape_of(z)[1], dtype_of(z)))
+    p = softmax(z, axis=1)
     return subtract(multiply(p, sum_(y, axis=1, keepdims=True)), y)
 
 
 def _column(g):
+    if type(g) is np.ndarray:
+        return g[:, None]
     return reshape(g, (shape_of(g)[0], 1))
 
 
@@ -192,4 +205,24 @@ defjvp(
     softmax_cross_entropy,
     lambda z_dot, ans, z, y: sum_(multiply(z_dot, _residual(z, y)), axis=1),
     lambda y_dot, ans, z, y: sum_(multiply(y_dot, negative(log_softmax(z, axis=1))), axis=1),
+)
+
+
+def _mean_sce_impl(z, y):
+    losses = _sce_impl(z, y)
+    return np.add.reduce(losses) / max(len(losses), 1)
+
+
+# The mean over the batch fused in: the training loss of a classifier in one node. Its value
+# and gradient are bit for bit those of mean(softmax_cross_entropy(z, y)).
+mean_softmax_cross_entropy = primitive("mean_softmax_cross_entropy", _mean_sce_impl)
+defvjp(
+    mean_softmax_cross_entropy,
+    lambda g, ans, z, y: multiply(_residual(z, y), divide(g, max(shape_of(z)[0], 1))),
+    None,
+)
+defjvp(
+    mean_softmax_cross_entropy,
+    lambda z_dot, ans, z, y: divide(sum_(multiply(z_dot, _residual(z, y))), max(shape_of(z)[0], 1)),
+    None,
 )

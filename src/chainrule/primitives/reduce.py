@@ -8,6 +8,8 @@ subgradient and symmetric in the tied inputs.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..engine.core import dtype_of, shape_of
@@ -25,6 +27,8 @@ def normalize_axis(axis, ndim):
 
 
 def keepdims_shape(shape, axis):
+    if axis is None:
+        return (1,) * len(shape)
     axes = normalize_axis(axis, len(shape))
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
@@ -37,6 +41,8 @@ def _expand(g, x, axis, keepdims):
 
 
 def _sum_impl(x, axis=None, keepdims=False):
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # the ufunc directly: np.sum's wrapper costs ~1 µs
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
@@ -53,7 +59,7 @@ deflinear(sum_)
 def mean(x, axis=None, keepdims=False):
     """Arithmetic mean: ``sum / count`` (a composite, so its rules come from ``sum``)."""
     shape = shape_of(x)
-    count = int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))]))
+    count = math.prod(shape) if axis is None else math.prod(shape[a] for a in normalize_axis(axis, len(shape)))
     return divide(sum_(x, axis=axis, keepdims=keepdims), max(count, 1))
 
 

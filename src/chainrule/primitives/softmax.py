@@ -15,10 +15,37 @@ from .reduce import _expand, sum_
 from .unary import exp
 
 
+def _row_max(z):
+    """max over the last axis; a loop over the columns when they are few (a reduction along a
+    short axis is slow in NumPy), identical result either way."""
+    if z.shape[-1] > 16 or z.shape[-1] == 0:
+        return np.max(z, axis=-1)
+    m = z[..., 0].copy()
+    for j in range(1, z.shape[-1]):
+        np.maximum(m, z[..., j], out=m)
+    return m
+
+
+def _row_sum(e):
+    """Σ over the last axis, row by row in a fixed order (so each row's sum does not depend on
+    how many rows there are: an ensemble and a single model get the same bits)."""
+    if e.shape[-1] > 16 or e.shape[-1] == 0:
+        return np.sum(e, axis=-1)
+    s = e[..., 0].copy()
+    for j in range(1, e.shape[-1]):
+        s += e[..., j]
+    return s
+
+
+def _is_last(x, axis):
+    return axis == -1 or axis == x.ndim - 1
+
+
 def _shifted(x, axis):
     x = np.asarray(x)
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) rows: no shift, no NaN from inf-inf
+    m = _row_max(x)[..., None] if x.ndim and _is_last(x, axis) else np.max(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) rows: no shift, no NaN from inf-inf
     return x - m, m
 
 
@@ -51,8 +78,9 @@ defjvp(
 
 def _softmax_impl(x, axis=-1):
     z, _ = _shifted(x, axis)
-    e = np.exp(z)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(z, out=z)
+    e /= _row_sum(e)[..., None] if _is_last(e, axis) else np.sum(e, axis=axis, keepdims=True)
+    return e
 
 
 softmax = primitive("softmax", _softmax_impl)
