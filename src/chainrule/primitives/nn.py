@@ -51,7 +51,8 @@ def _activate(z, activation, alpha):
 
 
 def _dense_impl(x, W, b, activation="identity", alpha=0.01):
-    x_shape, W_shape, b_shape = np.shape(x), np.shape(W), np.shape(b)
+    x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
+    x_shape, W_shape, b_shape = x.shape, W.shape, b.shape
     if len(x_shape) not in (2, 3) or x_shape[-1] != W_shape[-1] or b_shape != W_shape[:-1]:
         raise ShapeError(
             f"dense: input of shape {x_shape} does not fit weight of shape {W_shape} and bias of shape "
@@ -137,10 +138,11 @@ def _labels_to_onehot(y, n_classes, dtype):
 
 
 def _check_targets(z, y):
-    z_shape, y_shape = np.shape(z), np.shape(y)
+    z, y = np.asarray(z), np.asarray(y)
+    z_shape, y_shape = z.shape, y.shape
     if len(z_shape) != 2:
         raise ShapeError(f"softmax_cross_entropy: logits must be (batch, classes), found shape {z_shape}")
-    if np.issubdtype(np.result_type(y), np.integer):
+    if y.dtype.kind in "iu":
         if y_shape != z_shape[:1]:
             raise ShapeError(
                 f"softmax_cross_entropy: integer labels of shape {y_shape} for logits of shape {z_shape} "
@@ -159,18 +161,18 @@ def _check_targets(z, y):
 
 def _sce_impl(z, y):
     _check_targets(z, y)
-    z = np.asarray(z)
+    z, y = np.asarray(z), np.asarray(y)
     m = _row_max(z)
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0)
     lse = np.log(_row_sum(np.exp(z - m[:, None]))) + m
-    if np.issubdtype(np.result_type(y), np.integer):
+    if y.dtype.kind in "iu":
         return lse - z[np.arange(len(y)), y]
     return lse * np.sum(y, axis=1) - np.sum(y * z, axis=1)
 
 
 def _is_labels(y):
-    return np.issubdtype(dtype_of(y), np.integer)
+    return dtype_of(y).kind in "iu"
 
 
 def _residual(z, y):
