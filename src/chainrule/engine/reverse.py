@@ -83,7 +83,7 @@ def backward_pass(tape, seeds, free=False):
     nodes = _popping(tape) if free else reversed(tape)
     ndarray = np.ndarray
     for node in nodes:
-        ct = cts.pop(id(node), None) if free else cts.get(id(node))
+        ct = cts.pop(id(node), None)  # passed on below; only the inputs' cotangents are kept
         if ct is None:
             continue
         prim, args, parents = node.prim, node.args, node.parents

@@ -1,0 +1,18 @@
+"""Experiment depth_rescue in quick mode: a deep sigmoid net fails, the remedies train — every claim reproduced."""
+
+import json
+
+from chainrule.experiments import run
+
+
+def test_depth_rescue_quick_reproduces_every_claim(tmp_path):
+    out, results = run("depth_rescue", out=tmp_path, quick=True, log=lambda *a: None)
+    (result,) = results
+    failed = [c for c in result["claims"] if c["verdict"] != "reproduced"]
+    assert not failed, failed
+    assert len(result["claims"]) >= 4
+    for figure in ("gradient_heatmaps.png", "loss_and_gradient_ratio.png", "sigmoid_dynamics.png"):
+        assert (tmp_path / figure).is_file()
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["experiments"][0]["all_reproduced"] is True
+    assert (tmp_path / "report.md").is_file() and (tmp_path / "report.html").is_file()
