@@ -31,3 +31,24 @@ class ConfigError(ChainruleError, ValueError):
 
 class DataError(ChainruleError, ValueError):
     """Input data is malformed: NaN/inf, wrong shape, labels out of range, empty."""
+
+
+class OptionalDependencyError(ChainruleError, ImportError):
+    """A feature needs a package that is not installed; the message says what to install."""
+
+
+class WeightsFileError(ChainruleError, ValueError):
+    """A weights file is missing, malformed, or does not fit the model."""
+
+
+class CheckpointError(ChainruleError, ValueError):
+    """No usable checkpoint, or one that does not fit the run."""
+
+
+class NonFiniteError(ChainruleError, FloatingPointError):
+    """The loss, a gradient or a parameter became NaN or infinite during training; the message
+    names the step, the layer and the last finite loss."""
+
+
+class CheckpointMismatchError(CheckpointError):
+    """An intact checkpoint that belongs to a different model, optimizer or data."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..saving.model_io import read_json_file
 from .config import complete, load_config
 from .run import train_from_config
 
@@ -45,10 +46,15 @@ def demo(out=None, epochs=300, seed=0, verbose=True):
 
 def train(config_path=None, out=None, verbose=True, resume=None):
     if resume is not None:
+        if config_path is not None or out is not None:
+            raise ConfigError("train --resume RUN_DIR continues a run with its own config and folder: "
+                              "give no CONFIG and no --out with it")
         run = Path(resume)
+        if not run.is_dir():
+            raise ConfigError(f"--resume: run folder not found: {run}")
         if not (run / "config.json").is_file():
             raise ConfigError(f"--resume: {run} is not a run folder (config.json not found)")
-        cfg = complete(json.loads((run / "config.json").read_text()), source=str(run / "config.json"))
+        cfg = complete(read_json_file(run / "config.json", "run config"), source=str(run / "config.json"))
         trainer, run_dir, summary = train_from_config(cfg, run_dir=run, verbose=1 if verbose else 0, resume=True)
     else:
         if config_path is None:
@@ -90,18 +96,29 @@ def _load_run(run):
     for name in ("config.json", "preprocessing.json"):
         if not (run / name).is_file():
             raise ConfigError(f"{run} is not a chainrule run folder ({name} is missing)")
-    try:
-        cfg = json.loads((run / "config.json").read_text())
-        prep = json.loads((run / "preprocessing.json").read_text())
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{run}: corrupted run file ({e})") from None
+    cfg = complete(read_json_file(run / "config.json", "run config"), source=str(run / "config.json"))
+    prep = read_json_file(run / "preprocessing.json", "preprocessing file")
+    if not isinstance(prep, dict) or prep.get("task") not in ("classification", "regression") \
+            or not isinstance(prep.get("standardize"), bool):
+        raise ConfigError(f"{run / 'preprocessing.json'} is not a chainrule preprocessing file")
+    if not (run / "model").is_dir():
+        raise ConfigError(f"{run} has no trained model yet (model/ is missing): the run did not finish; "
+                          f"continue it with 'chainrule train --resume {run}'")
     model = load_model(run / "model")
     return cfg, prep, model
 
 
 def _standardize(X, prep):
     if prep.get("standardize"):
-        return (X - np.asarray(prep["mean"])) / np.asarray(prep["scale"])
+        try:
+            mean, scale = np.asarray(prep["mean"], np.float64), np.asarray(prep["scale"], np.float64)
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError("preprocessing.json: 'mean' and 'scale' must be lists of numbers") from None
+        if mean.shape != (X.shape[1],) or scale.shape != (X.shape[1],) or not np.all(np.isfinite(mean)) \
+                or not np.all(scale > 0):
+            raise ConfigError(f"preprocessing.json: 'mean' and 'scale' must be {X.shape[1]} finite numbers "
+                              "(scale > 0), one per feature")
+        return (X - mean) / scale
     return X
 
 

@@ -39,6 +39,12 @@ Example (every key optional; these are the defaults unless noted)::
     batch_size = 32
     early_stopping = 0             # patience in epochs on val_loss; 0 = off
     checkpoint_every = 0           # epochs between checkpoints; 0 = off
+    checkpoint_every_steps = 0     # optimizer steps between checkpoints; 0 = off
+    checkpoint_keep = 3            # newest checkpoints kept (0: all)
+    on_divergence = "stop"         # NaN/inf: "stop", or "rollback" to the last good state with a lower rate
+    rollback_factor = 0.5          # learning rate × this at each rollback
+    max_rollbacks = 3
+    check_gradients = false        # check every step's gradients for NaN/inf (a few µs per step)
     gradient_checkpointing = false
     gradient_check = true          # per-layer gradient check of the trained model
 
@@ -47,7 +53,9 @@ Example (every key optional; these are the defaults unless noted)::
     name = ""                      # run folder name; default: <dataset>-<timestamp>
     plots = true
 
-Unknown keys are errors that name the closest valid key.
+Unknown keys are errors that name the closest valid key. ``chainrule train --resume RUN``
+continues from the newest intact checkpoint in ``RUN/checkpoints`` (so set checkpoint_every or
+checkpoint_every_steps); the result is bit-identical to an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -70,12 +78,15 @@ DEFAULTS = {
     "optimizer": {"name": "adam", "learning_rate": 0.01},
     "schedule": {},
     "training": {"epochs": 100, "batch_size": 32, "early_stopping": 0, "checkpoint_every": 0,
-                 "gradient_checkpointing": False, "gradient_check": True},
+                 "checkpoint_every_steps": 0, "checkpoint_keep": 3, "on_divergence": "stop", "rollback_factor": 0.5,
+                 "max_rollbacks": 3, "check_gradients": False, "gradient_checkpointing": False,
+                 "gradient_check": True},
     "output": {"dir": "runs", "name": "", "plots": True},
 }
 
 # Sections whose extra keys are options passed on (and validated) elsewhere.
 OPEN_SECTIONS = ("optimizer", "schedule")
+MAX_WIDTH = 1 << 20  # widths beyond this are typos (a 2^20 × 2^20 layer would need 8 TB)
 TYPES = {
     "seed": int, "dtype": str,
     "data.name": str, "data.path": str, "data.label": str, "data.features": list, "data.val_fraction": float,
@@ -84,45 +95,72 @@ TYPES = {
     "model.batchnorm": bool, "model.dropout": float,
     "loss.name": str, "optimizer.name": str, "optimizer.learning_rate": float, "schedule.name": str,
     "training.epochs": int, "training.batch_size": int, "training.early_stopping": int,
-    "training.checkpoint_every": int, "training.gradient_checkpointing": bool, "training.gradient_check": bool,
+    "training.checkpoint_every": int, "training.checkpoint_every_steps": int, "training.checkpoint_keep": int,
+    "training.on_divergence": str, "training.rollback_factor": float, "training.max_rollbacks": int,
+    "training.check_gradients": bool, "training.gradient_checkpointing": bool, "training.gradient_check": bool,
     "output.dir": str, "output.name": str, "output.plots": bool,
 }
+
+
+MAX_CONFIG_BYTES = 1 << 20  # a config file is a few hundred bytes
 
 
 def load_config(path):
     """Read, validate and complete a config file; return a plain dict."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {path}" if not path.is_dir() else f"{path} is a folder, "
+                          "not a config file")
     try:
-        raw = tomllib.loads(path.read_text())
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path} is {path.stat().st_size} bytes; a config file is at most {MAX_CONFIG_BYTES}")
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path} is not valid TOML: {e}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path} is not a text file") from None
+        raise ConfigError(f"{path} is not valid TOML: {_first_line(e)}") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path} is not valid TOML: nested too deeply") from None
+    except ValueError as e:  # an integer of more than 4300 digits
+        raise ConfigError(f"{path} is not valid TOML: {_first_line(e)}") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read {path} ({e.strerror or type(e).__name__})") from None
     return complete(raw, source=str(path))
+
+
+def _short(value, limit=100):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _first_line(e):
+    lines = str(e).strip().splitlines()
+    return (lines[0] if lines else type(e).__name__)[:200]
 
 
 def complete(raw, source="config"):
     """Defaults overlaid with ``raw``, after checking every key and type."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: a configuration must be a table of keys, found {type(raw).__name__}")
     cfg = copy.deepcopy(DEFAULTS)
     for key, value in raw.items():
         if key not in DEFAULTS:
-            raise ConfigError(f"{source}: unknown key {key!r}{_hint(key, DEFAULTS)}; valid: {', '.join(DEFAULTS)}")
+            raise ConfigError(f"{source}: unknown key {_short(key)}{_hint(key, DEFAULTS)}; "
+                              f"valid: {', '.join(DEFAULTS)}")
         if isinstance(DEFAULTS[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: [{key}] must be a table, found {type(value).__name__}")
             for sub, v in value.items():
                 if sub not in DEFAULTS[key] and key not in OPEN_SECTIONS:
                     raise ConfigError(
-                        f"{source}: unknown key {sub!r} in [{key}]{_hint(sub, DEFAULTS[key])}; "
+                        f"{source}: unknown key {_short(sub)} in [{key}]{_hint(sub, DEFAULTS[key])}; "
                         f"valid keys: {', '.join(DEFAULTS[key])}"
                     )
                 cfg[key][sub] = _typed(f"{key}.{sub}", v, source)
         else:
             cfg[key] = _typed(key, value, source)
     if cfg["dtype"] not in ("float32", "float64"):
-        raise ConfigError(f"{source}: dtype must be 'float32' or 'float64', found {cfg['dtype']!r}")
+        raise ConfigError(f"{source}: dtype must be 'float32' or 'float64', found {_short(cfg['dtype'])}")
     _check_values(cfg, source)
     if cfg["data"]["name"] == "csv" and not (cfg["data"]["path"] and cfg["data"]["label"]):
         raise ConfigError(f"{source}: [data] name = 'csv' needs path = '...' and label = '...'")
@@ -137,7 +175,7 @@ def _typed(key, value, source):
         return float(value)
     if expected is int and isinstance(value, bool) or not isinstance(value, expected):
         names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
-        raise ConfigError(f"{source}: {key} must be {names}, found {value!r} ({type(value).__name__})")
+        raise ConfigError(f"{source}: {key} must be {names}, found {_short(value)} ({type(value).__name__})")
     return value
 
 
@@ -148,14 +186,24 @@ def _check_values(cfg, source):
         (t["epochs"] >= 0, "training.epochs must be a non-negative integer", t["epochs"]),
         (t["early_stopping"] >= 0, "training.early_stopping must be >= 0", t["early_stopping"]),
         (t["checkpoint_every"] >= 0, "training.checkpoint_every must be >= 0", t["checkpoint_every"]),
+        (t["checkpoint_every_steps"] >= 0, "training.checkpoint_every_steps must be >= 0",
+         t["checkpoint_every_steps"]),
+        (t["checkpoint_keep"] >= 0, "training.checkpoint_keep must be >= 0 (0 keeps all)", t["checkpoint_keep"]),
+        (t["on_divergence"] in ("stop", "rollback"), "training.on_divergence must be 'stop' or 'rollback'",
+         t["on_divergence"]),
+        (0 < t["rollback_factor"] < 1, "training.rollback_factor must be in (0, 1)", t["rollback_factor"]),
+        (t["max_rollbacks"] >= 0, "training.max_rollbacks must be >= 0", t["max_rollbacks"]),
+        (cfg["seed"] >= 0, "seed must be a non-negative integer", cfg["seed"]),
         (0 <= d["val_fraction"] < 1, "data.val_fraction must be in [0, 1)", d["val_fraction"]),
         (0 <= m["dropout"] < 1, "model.dropout must be in [0, 1)", m["dropout"]),
-        (all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in m["hidden"]),
-         "model.hidden must be a list of positive integers", m["hidden"]),
+        (all(isinstance(h, int) and not isinstance(h, bool) and 0 < h <= MAX_WIDTH for h in m["hidden"]),
+         f"model.hidden must be a list of positive integers (at most {MAX_WIDTH})", m["hidden"]),
+        (d["features"] is None or all(isinstance(f, str) for f in d["features"]),
+         "data.features must be a list of column names", d["features"]),
     ]
     for ok, message, found in checks:
         if not ok:
-            raise ConfigError(f"{source}: {message}, found {found!r}")
+            raise ConfigError(f"{source}: {message}, found {_short(found)}")
 
 
 def _default(key):

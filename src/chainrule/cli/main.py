@@ -1,13 +1,15 @@
 """The ``chainrule`` command: train, evaluate, predict, demo.
 
 Every error a user can cause prints one line ``chainrule: error: ...`` and exits with status 2
-(1 for an unexpected internal error); ``--debug`` shows the traceback instead.
+(1 for an unexpected internal error); ``--debug`` shows the traceback instead. Warnings (a
+skipped corrupted checkpoint, a clamped batch size) print as one line ``chainrule: warning: ...``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from ..errors import ChainruleError
@@ -60,7 +62,10 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
-        return _dispatch(args)
+        with warnings.catch_warnings():
+            if not args.debug:
+                warnings.showwarning = _show_warning
+            return _dispatch(args)
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return 130
@@ -78,6 +83,10 @@ def main(argv=None):
         print(f"chainrule: internal error ({type(e).__name__}): {_one_line(e)} — rerun with --debug for the "
               "traceback", file=sys.stderr)
         return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"chainrule: warning: {_one_line(message)}", file=sys.stderr if file is None else file)
 
 
 def _one_line(e):

@@ -4,7 +4,9 @@ The run folder holds everything needed to understand and repeat the run::
 
     runs/<name>/
       config.json        the complete configuration (defaults filled in)
-      manifest.json      versions, seed, config hash, data hash, timings, final metrics
+      manifest.json      versions, seed, config hash, data hash (written when the run starts,
+                         completed with timings and final metrics when it ends)
+      checkpoints/       ckpt-<step>/ folders, if checkpointing is on (``train --resume``)
       metrics.csv        one row per epoch
       model/             model.safetensors + model.json (loads into torch.nn.Sequential)
       preprocessing.json standardization and class names, used by `chainrule predict`
@@ -26,10 +28,16 @@ import numpy as np
 
 from .. import __version__, data, nn, optim
 from ..diagnostics import GradientNormRecorder
-from ..errors import ConfigError
+from ..errors import CheckpointError, ConfigError
 from ..gradcheck import check_grads
 from ..saving import atomic_write_json, save_model
+from ..saving.model_io import read_json_file
 from ..train import EarlyStopping, MetricLogger, Trainer
+from ..train.checkpoint import Checkpoint, latest_checkpoint, list_checkpoints, restore
+
+# The CLI refuses networks bigger than this (2 GB of float64 parameters): a width typed with
+# extra zeros should be an error, not an attempt to allocate terabytes.
+MAX_PARAMETERS = 1 << 28
 
 
 def load_data(cfg):
@@ -60,6 +68,10 @@ def build_model(cfg, d_in, d_out):
     m = cfg["model"]
     init = None if m["init"] == "auto" else m["init"]
     sizes = [int(d_in), *[int(h) for h in m["hidden"]], int(d_out)]
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n_params > MAX_PARAMETERS:
+        raise ConfigError(f"model.hidden = {m['hidden']} with {sizes[0]} inputs and {sizes[-1]} outputs would have "
+                          f"{n_params} parameters; the command line allows at most {MAX_PARAMETERS}")
     return nn.MLP(sizes, activation=m["activation"], output_activation=m["output_activation"], init=init,
                   batchnorm=m["batchnorm"], dropout=m["dropout"])
 
@@ -151,31 +163,44 @@ def train_from_config(cfg, run_dir=None, verbose=1, resume=False):
     model.init(seed=seed, dtype=dtype)
     run_dir = Path(run_dir) if resume else run_dir_for(cfg, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    if not resume:
+    identity = {"seed": seed, "versions": versions(), "config_hash": config_hash(cfg), "data_hash": data_hash(X, y)}
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    if resume:
+        started = _check_same_data(run_dir, identity) or started
+        _remove_partial_files(run_dir)
+    else:
+        if list_checkpoints(run_dir / "checkpoints"):
+            raise ConfigError(f"{run_dir} already holds a run with checkpoints: continue it with "
+                              f"'chainrule train --resume {run_dir}', or choose another --out")
         atomic_write_json(run_dir / "config.json", cfg)
+        atomic_write_json(run_dir / "manifest.json", {"status": "running", "command": " ".join(sys.argv),
+                                                      "started": started, **identity})
 
-    epochs, batch = cfg["training"]["epochs"], cfg["training"]["batch_size"]
+    t = cfg["training"]
+    epochs, batch = t["epochs"], t["batch_size"]
     steps_per_epoch = -(-len(X_tr) // min(batch, len(X_tr)))
     recorder = GradientNormRecorder(every=max(1, epochs * steps_per_epoch // 300))
     callbacks = [MetricLogger(run_dir / "metrics.csv"), recorder]
-    if cfg["training"]["early_stopping"] > 0:
+    if t["early_stopping"] > 0:
         monitor = "val_loss" if X_val is not None else "loss"
-        callbacks.append(EarlyStopping(monitor, patience=cfg["training"]["early_stopping"]))
-    if cfg["training"]["checkpoint_every"] > 0:
-        from ..train.checkpoint import Checkpoint
-
-        callbacks.append(Checkpoint(run_dir / "checkpoints", every=cfg["training"]["checkpoint_every"]))
+        callbacks.append(EarlyStopping(monitor, patience=t["early_stopping"]))
+    if t["checkpoint_every"] > 0 or t["checkpoint_every_steps"] > 0:
+        callbacks.append(Checkpoint(run_dir / "checkpoints", every_epochs=t["checkpoint_every"],
+                                    every_steps=t["checkpoint_every_steps"], keep=t["checkpoint_keep"]))
     trainer = Trainer(model, loss=loss_name(cfg, task), optimizer=build_optimizer(cfg, model.params),
                       batch_size=batch, seed=seed, callbacks=callbacks,
-                      gradient_checkpointing=cfg["training"]["gradient_checkpointing"], verbose=verbose)
+                      gradient_checkpointing=t["gradient_checkpointing"], verbose=verbose,
+                      on_divergence=t["on_divergence"], rollback_factor=t["rollback_factor"],
+                      max_rollbacks=t["max_rollbacks"], check_gradients=t["check_gradients"])
     validation = (X_val, y_val) if X_val is not None else None
     if resume:
-        from ..train.checkpoint import latest_checkpoint, restore
-
-        path, arrays, state = latest_checkpoint(run_dir / "checkpoints")
-        restore(trainer, arrays, state)
-        if verbose:
-            print(f"resuming from {path.name}: epoch {trainer.epoch} of {epochs}, step {trainer.step}")
+        if list_checkpoints(run_dir / "checkpoints"):
+            path, arrays, state = latest_checkpoint(run_dir / "checkpoints", trainer)
+            restore(trainer, arrays, state)
+            print(f"resuming from {path.name}: epoch {trainer.epoch} of {epochs} "
+                  f"(batch {trainer.batch_index}), step {trainer.step}")
+        else:
+            print(f"no checkpoint in {run_dir / 'checkpoints'} yet: training {run_dir.name} from the beginning")
     t_train = time.perf_counter()
     trainer.fit(X_tr, y_tr, epochs=max(0, epochs - trainer.epoch), validation_data=validation)
     train_seconds = time.perf_counter() - t_train
@@ -202,13 +227,38 @@ def train_from_config(cfg, run_dir=None, verbose=1, resume=False):
                    "passed": report.passed, "max_rel_error": report.max_error, "per_layer": report.by_leaf()},
                "stop_reason": trainer.stop_reason, "plots": [p.name for p in plots]}
     atomic_write_json(run_dir / "manifest.json", {
-        "command": " ".join(sys.argv), "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seed": seed, "versions": versions(), "config_hash": config_hash(cfg), "data_hash": data_hash(X, y),
+        "status": "finished", "command": " ".join(sys.argv), "started": started,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"), **identity,
         "data": {k: v for k, v in meta.items() if k in ("task", "source", "options")},
         "n_train": len(X_tr), "n_val": 0 if X_val is None else len(X_val), "n_params": model.n_params(),
         **summary,
     })
     return trainer, run_dir, summary
+
+
+def _remove_partial_files(run_dir):
+    """Temporary files of atomic writes cut short by a crash (``.<name>.<random>.tmp``)."""
+    for folder in (run_dir, run_dir / "model"):
+        if folder.is_dir():
+            for p in folder.glob(".*.tmp"):
+                if p.is_file():
+                    p.unlink(missing_ok=True)
+
+
+def _check_same_data(run_dir, identity):
+    """On resume, the data must be what the run started with (a CSV edited since would silently
+    change the data order and the result). Returns the run's start time, if recorded."""
+    path = run_dir / "manifest.json"
+    if not path.is_file():
+        return None  # a run killed before its manifest was written has no checkpoint either
+    manifest = read_json_file(path, "run manifest")
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{path} is not a run manifest (a JSON object)")
+    recorded = manifest.get("data_hash")
+    if recorded is not None and recorded != identity["data_hash"]:
+        raise CheckpointError(f"cannot resume {run_dir}: its data changed since the run started (data hash "
+                              f"{str(recorded)[:12]}…, now {identity['data_hash'][:12]}…)")
+    return manifest.get("started") if isinstance(manifest.get("started"), str) else None
 
 
 def gradient_check_model(trainer, X, y, seed, batch=16):

@@ -23,9 +23,22 @@ TASKS = ("auto", "classification", "regression")
 MAX_AUTO_CLASSES = 20
 
 
+def _q(text, limit: int = 40) -> str:
+    """``text`` quoted for a message, cut short if a malformed file made it long."""
+    text = str(text)
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
+
+
+def _names(header, limit: int = 200) -> str:
+    """Column names for a message: control characters escaped (a quoted CSV name may hold a
+    newline), the list cut short at ``limit`` characters."""
+    joined = ", ".join("".join(c if c.isprintable() else repr(c)[1:-1] for c in name) for name in header)
+    return joined if len(joined) <= limit else joined[:limit - 3] + "..."
+
+
 def _suggest(name: str, names) -> str:
     close = difflib.get_close_matches(name, names, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return f" (did you mean {_q(close[0])}?)" if close else ""
 
 
 def _parse_number(text: str) -> float | None:
@@ -62,31 +75,31 @@ def _read_rows(path) -> list[tuple[int, list[str]]]:
 
 def _check_header(path, number: int, header: list[str]) -> None:
     if all(_parse_number(cell) is not None for cell in header):
-        raise DataError(f"{path}: no header row: row {number} is all numbers ({', '.join(header[:4])}"
+        raise DataError(f"{path}: no header row: row {number} is all numbers ({_names(header[:4], 80)}"
                         f"{', ...' if len(header) > 4 else ''}); add a first row of column names")
     for column, name in enumerate(header, start=1):
         if not name:
             raise DataError(f"{path}: header row {number} has an empty name in column {column}")
         if header.index(name) != column - 1:
-            raise DataError(f"{path}: header row {number} names column {name!r} twice "
+            raise DataError(f"{path}: header row {number} names column {_q(name)} twice "
                             f"(columns {header.index(name) + 1} and {column})")
 
 
 def _column_index(path, header: list[str], name: str, role: str) -> int:
     if name not in header:
-        raise DataError(f"{path}: {role} column {name!r} not found{_suggest(name, header)}; "
-                        f"columns are: {', '.join(header)}")
+        raise DataError(f"{path}: {role} column {_q(name)} not found{_suggest(name, header)}; "
+                        f"columns are: {_names(header)}")
     return header.index(name)
 
 
 def _cell_value(path, number: int, name: str, text: str) -> float:
     if text == "":
-        raise DataError(f"{path}: row {number}, column {name!r}: empty cell; expected a number")
+        raise DataError(f"{path}: row {number}, column {_q(name)}: empty cell; expected a number")
     value = _parse_number(text)
     if value is None:
-        raise DataError(f"{path}: row {number}, column {name!r}: non-numeric value {text!r}")
+        raise DataError(f"{path}: row {number}, column {_q(name)}: non-numeric value {_q(text)}")
     if not math.isfinite(value):
-        raise DataError(f"{path}: row {number}, column {name!r}: {text!r} is not a finite number")
+        raise DataError(f"{path}: row {number}, column {_q(name)}: {_q(text)} is not a finite number")
     return value
 
 
@@ -94,7 +107,7 @@ def _labels(path, label: str, numbers: list[int], cells: list[str], task: str):
     """(y, task, classes) from the label column's cells."""
     for number, text in zip(numbers, cells, strict=True):
         if text == "":
-            raise DataError(f"{path}: row {number}, column {label!r}: empty label cell")
+            raise DataError(f"{path}: row {number}, column {_q(label)}: empty label cell")
     values = [_parse_number(text) for text in cells]
     numeric = all(v is not None for v in values)
     if task == "regression" or (task == "auto" and numeric and not _looks_like_classes(values)):
@@ -103,7 +116,7 @@ def _labels(path, label: str, numbers: list[int], cells: list[str], task: str):
     if numeric:
         for number, text, value in zip(numbers, cells, values, strict=True):
             if not math.isfinite(value) or value != round(value):
-                raise DataError(f"{path}: row {number}, column {label!r}: class label {text!r} is not an "
+                raise DataError(f"{path}: row {number}, column {_q(label)}: class label {_q(text)} is not an "
                                 f"integer (use task='regression' for continuous targets)")
         keys = [int(v) for v in values]
     else:
@@ -147,9 +160,9 @@ def load_csv(path, label: str | None, features: list[str] | None = None, task: s
     else:
         feature_columns = [_column_index(path, header, name, "feature") for name in features]
         if label_column is not None and label_column in feature_columns:
-            raise DataError(f"{path}: column {label!r} is both the label and a feature")
+            raise DataError(f"{path}: column {_q(label)} is both the label and a feature")
     if not feature_columns:
-        raise DataError(f"{path}: no feature columns; the only column is the label {label!r}")
+        raise DataError(f"{path}: no feature columns; the only column is the label {_q(label)}")
     if len(rows) == 1:
         raise DataError(f"{path}: has a header but no data rows")
 

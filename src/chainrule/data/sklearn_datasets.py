@@ -10,7 +10,7 @@ import importlib
 
 import numpy as np
 
-from chainrule.errors import ChainruleError, ConfigError
+from chainrule.errors import ConfigError, OptionalDependencyError
 
 # name -> (sklearn loader, what it is)
 SKLEARN_DATASETS = {
@@ -21,8 +21,8 @@ SKLEARN_DATASETS = {
 }
 
 
-class OptionalDependencyError(ChainruleError, ImportError):
-    """A feature needs a package that is not installed; the message says what to install."""
+__all__ = ["SKLEARN_DATASETS", "OptionalDependencyError", "load_breast_cancer", "load_digits", "load_iris",
+           "load_sklearn_dataset", "load_wine"]
 
 
 def load_sklearn_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,9 @@
-"""Training: the loop (``Trainer``, ``fit``), metrics, callbacks and the progress bar."""
+"""Training: the loop (``Trainer``, ``fit``), metrics, callbacks, checkpoints and the progress bar."""
 
 from . import metrics
 from .callbacks import Callback, EarlyStopping, LambdaCallback, MetricLogger
-from .trainer import NonFiniteError, Trainer, fit
+from .checkpoint import Checkpoint, latest_checkpoint, restore, save_checkpoint
+from .trainer import DivergenceWarning, NonFiniteError, Trainer, fit
 
-__all__ = ["Callback", "EarlyStopping", "LambdaCallback", "MetricLogger", "NonFiniteError", "Trainer", "fit",
-           "metrics"]
+__all__ = ["Callback", "Checkpoint", "DivergenceWarning", "EarlyStopping", "LambdaCallback", "MetricLogger",
+           "NonFiniteError", "Trainer", "fit", "latest_checkpoint", "metrics", "restore", "save_checkpoint"]

@@ -1,7 +1,10 @@
-"""Callbacks: hooks the training loop calls at the start and end of training and of each epoch.
+"""Callbacks: hooks the training loop calls at the start and end of training, of each epoch,
+and after each optimizer step.
 
 A callback may set ``trainer.stop_training = True`` to stop after the current epoch. ``logs``
-is the epoch's dict of metrics (``loss``, ``val_loss``, ``accuracy``…).
+is the epoch's dict of metrics (``loss``, ``val_loss``, ``accuracy``…). ``on_step_end(trainer)``
+runs after each update, once ``trainer.step`` and ``trainer.batch_index`` count it; the loop
+calls it only for callbacks that override it, so the others cost nothing per step.
 """
 
 from __future__ import annotations
@@ -18,11 +21,20 @@ class Callback:
     def on_train_begin(self, trainer):
         pass
 
+    def on_step_end(self, trainer):
+        pass
+
     def on_epoch_end(self, trainer, epoch, logs):
         pass
 
     def on_train_end(self, trainer):
         pass
+
+
+def overrides(callback, method):
+    """Whether ``callback`` defines ``method`` other than as Callback's empty default."""
+    fn = getattr(type(callback), method, None)
+    return callable(fn) and fn is not getattr(Callback, method, None)
 
 
 class EarlyStopping(Callback):
@@ -87,14 +99,47 @@ class MetricLogger(Callback):
         if trainer.epoch == 0:
             self.path.unlink()
             return
-        # Resuming: drop rows of epochs after the checkpoint (they will be trained again).
-        lines = self.path.read_text().splitlines(keepends=True)
+        # Resuming: keep the rows of epochs up to the checkpoint's (later ones will be trained
+        # again) and drop a last row cut short by a crash; rewritten atomically.
+        text = self.path.read_bytes().decode("utf-8", errors="replace")
+        lines = [ln for ln in text.splitlines(keepends=True) if ln.endswith("\n")]
+        kept = self._rows_up_to(lines, trainer.epoch)
+        if not kept or (not self.jsonl and len(kept) == 1):
+            self.path.unlink()
+            self._fields = None
+            return
+        from ..saving.atomic import atomic_write_bytes
+
+        atomic_write_bytes(self.path, "".join(kept).encode())
+
+    def on_rollback(self, trainer):
+        """Training went back to an earlier state (divergence rollback): drop the rows after it."""
+        if self.path.exists():
+            self.on_train_begin(trainer)
+
+    def _rows_up_to(self, lines, last_epoch):
         if self.jsonl:
-            kept = [ln for ln in lines if json.loads(ln)["epoch"] <= trainer.epoch]
-        else:
-            kept = lines[:1] + [ln for ln in lines[1:] if int(ln.split(",", 1)[0]) <= trainer.epoch]
-            self._fields = lines[0].strip().split(",") if lines else None
-        self.path.write_text("".join(kept))
+            kept = []
+            for ln in lines:
+                try:
+                    row = json.loads(ln)
+                except ValueError:
+                    continue
+                if isinstance(row, dict) and isinstance(row.get("epoch"), int) and row["epoch"] <= last_epoch:
+                    kept.append(ln)
+            return kept
+        if not lines:
+            return []
+        header = lines[0].strip().split(",")
+        if header[:1] != ["epoch"]:
+            return []
+        self._fields = header
+        kept = lines[:1]
+        for ln in lines[1:]:
+            cells = ln.strip().split(",")
+            if len(cells) == len(header) and cells[0].isdigit() and int(cells[0]) <= last_epoch:
+                kept.append(ln)
+        return kept
 
     def on_epoch_end(self, trainer, epoch, logs):
         row = {"epoch": epoch, "step": trainer.step, **logs}
