@@ -185,3 +185,18 @@ def test_debug_shows_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "chainrule.cli.main", "train", str(tmp_path / "x.toml")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_inspect_flags_a_deep_sigmoid_network_with_he_init(tmp_path, capsys):
+    cfg = tmp_path / "deep.toml"
+    cfg.write_text('[data]\nname = "moons"\n[model]\nhidden = [32, 32, 32, 32, 32, 32, 32, 32, 32, 32]\n'
+                   'activation = "sigmoid"\ninit = "he_normal"\n')
+    code, out, err = run_cli(["inspect", str(cfg), "--out", str(tmp_path / "insp")], capsys)
+    assert code == 0, err
+    assert "vanishing gradient" in out and "He-scale weights" in out
+    for name in ("inspect.txt", "inspect.json", "signal_propagation.png", "activation_stats.png"):
+        assert (tmp_path / "insp" / name).is_file(), name
+    healthy = tmp_path / "ok.toml"
+    healthy.write_text('[data]\nname = "moons"\n[model]\nhidden = [32, 32]\nactivation = "relu"\n')
+    code, out, _ = run_cli(["inspect", str(healthy), "--out", str(tmp_path / "insp2")], capsys)
+    assert code == 0 and "PROBLEM" not in out

@@ -206,3 +206,16 @@ def experiment(name, out=None, quick=False, seed=0):
                 print(f"  not reproduced [{r['name']}]: {c['claim']} (expected {c['expected']}, measured "
                       f"{c['measured']})")
     return 0 if ok == len(claims) else 1
+
+
+def inspect(config_path, out=None):
+    from datetime import datetime
+
+    from ..diagnostics.inspect import inspect_config
+
+    cfg = load_config(config_path)
+    out = Path(out) if out else Path("runs") / f"inspect-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    text, figures = inspect_config(cfg, out)
+    print(text)
+    print(f"\nwritten to {out}: inspect.txt, inspect.json, " + ", ".join(Path(f).name for f in figures))
+    return 0

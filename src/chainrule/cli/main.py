@@ -47,6 +47,11 @@ def _parser():
     r.add_argument("run", help="a run folder written by train or demo")
     r.add_argument("input", help="CSV with a header row holding the run's feature columns")
     r.add_argument("-o", "--output", default="-", help="output CSV (default: standard output)")
+    i = sub.add_parser("inspect", help="trainability check at initialization: signal propagation, dead units, "
+                                       "bad init/activation pairings")
+    i.add_argument("config", help="the TOML config file")
+    i.add_argument("--out", default=None, help="output folder (default: runs/inspect-<timestamp>)")
+
     x = sub.add_parser("experiment", help="reproduce the seeds' claims: NAME or 'all' (see 'experiment list')")
     x.add_argument("name", help="an experiment name, 'all', or 'list'")
     x.add_argument("--quick", action="store_true", help="a reduced version (all of them in a few minutes)")
@@ -108,6 +113,8 @@ def _dispatch(args):
         return commands.evaluate(Path(args.run), csv=args.csv)
     if args.command == "predict":
         return commands.predict(Path(args.run), Path(args.input), args.output)
+    if args.command == "inspect":
+        return commands.inspect(Path(args.config), out=args.out)
     if args.command == "experiment":
         return commands.experiment(args.name, out=args.out, quick=args.quick, seed=args.seed)
     raise AssertionError(args.command)  # argparse rejects unknown commands before this

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, data, nn, optim
-from ..diagnostics import GradientNormRecorder
+from ..diagnostics import TrainingRecorder
 from ..errors import CheckpointError, ConfigError
 from ..gradcheck import check_grads
 from ..saving import atomic_write_json, save_model
@@ -179,7 +179,10 @@ def train_from_config(cfg, run_dir=None, verbose=1, resume=False):
     t = cfg["training"]
     epochs, batch = t["epochs"], t["batch_size"]
     steps_per_epoch = -(-len(X_tr) // min(batch, len(X_tr)))
-    recorder = GradientNormRecorder(every=max(1, epochs * steps_per_epoch // 300))
+    # The training-dynamics recorder: per-layer gradient norms, error signals, update ratios and
+    # activation statistics on a fixed probe batch, ~300 records per run; it warns (one line on
+    # the CLI) when gradients vanish or explode.
+    recorder = TrainingRecorder(every=max(1, epochs * steps_per_epoch // 300), probe=(X_tr[:256], y_tr[:256]))
     callbacks = [MetricLogger(run_dir / "metrics.csv"), recorder]
     if t["early_stopping"] > 0:
         monitor = "val_loss" if X_val is not None else "loss"
@@ -287,5 +290,8 @@ def write_plots(run_dir, trainer, recorder, X, y, task):
     elif X.shape[1] == 1 and task == "regression":
         out.append(plots.regression_fit(trainer.predict, X, y, run_dir / "fit.png"))
     if recorder.steps:
+        from ..diagnostics import plots as dplots
+
         out.append(plots.gradient_norms(recorder.steps, recorder.norms, run_dir / "gradient_norms.png"))
+        out.append(dplots.dynamics(recorder, run_dir / "dynamics.png"))
     return out
