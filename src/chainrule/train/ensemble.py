@@ -112,8 +112,12 @@ class Ensemble:
             for _ in range(int(epochs)):
                 totals = np.zeros(self.K)
                 count = 0
-                for idx in zip(*(b.batches(self.epoch) for b in batchers)):
-                    idx = np.stack(idx)  # (K, B): each model's own mini-batch
+                # Row k is model k's sample order for this epoch (the same as its own Batcher's);
+                # batch i is the block of columns [iB, (i+1)B): each model's own mini-batch.
+                order = np.stack([b.order(self.epoch) for b in batchers])
+                B = batchers[0].batch_size
+                for start in range(0, batchers[0].n_batches * B, B):
+                    idx = order[:, start : start + B]
                     (_, model_losses), grads = self._grad_fn(self.params, X[idx], y[idx])
                     if self._lr_scale is not None:
                         grads = {k: g * self._lr_scale[k] for k, g in grads.items()}
@@ -139,7 +143,11 @@ class Ensemble:
         if with_loss:
             logs["loss"] = np.array([float(self.loss_fn(o, y)) for o in out])
         for name, fn in self.metric_fns.items():
-            logs[name] = np.array([fn(o, y) for o in out])
+            if fn is metrics_lib.accuracy and out.shape[2] > 1 and np.ndim(y) == 1:
+                # every model at once: the same fraction accuracy() computes model by model
+                logs[name] = np.mean(np.argmax(out, axis=2) == np.asarray(y)[None, :], axis=1)
+            else:
+                logs[name] = np.array([fn(o, y) for o in out])
         return logs
 
     def model_params(self, k):
