@@ -88,7 +88,11 @@ def _sweep(trace, tape, out_leaves, cts, inputs, free):
 
 def _read(result, x):
     ct = result.get(id(x))
-    return _zeros_like(x.value) if ct is None else _writeable(ct)
+    if ct is None:
+        return _zeros_like(x.value)
+    if type(ct) is np.ndarray and ct.flags.writeable:
+        return ct
+    return _writeable(ct)
 
 
 def _writeable(a):

@@ -11,7 +11,21 @@ from __future__ import annotations
 import numpy as np
 
 
+_LEAVES = {}  # n -> ("leaf",) * n, shared, so a flat dict's treedef is recognized by identity
+
+
+def _all_leaves(n):
+    t = _LEAVES.get(n)
+    if t is None:
+        t = _LEAVES[n] = ("leaf",) * n
+    return t
+
+
 def flatten(tree):
+    if type(tree) is dict:  # the common parameter tree, {name: array}, without recursion
+        leaves = list(tree.values())
+        if all(type(v) is np.ndarray for v in leaves):
+            return leaves, (dict, tuple(tree), _all_leaves(len(leaves)))
     leaves = []
     treedef = _flatten(tree, leaves)
     return leaves, treedef
@@ -32,6 +46,8 @@ def _flatten(tree, leaves):
 
 
 def unflatten(treedef, leaves):
+    if type(treedef) is tuple and treedef[0] is dict and treedef[2] is _LEAVES.get(len(treedef[2])):
+        return dict(zip(treedef[1], leaves))
     it = iter(leaves)
     out = _unflatten(treedef, it)
     return out
