@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 _LEAVES = {}  # n -> ("leaf",) * n, shared, so a flat dict's treedef is recognized by identity
 
 
