@@ -123,3 +123,37 @@ def test_shape_error_names_both_shapes():
 
     with pytest.raises(ShapeError, match=r"input of shape \(5, 4\) does not fit weight of shape \(2, 3\)"):
         dense(np.zeros((5, 4)), np.zeros((2, 3)), np.zeros(2))
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu", "leaky_relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_plain_numpy_fast_path_equals_the_differentiable_rule_bitwise(activation, dtype):
+    # The dense VJP has a dispatch-free path for plain arrays (first order); the traced path
+    # (taken at higher order) must compute the very same bits.
+    from chainrule.engine.core import Trace, Tracer
+    from chainrule.primitives import nn as pnn
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 4)).astype(dtype)
+    W = rng.standard_normal((3, 4)).astype(dtype)
+    b = rng.standard_normal(3).astype(dtype)
+    a = pnn.dense(x, W, b, activation=activation, alpha=0.1)
+    g = rng.standard_normal(a.shape).astype(dtype)
+    fast = pnn._dense_vjp((0, 1, 2), g, a, x, W, b, activation=activation, alpha=0.1)
+
+    class Wrapped(Tracer):  # forces the traced path; a trace that only unwraps
+        __slots__ = ()
+
+    class Unwrap(Trace):
+        __slots__ = ()
+
+        def process(self, prim, args, params):
+            return prim(*[v.value if isinstance(v, Wrapped) else v for v in args], **params)
+
+    t = Unwrap()
+    w = Wrapped.__new__(Wrapped)
+    w.value, w.trace = g, t
+    slow = pnn._dense_vjp((0, 1, 2), w, a, x, W, b, activation=activation, alpha=0.1)
+    for f, s in zip(fast, slow):
+        s = s.value if isinstance(s, Tracer) else s
+        assert f.dtype == dtype and f.tobytes() == np.asarray(s).astype(dtype).tobytes()

@@ -80,15 +80,15 @@ def _batch_sum(delta):
 
     For small slices a product with a row of ones (one BLAS call per model) is much faster than
     NumPy's reduction along a middle axis; the choice depends on the (batch, d_out) slice only,
-    so a model gets the same bits alone and inside an ensemble.
+    so a model gets the same bits alone and inside an ensemble, traced or not.
     """
-    if type(delta) is not np.ndarray:
-        return sum_(delta, axis=-2)
-    B, d_out = delta.shape[-2:]
+    B, d_out = shape_of(delta)[-2:]
     if B * d_out > 65536:
-        return np.add.reduce(delta, axis=-2)
-    ones = np.ones((1, B), dtype=delta.dtype)
-    return np.matmul(ones, delta)[..., 0, :]
+        return sum_(delta, axis=-2)
+    row = matmul(np.ones((1, B), dtype=dtype_of(delta)), delta)  # (..., 1, d_out)
+    if type(row) is np.ndarray:
+        return row[..., 0, :]
+    return reshape(row, shape_of(row)[:-2] + (d_out,))
 
 
 def _bias_shaped(t, W):
@@ -103,7 +103,7 @@ def _act_derivative(a, activation, alpha):
     if activation == "relu":
         return greater(a, 0)
     if activation == "leaky_relu":
-        return where(greater(a, 0), 1.0, alpha)
+        return where(greater(a, 0), np.ones((), dtype_of(a)), np.asarray(alpha, dtype_of(a)))
     if activation == "tanh":
         return subtract(1.0, multiply(a, a))
     return multiply(a, subtract(1.0, a))  # sigmoid
@@ -114,7 +114,27 @@ def _delta(g, a, activation, alpha):
     return g if d is None else multiply(g, d)  # a boolean mask (relu) keeps g's dtype
 
 
+def _delta_numpy(g, a, activation, alpha):
+    """_delta on plain arrays, without dispatch: the same operations, so the same bits."""
+    if activation == "identity":
+        return g
+    if activation == "relu":
+        return g * (a > 0)
+    if activation == "leaky_relu":
+        return g * np.where(a > 0, np.ones((), a.dtype), np.asarray(alpha, a.dtype))
+    if activation == "tanh":
+        return g * (1.0 - a * a)
+    return g * (a * (1.0 - a))
+
+
 def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
+    ndarray = np.ndarray
+    if type(g) is ndarray and type(a) is ndarray and type(x) is ndarray and type(W) is ndarray:
+        # First order (the training step): plain NumPy, no dispatch — the same arithmetic as the
+        # differentiable rule below (tests check the two against each other and the unfused layer).
+        delta = _delta_numpy(g, a, activation, alpha)
+        return [delta @ W if i == 0 else np.matmul(np.swapaxes(delta, -1, -2), x) if i == 1
+                else _batch_sum(delta) for i in argnums]
     delta = _delta(g, a, activation, alpha)  # BP1/BP2: the layer's error signal
     out = []
     for i in argnums:
