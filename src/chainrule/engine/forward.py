@@ -7,6 +7,8 @@ gives one Jacobian-vector product J·v, which is cheap when there are few inputs
 
 from __future__ import annotations
 
+import numpy as np
+
 from .core import Trace, Tracer
 from .shapes import broadcast_tangent
 
@@ -29,18 +31,24 @@ class ForwardTrace(Trace):
         values = []
         tangents = []
         for i, x in enumerate(args):
-            if isinstance(x, Dual) and x.trace is self:
+            if type(x) is Dual and x.trace is self:
                 values.append(x.value)
                 tangents.append((i, x.tangent))
             else:
                 values.append(x)
         ans = prim(*values, **params)
         out_dot = None
+        jvps = prim.jvps
         for i, x_dot in tangents:
-            t = prim.jvp_rule(i)(x_dot, ans, *values, **params)
+            rule = jvps.get(i) or prim.jvp_rule(i)
+            t = rule(x_dot, ans, *values, **params)
             if t is None:
                 continue
             out_dot = t if out_dot is None else out_dot + t
         if out_dot is None:
             return ans
-        return Dual(ans, self, broadcast_tangent(out_dot, ans))
+        # The common case (same shape and dtype) skips broadcast_tangent's general path.
+        if not (type(out_dot) is np.ndarray and type(ans) is np.ndarray and out_dot.shape == ans.shape
+                and out_dot.dtype == ans.dtype):
+            out_dot = broadcast_tangent(out_dot, ans)
+        return Dual(ans, self, out_dot)

@@ -90,7 +90,9 @@ def backward_pass(tape, seeds, free=False):
         if prim.vjp_all is not None:
             contributions = prim.vjp_all(tuple(i for i, _ in parents), ct, node.value, *args, **node.params)
         else:
-            contributions = [prim.vjp_rule(i)(ct, node.value, *args, **node.params) for i, _ in parents]
+            vjps = prim.vjps
+            contributions = [(vjps.get(i) or prim.vjp_rule(i))(ct, node.value, *args, **node.params)
+                             for i, _ in parents]
         for (i, parent), c in zip(parents, contributions):
             if c is None:
                 continue
