@@ -2,7 +2,7 @@
 
 ``checkpoint(fn)`` returns a function that computes ``fn`` *without* recording its inner
 operations: the reverse sweep keeps only the segment's inputs and output. When the sweep
-reaches the segment, its VJP rule runs ``fn`` again under ``vjp`` to rebuild the
+reaches the segment, its VJP rule runs ``fn`` again under reverse mode to rebuild the
 intermediate values it needs (Chen et al., 2016). Splitting L layers into √L segments
 stores O(√L) activations instead of O(L), for about one extra forward pass.
 """
@@ -10,7 +10,7 @@ stores O(√L) activations instead of O(L), for about one extra forward pass.
 from __future__ import annotations
 
 from .core import Primitive
-from .transforms import jvp, vjp
+from .transforms import jvp, vjp_once
 
 
 class _Tangents(dict):
@@ -39,7 +39,7 @@ def checkpoint(fn, name=None):
     prim = Primitive(f"checkpoint({name or getattr(fn, '__name__', 'fn')})", fn)
 
     def vjp_all(argnums, g, ans, *args):
-        cts = vjp(fn, *args)[1](g)
+        cts = vjp_once(fn, args, g)  # re-run fn, recording, and sweep it at once
         return [cts[i] for i in argnums]
 
     prim.vjp_all = vjp_all

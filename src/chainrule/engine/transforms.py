@@ -187,6 +187,17 @@ def vjp(f, *primals):
     return out_value, vjp_fn
 
 
+def vjp_once(f, primals, ct):
+    """``vjp(f, *primals)[1](ct)`` for a single use (``f`` returns one array): the sweep frees the
+    recorded graph as it passes, as ``grad`` does. Used by gradient checkpointing."""
+    trace = ReverseTrace()
+    args, inputs = _wrap_args(primals, range(len(primals)), trace.new_input)
+    out = f(*args)
+    if shape_of(out) != shape_of(ct):
+        raise ShapeError(f"vjp_once: cotangent of shape {shape_of(ct)} for an output of shape {shape_of(out)}")
+    return tuple(_sweep(trace, _detach_tape(trace), [out], [ct], inputs, free=True))
+
+
 def jvp(f, primals, tangents):
     """``(f(*primals), J·tangents)``: the output and its directional derivative (forward mode)."""
     primals, tangents = tuple(primals), tuple(tangents)
