@@ -138,8 +138,10 @@ class Ensemble:
         return np.asarray(self._forward(self.params, np.asarray(X, self.dtype)))
 
     def evaluate(self, X, y, with_loss=True):
-        out = self.predict(X)
         logs = {}
+        if not with_loss and not self.metric_fns:
+            return logs
+        out = self.predict(X)
         if with_loss:
             logs["loss"] = np.array([float(self.loss_fn(o, y)) for o in out])
         for name, fn in self.metric_fns.items():
