@@ -52,3 +52,11 @@ class NonFiniteError(ChainruleError, FloatingPointError):
 
 class CheckpointMismatchError(CheckpointError):
     """An intact checkpoint that belongs to a different model, optimizer or data."""
+
+
+def did_you_mean(name, valid):
+    """' (did you mean 'x'?)' naming the valid choice closest to ``name``, or '' if none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(valid), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -61,11 +61,10 @@ checkpoint_every_steps); the result is bit-identical to an uninterrupted run.
 from __future__ import annotations
 
 import copy
-import difflib
 import tomllib
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 
 DEFAULTS = {
     "seed": 0,
@@ -212,5 +211,4 @@ def _default(key):
 
 
 def _hint(key, valid):
-    close = difflib.get_close_matches(str(key), list(valid), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(key, valid)

@@ -8,11 +8,11 @@ not select one class.
 
 from __future__ import annotations
 
-import difflib
-
 import numpy as np
 
 from chainrule.errors import ConfigError
+
+from ..errors import did_you_mean
 
 
 def _check_count(value, name: str, minimum: int = 1) -> int:
@@ -160,8 +160,7 @@ def make_regression_1d(target: str = "sin", n: int = 200, noise: float = 0.0, se
     with two turns). ``noise`` is the standard deviation of Gaussian noise added to y.
     """
     if target not in REGRESSION_TARGETS:
-        close = difflib.get_close_matches(str(target), REGRESSION_TARGETS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(target, REGRESSION_TARGETS)
         raise ConfigError(f"unknown regression target {target!r}{hint}; valid targets: "
                           f"{', '.join(REGRESSION_TARGETS)}")
     n = _check_count(n, "n")

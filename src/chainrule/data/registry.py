@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from dataclasses import dataclass
 from typing import Any
 
 from chainrule.errors import ConfigError
 
+from ..errors import did_you_mean
 from . import datasets, sklearn_datasets
 
 
@@ -44,8 +44,7 @@ def _spec(name: str) -> tuple[str, DatasetSpec]:
         raise ConfigError(f"dataset name must be a string; got {type(name).__name__}")
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
     if key not in DATASETS:
-        close = difflib.get_close_matches(key, DATASETS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(key, DATASETS)
         raise ConfigError(f"unknown dataset {name!r}{hint}; valid names: {', '.join(DATASETS)}")
     return key, DATASETS[key]
 
@@ -66,7 +65,6 @@ def load_dataset(name: str, **kwargs):
     for keyword in kwargs:
         if keyword not in parameters:
             valid = ", ".join(parameters) or "none"
-            close = difflib.get_close_matches(keyword, parameters, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(keyword, parameters)
             raise ConfigError(f"dataset {key!r} has no parameter {keyword!r}{hint}; valid parameters: {valid}")
     return spec.loader(**kwargs)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import time
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from .base import REGISTRY, Context
 from .report import write_reports
 
@@ -27,8 +26,7 @@ def run(name_or_all, out=None, quick=False, seed=0, log=print):
     selected = list(REGISTRY) if name_or_all == "all" else [name_or_all]
     for name in selected:
         if name not in REGISTRY:
-            close = difflib.get_close_matches(name, REGISTRY, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(name, REGISTRY)
             raise ConfigError(f"unknown experiment {name!r}{hint}; valid: all, {', '.join(REGISTRY)}")
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

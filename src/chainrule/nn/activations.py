@@ -18,10 +18,10 @@ softmax        e^{z_i} / Σ_j e^{z_j}  (last axis)     diag(s) − s sᵀ
 
 from __future__ import annotations
 
-import difflib
 import math
 
 from .. import numpy as cnp
+from ..errors import did_you_mean
 
 
 def identity(z):
@@ -83,7 +83,6 @@ def check_activation(name):
     if name is None:
         return "identity"
     if name not in ACTIVATIONS:
-        close = difflib.get_close_matches(str(name), ACTIVATIONS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, ACTIVATIONS)
         raise ValueError(f"unknown activation {name!r}{hint}; valid activations: {', '.join(ACTIVATIONS)}")
     return name

@@ -13,10 +13,11 @@ A uniform U(−a, a) has variance a²/3, so the uniform forms use a = √(3·Var
 
 from __future__ import annotations
 
-import difflib
 import math
 
 import numpy as np
+
+from ..errors import did_you_mean
 
 
 def _normal(rng, shape, var, dtype):
@@ -126,7 +127,6 @@ def get(spec):
         spec = name
     if spec not in INITIALIZERS:
         valid = list(INITIALIZERS) + ["uniform(a, b)", "normal(std)", "constant(v)"]
-        close = difflib.get_close_matches(str(spec), INITIALIZERS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(spec, INITIALIZERS)
         raise ValueError(f"unknown initializer {spec!r}{hint}; valid: {', '.join(valid)}")
     return INITIALIZERS[spec]

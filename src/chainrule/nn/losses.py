@@ -16,13 +16,11 @@ Conventions:
 
 from __future__ import annotations
 
-import difflib
-
 import numpy as np
 
 from .. import numpy as cnp
 from ..engine.core import Tracer, dtype_of, shape_of
-from ..errors import ShapeError
+from ..errors import ShapeError, did_you_mean
 from ..primitives.nn import mean_softmax_cross_entropy as _mean_sce
 from ..primitives.nn import softmax_cross_entropy as _sce
 
@@ -193,7 +191,6 @@ def get(name):
     if callable(name):
         return name
     if name not in LOSSES:
-        close = difflib.get_close_matches(str(name), LOSSES, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, LOSSES)
         raise ValueError(f"unknown loss {name!r}{hint}; valid losses: {', '.join(LOSSES)}")
     return LOSSES[name]

@@ -7,9 +7,9 @@ outputs).
 
 from __future__ import annotations
 
-import difflib
-
 import numpy as np
+
+from ..errors import did_you_mean
 
 
 def predicted_classes(out):
@@ -47,7 +47,6 @@ def get(name):
     if callable(name):
         return name
     if name not in METRICS:
-        close = difflib.get_close_matches(str(name), METRICS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, METRICS)
         raise ValueError(f"unknown metric {name!r}{hint}; valid metrics: {', '.join(METRICS)}")
     return METRICS[name]
