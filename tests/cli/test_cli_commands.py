@@ -92,6 +92,8 @@ def test_resume_continues_to_identical_weights(tmp_path, capsys):
         if json.loads((c / "state.json").read_text())["epoch"] > 4:
             shutil.rmtree(c)
     shutil.rmtree(tmp_path / "cut" / "model")
+    manifest = json.loads((tmp_path / "cut" / "manifest.json").read_text())
+    (tmp_path / "cut" / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
     code, out, err = run_cli(["train", "--resume", str(tmp_path / "cut"), "--quiet"], capsys)
     assert code == 0, err
     a = load_file(str(tmp_path / "full" / "model" / "model.safetensors"))
@@ -200,3 +202,16 @@ def test_inspect_flags_a_deep_sigmoid_network_with_he_init(tmp_path, capsys):
     healthy.write_text('[data]\nname = "moons"\n[model]\nhidden = [32, 32]\nactivation = "relu"\n')
     code, out, _ = run_cli(["inspect", str(healthy), "--out", str(tmp_path / "insp2")], capsys)
     assert code == 0 and "PROBLEM" not in out
+
+
+def test_finished_runs_are_neither_overwritten_nor_resumed(tmp_path, capsys):
+    cfg = write_config(tmp_path, epochs=1)
+    cfg.write_text(cfg.read_text().replace("checkpoint_every = 2", "checkpoint_every = 0"))
+    assert run_cli(["train", str(cfg), "--out", str(tmp_path / "run"), "--quiet"], capsys)[0] == 0
+    assert not (tmp_path / "run" / "checkpoints").exists() or not any((tmp_path / "run" / "checkpoints").iterdir())
+    before = (tmp_path / "run" / "model" / "model.safetensors").read_bytes()
+    code, _, err = run_cli(["train", str(cfg), "--out", str(tmp_path / "run"), "--quiet"], capsys)
+    assert code == 2 and "already holds a run" in err
+    code, _, err = run_cli(["train", "--resume", str(tmp_path / "run"), "--quiet"], capsys)
+    assert code == 2 and "finished run without checkpoints" in err
+    assert (tmp_path / "run" / "model" / "model.safetensors").read_bytes() == before

@@ -259,8 +259,8 @@ def test_resume_usage_errors(tmp_path, capsys):
     cli_error(["train", "--resume", tmp_path], capsys, r"is not a run folder \(config.json not found\)")
     run = tmp_path / "run"
     assert cli(["train", cfg, "--out", run, "--quiet"], capsys)[0] == 0
-    cli_error(["train", cfg, "--out", run], capsys, r"already holds a run with checkpoints: continue it with "
-                                                    r"'chainrule train --resume .*run'")
+    cli_error(["train", cfg, "--out", run], capsys, r"already holds a run: choose another --out \(or "
+                                                    r"'chainrule train --resume .*run' to continue an unfinished one\)")
     (run / "config.json").write_text('{"seed": 1, "data": ')
     cli_error(["train", "--resume", run], capsys, r"config.json is not valid JSON \(Expecting value at line 1")
 
@@ -289,7 +289,9 @@ def test_resume_before_the_first_checkpoint_starts_over(tmp_path, capsys):
     run = tmp_path / "run"
     assert cli(["train", write_config(tmp_path), "--out", run, "--quiet"], capsys)[0] == 0
     reference = (run / "model" / "model.safetensors").read_bytes()
-    shutil.rmtree(run / "checkpoints")
+    shutil.rmtree(run / "checkpoints")  # as if killed before its first checkpoint: still 'running'
+    manifest = json.loads((run / "manifest.json").read_text())
+    (run / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
     code, out, _ = cli(["train", "--resume", run, "--quiet"], capsys)
     assert code == 0 and "no checkpoint in" in out and "from the beginning" in out
     assert (run / "model" / "model.safetensors").read_bytes() == reference

@@ -30,6 +30,12 @@ def test_resume_from_checkpoint_is_bit_identical(tmp_path):
     resumed.fit(X, y, epochs=5)
     for k in full.model.params:
         assert full.model.params[k].tobytes() == resumed.model.params[k].tobytes(), k
+    # The history and the early stopper's state carried across the cut (not just the weights).
+    for key in full.history:
+        if key != "time":
+            assert full.history[key] == resumed.history[key], key
+    assert (full.callbacks[1].best, full.callbacks[1].best_epoch) == (resumed.callbacks[1].best,
+                                                                       resumed.callbacks[1].best_epoch)
     assert len(list_checkpoints(tmp_path / "b" / "ck")) == 2  # keep=2
 
 

@@ -144,6 +144,9 @@ def train_from_config(cfg, run_dir=None, verbose=1, resume=False):
     resume: ``run_dir`` is an existing run; continue it from its newest intact checkpoint.
     """
     t_start = time.perf_counter()
+    from ..saving.weights import _safetensors_numpy
+
+    _safetensors_numpy()  # a run ends by saving its weights: fail now, not after training
     seed, dtype = cfg["seed"], np.dtype(cfg["dtype"])
     X, y, meta = load_data(cfg)
     task = meta["task"]
@@ -166,9 +169,17 @@ def train_from_config(cfg, run_dir=None, verbose=1, resume=False):
     identity = {"seed": seed, "versions": versions(), "config_hash": config_hash(cfg), "data_hash": data_hash(X, y)}
     started = datetime.now(UTC).isoformat(timespec="seconds")
     if resume:
+        if _finished(run_dir) and not list_checkpoints(run_dir / "checkpoints"):
+            # (with checkpoints, resuming a finished run is harmless: it restores the last one
+            # and rewrites the same results)
+            raise ConfigError(f"{run_dir} is a finished run without checkpoints: nothing to resume "
+                              "(train a new run with another --out)")
         started = _check_same_data(run_dir, identity) or started
         _remove_partial_files(run_dir)
     else:
+        if (run_dir / "manifest.json").exists() or (run_dir / "model").exists():
+            raise ConfigError(f"{run_dir} already holds a run: choose another --out (or 'chainrule train --resume "
+                              f"{run_dir}' to continue an unfinished one)")
         if list_checkpoints(run_dir / "checkpoints"):
             raise ConfigError(f"{run_dir} already holds a run with checkpoints: continue it with "
                               f"'chainrule train --resume {run_dir}', or choose another --out")
@@ -202,6 +213,9 @@ def train_from_config(cfg, run_dir=None, verbose=1, resume=False):
             restore(trainer, arrays, state)
             print(f"resuming from {path.name}: epoch {trainer.epoch} of {epochs} "
                   f"(batch {trainer.batch_index}), step {trainer.step}")
+            if trainer.stop_reason:  # it had already stopped early; only its ending is left
+                print(f"the run had stopped: {trainer.stop_reason}")
+                epochs = trainer.epoch
         else:
             print(f"no checkpoint in {run_dir / 'checkpoints'} yet: training {run_dir.name} from the beginning")
     t_train = time.perf_counter()
@@ -262,6 +276,13 @@ def _check_same_data(run_dir, identity):
         raise CheckpointError(f"cannot resume {run_dir}: its data changed since the run started (data hash "
                               f"{str(recorded)[:12]}…, now {identity['data_hash'][:12]}…)")
     return manifest.get("started") if isinstance(manifest.get("started"), str) else None
+
+
+def _finished(run_dir):
+    try:
+        return json.loads((Path(run_dir) / "manifest.json").read_text()).get("status") == "finished"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def gradient_check_model(trainer, X, y, seed, batch=16):

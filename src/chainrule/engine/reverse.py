@@ -1,8 +1,9 @@
 """Reverse mode: record the computation as a graph of nodes, then sweep it backwards.
 
 This is backpropagation. Each primitive applied to a :class:`Node` creates a new node that
-remembers the primitive, its inputs and its parents. The backward sweep visits nodes in
-reverse topological order (computed iteratively, so a chain of 100,000 operations is fine),
+remembers the primitive, its inputs and its parents, and is appended to its trace's tape. The
+backward sweep walks the tape from the newest node back — creation order is a topological
+order, so no graph search and no recursion (a chain of 100,000 operations is fine) —
 asks each primitive's VJP rule for its parents' cotangents, and *adds* them up: a value used
 several times (weight sharing) receives the sum of its uses' contributions.
 """
@@ -18,7 +19,7 @@ from .shapes import unbroadcast
 class Node(Tracer):
     """A traced value in reverse mode: its value plus how it was computed.
 
-    ``parents`` is a tuple of ``(argnum, parent_node)`` for the arguments that belong to the
+    ``parents`` is a list of ``(argnum, parent_node)`` for the arguments that belong to the
     same trace; ``prim``, ``args`` (unwrapped values) and ``params`` are what the VJP rules need.
     """
 

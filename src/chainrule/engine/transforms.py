@@ -80,19 +80,26 @@ def _detach_tape(trace):
 def _sweep(trace, tape, out_leaves, cts, inputs, free):
     seeds = [(y, g) for y, g in zip(out_leaves, cts) if isinstance(y, Node) and y.trace is trace]
     result = backward_pass(tape, seeds, free=free) if seeds else {}
-    grads = []
+    grads, handed = [], set()
     for traced, treedef in inputs:
-        grads.append(unflatten(treedef, [_read(result, x) for x in traced]))
+        grads.append(unflatten(treedef, [_read(result, x, handed) for x in traced]))
     return grads
 
 
-def _read(result, x):
+def _read(result, x, handed):
+    """The cotangent of input ``x``: a writeable array that no other returned gradient shares
+    (one array can be the cotangent of two inputs, e.g. of a + b)."""
     ct = result.get(id(x))
     if ct is None:
         return _zeros_like(x.value)
-    if type(ct) is np.ndarray and ct.flags.writeable:
-        return ct
-    return _writeable(ct)
+    if id(ct) in handed:
+        ct = ct.copy() if isinstance(ct, np.ndarray | np.generic) else ct
+    elif not (type(ct) is np.ndarray and ct.flags.writeable):
+        ct = _writeable(ct)
+    if type(ct) is not np.ndarray and isinstance(ct, np.generic):
+        ct = np.asarray(ct)  # a 0-d input gets a 0-d array, not a NumPy scalar
+    handed.add(id(ct))
+    return ct
 
 
 def _writeable(a):

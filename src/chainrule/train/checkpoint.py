@@ -76,6 +76,7 @@ def trainer_state(trainer):
     if batcher is not None:
         data = {k: v for k, v in batcher.state_dict().items() if k not in ("epoch", "batch_index")}
     return arrays, {
+        "stop_reason": trainer.stop_reason if trainer.stop_training else None,
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "epoch": trainer.epoch,
@@ -382,6 +383,7 @@ def _apply(trainer, arrays, state):
     trainer.epoch_loss_sum = float(pos["loss_sum"])
     trainer.resume_data = pos["data"]
     trainer.history = {k: list(v) for k, v in state["history"].items()}
+    trainer.stop_reason = state.get("stop_reason")
     trainer.last_finite_loss = state["last_finite_loss"]
     trainer.dropout_rng.bit_generator.state = state["dropout_rng"]
     for i, saved in enumerate(state["callbacks"]):
@@ -427,6 +429,10 @@ class Checkpoint(Callback):
     def on_train_begin(self, trainer):
         remove_partial_writes(self.directory)
         newest = list_checkpoints(self.directory)
+        if newest and trainer.step == 0:
+            # Another run's checkpoints would take the 'keep' slots (and be loaded on rollback).
+            raise CheckpointError(f"{self.directory} already holds checkpoints of another run "
+                                  f"({newest[-1].name}); restore from them or use another folder")
         self.last_step = int(_NAME.fullmatch(newest[-1].name).group(1)) if newest else None
         self._pending = False
 
@@ -445,12 +451,17 @@ class Checkpoint(Callback):
                 self.save(trainer)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        if self._pending or (self.every_epochs and epoch % self.every_epochs == 0):
+        # Also when a callback has just decided to stop (early stopping): this is the last
+        # consistent state, before on_train_end may put back the best weights.
+        if self._pending or trainer.stop_training or (self.every_epochs and epoch % self.every_epochs == 0):
             self.save(trainer)
         self._pending = False
 
     def on_train_end(self, trainer):
-        if self.last_step != trainer.step:
+        # After an early stop, callbacks may already have changed the weights (restore_best): the
+        # stopping epoch was saved in on_epoch_end (or, if this callback runs before the stopper,
+        # a resume replays that epoch deterministically).
+        if self.last_step != trainer.step and not trainer.stop_training:
             self.save(trainer)
 
 
