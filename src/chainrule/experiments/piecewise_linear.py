@@ -23,14 +23,20 @@ from .. import nn
 from .base import experiment
 
 
-def relu_network(W1, b1, W2, b2):
-    """1 → k → 1 ReLU network (nn.Sequential) with the given weights. W1: (k, 1), W2: (1, k)."""
+def one_hidden_layer(activation, W1, b1, W2, b2):
+    """1 → k → 1 network (nn.Sequential) with σ = ``activation`` hidden units, a linear output and
+    the given weights. W1: (k, 1), W2: (1, k)."""
     W1 = np.asarray(W1, float).reshape(-1, 1)
     k = W1.shape[0]
-    model = nn.Sequential(nn.Dense(1, k), nn.ReLU(), nn.Dense(k, 1))
+    model = nn.Sequential(nn.Dense(1, k), nn.Activation(activation), nn.Dense(k, 1))
     model.params = {"0.weight": W1, "0.bias": np.asarray(b1, float).reshape(k),
                     "2.weight": np.asarray(W2, float).reshape(1, k), "2.bias": np.asarray(b2, float).reshape(1)}
     return model
+
+
+def relu_network(W1, b1, W2, b2):
+    """1 → k → 1 ReLU network with the given weights. W1: (k, 1), W2: (1, k)."""
+    return one_hidden_layer("relu", W1, b1, W2, b2)
 
 
 def interpolant(xs, ys):

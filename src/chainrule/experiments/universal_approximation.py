@@ -15,16 +15,12 @@ import numpy as np
 from .. import nn, optim
 from ..engine.transforms import value_and_grad
 from .base import experiment
+from .piecewise_linear import one_hidden_layer
 
 
 def sigmoid_network(W1, b1, W2, b2):
     """1 → k → 1 network with sigmoid hidden units and a linear output. W1: (k, 1), W2: (1, k)."""
-    W1 = np.asarray(W1, float).reshape(-1, 1)
-    k = W1.shape[0]
-    model = nn.Sequential(nn.Dense(1, k), nn.Sigmoid(), nn.Dense(k, 1))
-    model.params = {"0.weight": W1, "0.bias": np.asarray(b1, float).reshape(k),
-                    "2.weight": np.asarray(W2, float).reshape(1, k), "2.bias": np.asarray(b2, float).reshape(1)}
-    return model
+    return one_hidden_layer("sigmoid", W1, b1, W2, b2)
 
 
 def steep_sigmoid(c, x0=0.5):
