@@ -60,3 +60,10 @@ def did_you_mean(name, valid):
 
     close = difflib.get_close_matches(str(name), list(valid), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def lookup(table, name, what, plural):
+    """``table[name]``, or a ValueError naming the closest valid key and listing them all."""
+    if name not in table:
+        raise ValueError(f"unknown {what} {name!r}{did_you_mean(name, table)}; valid {plural}: {', '.join(table)}")
+    return table[name]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from .. import numpy as cnp
-from ..errors import did_you_mean
+from ..errors import lookup
 
 
 def identity(z):
@@ -82,7 +82,5 @@ def check_activation(name):
     """Return ``name`` if it is a known activation, else raise a ValueError listing them."""
     if name is None:
         return "identity"
-    if name not in ACTIVATIONS:
-        hint = did_you_mean(name, ACTIVATIONS)
-        raise ValueError(f"unknown activation {name!r}{hint}; valid activations: {', '.join(ACTIVATIONS)}")
+    lookup(ACTIVATIONS, name, "activation", "activations")
     return name

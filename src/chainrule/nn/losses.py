@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import numpy as cnp
 from ..engine.core import Tracer, dtype_of, shape_of
-from ..errors import ShapeError, did_you_mean
+from ..errors import ShapeError, lookup
 from ..primitives.nn import mean_softmax_cross_entropy as _mean_sce
 from ..primitives.nn import softmax_cross_entropy as _sce
 
@@ -190,7 +190,4 @@ def get(name):
     """A loss by name, or a callable passed through (custom losses are plain functions)."""
     if callable(name):
         return name
-    if name not in LOSSES:
-        hint = did_you_mean(name, LOSSES)
-        raise ValueError(f"unknown loss {name!r}{hint}; valid losses: {', '.join(LOSSES)}")
-    return LOSSES[name]
+    return lookup(LOSSES, name, "loss", "losses")

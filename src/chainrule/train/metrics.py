@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import did_you_mean
+from ..errors import lookup
 
 
 def predicted_classes(out):
@@ -46,7 +46,4 @@ METRICS = {"accuracy": accuracy, "mse": mse, "r2": r2}
 def get(name):
     if callable(name):
         return name
-    if name not in METRICS:
-        hint = did_you_mean(name, METRICS)
-        raise ValueError(f"unknown metric {name!r}{hint}; valid metrics: {', '.join(METRICS)}")
-    return METRICS[name]
+    return lookup(METRICS, name, "metric", "metrics")
