@@ -320,7 +320,7 @@ def interleaved(fns, budget, round_time=0.05, min_rounds=5, max_rounds=60, warmu
         for _ in range(warmup):
             fn()
         per_call[name] = estimate(fn)
-    inner = {name: max(1, min(500, round(round_time / t))) for name, t in per_call.items()}
+    inner = {name: max(1, min(20_000, round(round_time / t))) for name, t in per_call.items()}
     round_cost = sum(inner[n] * per_call[n] for n in fns)
     rounds = int(min(max_rounds, max(min_rounds, budget / max(round_cost, 1e-9))))
     samples = {name: [] for name in fns}

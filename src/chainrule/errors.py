@@ -21,6 +21,10 @@ class DifferentiationTypeError(ChainruleError, TypeError):
     """Differentiating with respect to something that is not a floating-point array."""
 
 
+class StagingError(ChainruleError, TypeError):
+    """A function cannot be compiled by ``chainrule.jit`` (control flow on a traced value, ...)."""
+
+
 class GradientCheckError(ChainruleError, AssertionError):
     """A gradient check failed; the message is the per-leaf report."""
 

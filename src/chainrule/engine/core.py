@@ -27,6 +27,7 @@ class Trace:
     """One active transform. Subclasses implement ``process(prim, args, params)``."""
 
     __slots__ = ("level",)
+    stages = False  # a staging trace (jit) records non-differentiable primitives too
 
     def __init__(self):
         self.level = next(_levels)
@@ -120,8 +121,10 @@ class Primitive:
                 top = x.trace
         if top is None:
             return self.impl(*args, **params)
-        if not self.differentiable:
-            return self(*[lower(x) for x in args], **params)
+        if not self.differentiable:  # no derivative to track: strip the differentiating traces
+            args = [_lower_to_staging(x) for x in args]
+            staged = [x for x in args if isinstance(x, Tracer)]
+            return staged[0].trace.process(self, args, params) if staged else self.impl(*args, **params)
         return top.process(self, args, params)
 
     def vjp_rule(self, argnum):
@@ -147,6 +150,14 @@ class Primitive:
 def lower(x):
     """Strip every layer of tracing from ``x`` (used by non-differentiable primitives)."""
     while isinstance(x, Tracer):
+        x = x.value
+    return x
+
+
+def _lower_to_staging(x):
+    """``lower(x)``, except that a value being staged (jit) stays staged: a comparison or mask is
+    part of the compiled program, not a constant of one call."""
+    while isinstance(x, Tracer) and not x.trace.stages:
         x = x.value
     return x
 

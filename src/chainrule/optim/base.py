@@ -100,6 +100,11 @@ class Optimizer:
     def step(self, grads: Mapping[str, np.ndarray]) -> None:
         """Update every parameter in place from ``grads`` ({name: array shaped like the parameter})."""
         self._check_grads(grads)
+        self._step(grads)
+
+    def _step(self, grads: Mapping[str, np.ndarray]) -> None:
+        """``step`` without checking ``grads``: for gradients the engine computed from ``self.params``
+        (the Trainer's), whose names, shapes and dtypes match by construction."""
         lr = self.learning_rate_now
         self.step_count += 1
         self._prepare(lr)

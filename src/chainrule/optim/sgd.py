@@ -41,6 +41,23 @@ class SGD(Optimizer):
     def _options(self):
         return {"momentum": self.momentum, "dampening": self.dampening, "nesterov": self.nesterov}
 
+    def _step(self, grads):
+        if self.momentum or self._preprocess:
+            super()._step(grads)
+            return
+        # Plain SGD, the common case of small experiments: w ← w − η g as one tight loop.
+        lr = self.learning_rate_now
+        self.step_count += 1
+        multiply, subtract = np.multiply, np.subtract
+        rates = {}  # η as a 0-d array of each parameter's dtype: the same product as the Python float
+        for slot in self._slots:  # (cast to that dtype), without converting it again for each array
+            w, tmp = slot.param, slot.tmp
+            rate = rates.get(w.dtype)
+            if rate is None:
+                rate = rates[w.dtype] = np.asarray(lr, w.dtype)
+            multiply(grads[slot.name], rate, out=tmp)
+            subtract(w, tmp, out=w)
+
     def _update(self, slot, g, lr):
         w, tmp = slot.param, slot.tmp
         mu = self.momentum

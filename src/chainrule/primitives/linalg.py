@@ -17,6 +17,11 @@ from .shape import reshape, transpose
 
 
 def _matmul_impl(a, b):
+    # Two matrices of one dtype: ndarray.dot calls the same BLAS routine as np.matmul (the same
+    # bits) with a fraction of its dispatch cost (0.3-0.9 µs instead of 1-1.6 µs on small ones).
+    if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
+            and a.dtype is b.dtype and a.shape[1] == b.shape[0]):
+        return a.dot(b)
     try:
         return np.matmul(a, b)
     except ValueError:

@@ -29,16 +29,19 @@ from .elementwise import divide, greater, multiply, negative, subtract, where
 from .linalg import matmul
 from .reduce import sum_
 from .shape import reshape, transpose
-from .softmax import _row_max, _row_sum, log_softmax, softmax
+from .softmax import _logsumexp_rows, _softmax_impl, _softmax_linear, log_softmax, softmax
 
 FUSED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "tanh", "sigmoid")
+
+
+_ZERO = {np.dtype(t): np.zeros((), t) for t in (np.float16, np.float32, np.float64)}
 
 
 def _activate(z, activation, alpha):
     if activation == "identity":
         return z
-    if activation == "relu":
-        return np.maximum(z, 0, out=z)
+    if activation == "relu":  # a 0-d zero of z's dtype: no scalar conversion per call
+        return np.maximum(z, _ZERO.get(z.dtype, 0), out=z)
     if activation == "leaky_relu":
         return np.where(z > 0, z, alpha * z)
     if activation == "tanh":
@@ -51,6 +54,12 @@ def _activate(z, activation, alpha):
 
 
 def _dense_impl(x, W, b, activation="identity", alpha=0.01):
+    ndarray = np.ndarray
+    if type(x) is ndarray and type(W) is ndarray and type(b) is ndarray and x.ndim == 2 and W.ndim == 2:
+        if x.shape[1] == W.shape[1] and b.shape == W.shape[:1]:  # one network: x Wᵀ + b
+            z = x.dot(W.T)  # = x @ W.T, the same BLAS call with less dispatch (see linalg.matmul)
+            z += b
+            return _activate(z, activation, alpha)
     x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
     x_shape, W_shape, b_shape = x.shape, W.shape, b.shape
     if len(x_shape) not in (2, 3) or x_shape[-1] != W_shape[-1] or b_shape != W_shape[:-1]:
@@ -85,10 +94,27 @@ def _batch_sum(delta):
     B, d_out = shape_of(delta)[-2:]
     if B * d_out > 65536:
         return sum_(delta, axis=-2)
-    row = matmul(np.ones((1, B), dtype=dtype_of(delta)), delta)  # (..., 1, d_out)
+    ones = _ones_row(B, dtype_of(delta))
+    if type(delta) is np.ndarray and delta.ndim == 2:
+        return ones.dot(delta)[0]  # = matmul(ones, delta)[0]: the same BLAS call
+    row = matmul(ones, delta)  # (..., 1, d_out)
     if type(row) is np.ndarray:
         return row[..., 0, :]
     return reshape(row, shape_of(row)[:-2] + (d_out,))
+
+
+_ONES = {}
+
+
+def _ones_row(B, dtype):
+    """A (1, B) row of ones, made once per (B, dtype) and never written to."""
+    row = _ONES.get((B, dtype))
+    if row is None:
+        row = np.ones((1, B), dtype=dtype)
+        row.flags.writeable = False
+        if len(_ONES) < 64:
+            _ONES[(B, dtype)] = row
+    return row
 
 
 def _bias_shaped(t, W):
@@ -133,6 +159,8 @@ def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
         # First order (the training step): plain NumPy, no dispatch — the same arithmetic as the
         # differentiable rule below (tests check the two against each other and the unfused layer).
         delta = _delta_numpy(g, a, activation, alpha)
+        if delta.ndim == 2 and x.ndim == 2 and delta.dtype is W.dtype is x.dtype:  # .dot = matmul, less dispatch
+            return [delta.dot(W) if i == 0 else delta.T.dot(x) if i == 1 else _batch_sum(delta) for i in argnums]
         return [delta @ W if i == 0 else np.matmul(np.swapaxes(delta, -1, -2), x) if i == 1
                 else _batch_sum(delta) for i in argnums]
     delta = _delta(g, a, activation, alpha)  # BP1/BP2: the layer's error signal
@@ -167,13 +195,26 @@ def _dense_jvp(i):
 defjvp(dense, _dense_jvp(0), _dense_jvp(1), _dense_jvp(2))
 
 
-def _labels_to_onehot(y, n_classes, dtype):
+def _one_hot_impl(y, n_classes, dtype):
     out = np.zeros((len(y), n_classes), dtype=dtype)
     out[np.arange(len(y)), y] = 1
     return out
 
 
+# Not differentiable (its input is integer labels); a primitive so that a compiled program
+# (chainrule.jit) rebuilds it from each call's labels instead of keeping the first call's.
+one_hot = primitive("one_hot", _one_hot_impl, differentiable=False)
+
+
+def _labels_in_range(y, n_classes):
+    """0 <= y < n_classes, in one reduction: read as unsigned, negative labels are huge."""
+    return not len(y) or np.maximum.reduce(y.view(np.dtype(f"u{y.dtype.itemsize}"))) < n_classes
+
+
 def _check_targets(z, y):
+    if (type(z) is np.ndarray and type(y) is np.ndarray and z.ndim == 2 and y.dtype.kind in "iu"
+            and y.shape == z.shape[:1] and _labels_in_range(y, z.shape[1])):
+        return  # the common case, checked in a few cheap operations; errors are worded below
     z, y = np.asarray(z), np.asarray(y)
     z_shape, y_shape = z.shape, y.shape
     if len(z_shape) != 2:
@@ -195,15 +236,34 @@ def _check_targets(z, y):
         )
 
 
+_OFFSETS = {}
+
+
+def _flat_index(y, n_classes):
+    """Indices of the entries (i, y_i) in the flattened (batch, n_classes) array."""
+    key = (len(y), n_classes)
+    offsets = _OFFSETS.get(key)
+    if offsets is None:
+        offsets = np.arange(0, len(y) * n_classes, n_classes)
+        if len(_OFFSETS) < 64:
+            _OFFSETS[key] = offsets
+    return offsets + y
+
+
+# The last logits whose loss was computed with integer labels, with their shifted exponentials e
+# and row sums s: the backward pass asks for softmax(z) = e / s of the same z right after the
+# forward pass, and gets it without a second max / exp / sum. One tuple, replaced whole (a
+# concurrent reader sees an old or a new entry, never a mix); z is held, so its id is not reused.
+_softmax_memo = [None]
+
+
 def _sce_impl(z, y):
     _check_targets(z, y)
     z, y = np.asarray(z), np.asarray(y)
-    m = _row_max(z)
-    if not np.isfinite(m).all():
-        m = np.where(np.isfinite(m), m, 0)
-    lse = np.log(_row_sum(np.exp(z - m[:, None]))) + m
+    lse, e, s = _logsumexp_rows(z)
     if y.dtype.kind in "iu":
-        return lse - z[np.arange(len(y)), y]
+        _softmax_memo[0] = (z, e, s)
+        return lse - z.reshape(-1).take(_flat_index(y, z.shape[1]))  # lse_i - z[i, y_i]
     return lse * np.sum(y, axis=1) - np.sum(y * z, axis=1)
 
 
@@ -211,18 +271,30 @@ def _is_labels(y):
     return dtype_of(y).kind in "iu"
 
 
+def _sce_residual_impl(z, y):
+    # softmax is recomputed with the max shift: reusing ℓ + z_y as logsumexp(z) would lose
+    # digits for large logits in float32 (ulp(1e4) = 1e-3).
+    memo = _softmax_memo[0]
+    if memo is not None and memo[0] is z:  # the forward pass of this z just ran: e / s is softmax(z)
+        p = memo[1] / memo[2][:, None]
+    else:
+        p = _softmax_impl(np.asarray(z), axis=1)
+    y = np.asarray(y)
+    p.reshape(-1)[_flat_index(y, p.shape[1])] -= 1  # p is a new contiguous array: reshape is a view
+    return p
+
+
+# softmax(z) − onehot(y) for integer labels: the gradient of ℓ w.r.t. the logits, one node. Its
+# derivative w.r.t. z is softmax's (the one-hot is constant); labels have none.
+sce_residual = primitive("sce_residual", _sce_residual_impl)
+defvjp(sce_residual, lambda g, ans, z, y: _softmax_linear(g, softmax(z, axis=1), 1), None)
+defjvp(sce_residual, lambda z_dot, ans, z, y: _softmax_linear(z_dot, softmax(z, axis=1), 1), None)
+
+
 def _residual(z, y):
     """softmax(z)·Σ_k y_k − Y: the gradient of ℓ w.r.t. the logits (ŷ − y for one-hot targets)."""
     if _is_labels(y):
-        y = np.asarray(y)
-        rows = np.arange(len(y))
-        # softmax is recomputed with the max shift: reusing ℓ + z_y as logsumexp(z) would lose
-        # digits for large logits in float32 (ulp(1e4) = 1e-3).
-        p = softmax(z, axis=1)
-        if type(p) is np.ndarray:  # plain values: subtract the one-hot in place
-            p[rows, y] -= 1
-            return p
-        return subtract(p, _labels_to_onehot(y, shape_of(z)[1], dtype_of(z)))
+        return sce_residual(z, y)
     p = softmax(z, axis=1)
     return subtract(multiply(p, sum_(y, axis=1, keepdims=True)), y)
 

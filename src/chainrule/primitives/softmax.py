@@ -7,6 +7,8 @@ of softmax is diag(s) − s sᵀ, and that of log_softmax is I − 1 sᵀ.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..extend import defjvp, defvjp, primitive
@@ -41,12 +43,30 @@ def _is_last(x, axis):
     return axis == -1 or axis == x.ndim - 1
 
 
+def _finite_shift(m):
+    """The shift m itself, or m with its non-finite entries (all -inf or inf rows) set to 0: no shift,
+    no NaN from inf - inf. A sum is finite only if every term is (or, rarely, on overflow: then the
+    entries are checked one by one), one reduction instead of isfinite + all."""
+    if math.isfinite(np.add.reduce(m, axis=None)):
+        return m
+    return np.where(np.isfinite(m), m, 0)
+
+
 def _shifted(x, axis):
     x = np.asarray(x)
     m = _row_max(x)[..., None] if x.ndim and _is_last(x, axis) else np.max(x, axis=axis, keepdims=True)
-    if not np.isfinite(m).all():
-        m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) rows: no shift, no NaN from inf-inf
+    m = _finite_shift(m)
     return x - m, m
+
+
+def _logsumexp_rows(z):
+    """(log Σ_j exp(z_ij) for each row of a (batch, classes) array, shifted by the row's max;
+    the shifted exponentials e; their row sums s): softmax(z) is e / s, with the same bits as
+    ``_softmax_impl(z, axis=-1)``."""
+    m = _finite_shift(_row_max(z))
+    e = np.exp(z - m[:, None])
+    s = _row_sum(e)
+    return np.log(s) + m, e, s
 
 
 def _logsumexp_impl(x, axis=None, keepdims=False):

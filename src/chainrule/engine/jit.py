@@ -1,0 +1,79 @@
+"""``jit``: compile a pure function of arrays into straight-line NumPy code, once per input signature.
+
+    step = chainrule.jit(chainrule.value_and_grad(loss))
+    loss_value, grads = step(params, x, y)   # first call: traced and compiled; then replayed
+    print(step.program(params, x, y))        # the forward pass and backprop, as plain NumPy calls
+
+The first call with a new signature — the tree structure of the arguments, the shape and dtype of
+every array, the value of every non-array leaf — runs the function under a staging trace
+(``staging.py``) and compiles what it recorded; later calls with that signature run the compiled
+code only: no tracers, no tape, no rule lookup, no shape checks that the signature already
+guarantees. Results are the same bits as calling the function directly: the compiled code calls
+the same primitive implementations, in the same order, on the same values.
+
+Rules, as for ``jax.jit``: the function must be *pure* — its result depends on its array
+arguments and on nothing it reads or mutates elsewhere (no random draws, no updates of
+running statistics); Python control flow may depend on shapes and non-array arguments, not on
+array values (that raises a StagingError at the first call). Inside another transform (its
+arguments are tracers) a jitted function simply runs, traced by that transform.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .core import Tracer
+from .staging import stage
+from .tree import flatten
+
+
+def _dynamic(x):
+    return isinstance(x, np.ndarray)
+
+
+def _signature(leaf):
+    if type(leaf) is np.ndarray:
+        return leaf.shape, leaf.dtype
+    if isinstance(leaf, np.ndarray):
+        return type(leaf), leaf.shape, leaf.dtype
+    return type(leaf), leaf  # a static value: a new one compiles a new program (TypeError if unhashable)
+
+
+def jit(fn):
+    """Compile ``fn`` per input signature (see the module docstring); ``fn.program(*args)`` shows the code."""
+    programs = {}
+
+    def lookup(args, kwargs):
+        leaves, treedef = flatten(args)
+        for x in leaves:
+            if isinstance(x, Tracer):
+                return None, None, leaves  # called inside another transform: run fn traced, uncompiled
+        key = (treedef, tuple(map(_signature, leaves)), tuple(sorted(kwargs.items())) if kwargs else ())
+        return key, programs.get(key), leaves
+
+    @functools.wraps(fn)
+    def compiled(*args, **kwargs):
+        key, program, leaves = lookup(args, kwargs)
+        if program is not None:
+            return program.run([x for x in leaves if isinstance(x, np.ndarray)])
+        if key is None:
+            return fn(*args, **kwargs)
+        program, result = stage(fn, args, kwargs, _dynamic)
+        programs[key] = program
+        return result
+
+    def program(*args, **kwargs):
+        """The compiled program for these arguments (compiling it if needed)."""
+        key, found, _ = lookup(args, kwargs)
+        if key is None:
+            raise TypeError(f"jit({getattr(fn, '__name__', 'function')}).program: arguments are traced values")
+        if found is None:
+            found, _ = stage(fn, args, kwargs, _dynamic)
+            programs[key] = found
+        return found
+
+    compiled.program = program
+    compiled.programs = programs
+    return compiled

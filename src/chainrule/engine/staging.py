@@ -1,0 +1,232 @@
+"""Staging: run a function once on example arrays, record every primitive it applies, and turn
+the record into straight-line NumPy code (what ``chainrule.jit`` replays).
+
+Tracing is *by example*: each staged value carries its concrete array, so the first call computes
+its real result while it records. Every primitive applied to a staged value becomes one
+equation ``v7 = dense(v0, v1, v2, activation='relu')``; values that depend on no input (a row
+of ones, the seed cotangent 1.0, ``1/B``) are computed once and become constants. Because
+reverse mode is itself a sequence of primitive applications (the VJP rules are written in
+chainrule ops), staging ``value_and_grad(f)`` records the forward pass *and* the backward sweep:
+the program is backpropagation unrolled into plain code, which ``Program.source`` shows.
+
+What cannot be staged fails loudly at trace time: Python control flow on a traced value
+(``if x > 0``), converting one to NumPy or float, or closing over a value traced by an outer
+transform. Side effects are not recorded: a function that draws random numbers or updates
+state must not be staged (``chainrule.jit`` documents this; the Trainer stages pure models only).
+"""
+
+from __future__ import annotations
+
+import linecache
+import itertools
+
+import numpy as np
+
+from ..errors import StagingError
+from .core import Trace, Tracer
+from .tree import flatten, unflatten
+
+_programs = itertools.count()
+
+
+class StagedTracer(Tracer):
+    """A value being recorded: its example array plus the number of the variable that holds it."""
+
+    __slots__ = ("var",)
+
+    def __bool__(self):
+        raise StagingError(
+            "jit: Python control flow on a traced value (if/while/and/or on an array) cannot be compiled "
+            "into straight-line code; use chainrule.numpy.where(condition, a, b), or call the function without jit"
+        )
+
+    def __float__(self):
+        raise StagingError("jit: float() of a traced value would bake one call's number into the compiled code; "
+                           "return the array and convert it after the call")
+
+    def __array__(self, dtype=None, copy=None):
+        raise StagingError("jit: a traced value cannot be converted to a NumPy array (np.asarray, np.array) inside "
+                           "a compiled function; use chainrule.numpy functions, or call the function without jit")
+
+
+class Equation:
+    """``out = prim(*ins, **params)``; each input is ('var', n), ('const', value) or ('seq', type, [inputs])."""
+
+    __slots__ = ("prim", "ins", "params", "out")
+
+    def __init__(self, prim, ins, params, out):
+        self.prim, self.ins, self.params, self.out = prim, ins, params, out
+
+
+class StagingTrace(Trace):
+    """Records the primitives applied to its tracers, in order, while computing them on the examples."""
+
+    __slots__ = ("eqns", "count")
+    stages = True  # non-differentiable primitives (comparisons, masks) are recorded too
+
+    def __init__(self):
+        super().__init__()
+        self.eqns = []
+        self.count = 0
+
+    def new_var(self, value):
+        t = StagedTracer.__new__(StagedTracer)
+        t.value, t.trace, t.var = value, self, self.count
+        self.count += 1
+        return t
+
+    def process(self, prim, args, params):
+        ins, values = [], []
+        for x in args:
+            spec, value = self._input(prim, x)
+            ins.append(spec)
+            values.append(value)
+        out = prim.impl(*values, **params)
+        if isinstance(out, tuple | list):
+            raise StagingError(f"jit: primitive '{prim.name}' returns several values; it cannot be staged")
+        t = self.new_var(out)
+        self.eqns.append(Equation(prim, ins, params, t.var))
+        return t
+
+    def _input(self, prim, x):
+        if isinstance(x, Tracer):
+            if x.trace is not self:
+                raise StagingError(
+                    f"jit: '{prim.name}' received a value traced by an outer transform "
+                    f"({type(x.trace).__name__}); pass it to the compiled function as an argument instead of "
+                    "closing over it")
+            return ("var", x.var), x.value
+        if type(x) in (tuple, list) and any(isinstance(e, Tracer) for e in x):  # an index such as (rows, y)
+            parts = [self._input(prim, e) for e in x]
+            return ("seq", type(x), [s for s, _ in parts]), type(x)(v for _, v in parts)
+        return ("const", x), x
+
+
+class Program:
+    """A staged function: ``source`` (straight-line NumPy calls) and ``run(dynamic_leaves)``."""
+
+    def __init__(self, name, eqns, in_vars, out_leaves, out_treedef):
+        self.name = name
+        self.eqns = eqns
+        self.in_vars = in_vars
+        self.out_treedef = out_treedef
+        self.source, namespace = _codegen(name, eqns, in_vars, out_leaves)
+        filename = f"<chainrule.jit {name} #{next(_programs)}>"
+        lines = self.source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(self.source), None, lines, filename)  # readable tracebacks
+        exec(compile(self.source, filename, "exec"), namespace)
+        self.fn = namespace["program"]
+
+    def run(self, leaves):
+        return unflatten(self.out_treedef, self.fn(*leaves))
+
+    def __len__(self):
+        return len(self.eqns)
+
+    def __repr__(self):
+        return f"<chainrule.jit program {self.name}: {len(self.eqns)} equations>\n{self.source}"
+
+
+def stage(fn, args, kwargs, dynamic):
+    """Trace ``fn(*args, **kwargs)``; leaves of ``args`` for which ``dynamic`` holds become inputs.
+
+    Returns ``(program, result)``: ``result`` is the value of this call, computed while recording.
+    """
+    trace = StagingTrace()
+    leaves, treedef = flatten(args)
+    in_vars, traced = [], []
+    for x in leaves:
+        if dynamic(x):
+            t = trace.new_var(x)
+            in_vars.append(t.var)
+            traced.append(t)
+        else:
+            traced.append(x)
+    out = fn(*unflatten(treedef, traced), **kwargs)
+    out_leaves, out_treedef = flatten(out)
+    for y in out_leaves:
+        if isinstance(y, Tracer) and y.trace is not trace:
+            raise StagingError(f"jit: the function returned a value traced by {type(y.trace).__name__}, "
+                               "which the compiled code cannot produce")
+    name = getattr(fn, "__name__", "function")
+    program = Program(name, trace.eqns, in_vars, out_leaves, out_treedef)
+    result = unflatten(out_treedef, [y.value if isinstance(y, Tracer) else _fresh(y) for y in out_leaves])
+    return program, result
+
+
+def _fresh(c):
+    return c.copy() if isinstance(c, np.ndarray) else c
+
+
+_LITERALS = (bool, int, float, str, type(None))
+
+
+def _literal(v):
+    if type(v) in _LITERALS:
+        return repr(v) if not (type(v) is float and not np.isfinite(v)) else None
+    if type(v) is tuple and all(type(e) in (int, type(None)) for e in v):
+        return repr(v)
+    return None
+
+
+def _codegen(name, eqns, in_vars, out_leaves):
+    """Python source of ``program(*inputs)`` and the namespace (primitives, constants) it runs in."""
+    namespace = {}
+    names = {}
+
+    def const(value):
+        key = f"c{len(namespace)}"
+        namespace[key] = value
+        return key
+
+    def arg(spec):
+        kind = spec[0]
+        if kind == "var":
+            return f"v{spec[1]}"
+        if kind == "const":
+            return _literal(spec[1]) or const(spec[1])
+        items = ", ".join(arg(s) for s in spec[2])
+        return f"({items},)" if spec[1] is tuple else f"[{items}]"
+
+    # The last equation reading each variable: delete it there (large activations are freed
+    # as soon as the backward sweep has used them, as in the eager sweep).
+    outputs = {y.var for y in out_leaves if isinstance(y, Tracer)}
+    last_use = {}
+    for k, eqn in enumerate(eqns):
+        for v in _vars(eqn.ins):
+            last_use[v] = k
+    lines = [f"def program({', '.join(f'v{v}' for v in in_vars)}):"]
+    for k, eqn in enumerate(eqns):
+        fname = names.get(eqn.prim)
+        if fname is None:
+            fname = names[eqn.prim] = const(eqn.prim.impl)
+        call = [arg(s) for s in eqn.ins]
+        for key, value in eqn.params.items():
+            lit = _literal(value)
+            call.append(f"{key}={lit if lit is not None else const(value)}")
+        lines.append(f"    v{eqn.out} = {fname}({', '.join(call)})  # {eqn.prim.name}")
+        dead = sorted({v for v in _vars(eqn.ins) if last_use[v] == k and v not in outputs})
+        if dead:
+            lines.append(f"    del {', '.join(f'v{v}' for v in dead)}")
+    returned, seen = [], set()
+    for y in out_leaves:
+        if isinstance(y, Tracer):
+            # A variable returned twice, or a read-only view (broadcast_to), is copied: each returned
+            # array must be the caller's own and take in-place updates.
+            copy = y.var in seen or (isinstance(y.value, np.ndarray) and not y.value.flags.writeable)
+            seen.add(y.var)
+            returned.append(f"v{y.var}.copy()" if copy else f"v{y.var}")
+        elif isinstance(y, np.ndarray):
+            returned.append(f"{const(y)}.copy()")  # a constant output (a zero gradient) is new each call
+        else:
+            returned.append(_literal(y) or const(y))
+    lines.append(f"    return ({', '.join(returned)},)")
+    return "\n".join(lines) + "\n", namespace
+
+
+def _vars(ins):
+    for spec in ins:
+        if spec[0] == "var":
+            yield spec[1]
+        elif spec[0] == "seq":
+            yield from _vars(spec[2])
