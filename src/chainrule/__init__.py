@@ -10,10 +10,12 @@ beside it, over NumPy::
     cr.grad(f)(x)                # ∇f(x), reverse mode
     cr.jvp(f, (x,), (v,))        # f(x) and ∇f(x)·v, forward mode
     cr.check_grads(f, (x,))      # both checked against central differences
+    cr.jit(cr.grad(f))(x)        # the same, compiled into straight-line NumPy code
 """
 
 from . import data, nn, numpy, optim, train  # noqa: F401
 from .engine import array_api as _array_api  # noqa: F401  (gives tracers their array methods)
+from .engine.jit import jit
 from .engine.transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 from .errors import ChainruleError
 from .gradcheck import GradCheckReport, check_grads
@@ -37,6 +39,7 @@ __all__ = [
     "hvp",
     "jacfwd",
     "jacrev",
+    "jit",
     "jvp",
     "stop_gradient",
     "value_and_grad",

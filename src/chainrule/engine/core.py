@@ -104,7 +104,7 @@ class Primitive:
     higher-order derivatives need no extra rules.
     """
 
-    __slots__ = ("name", "impl", "vjps", "jvps", "vjp_all", "differentiable")
+    __slots__ = ("name", "impl", "vjps", "jvps", "vjp_all", "differentiable", "index_arg")
 
     def __init__(self, name, impl, differentiable=True):
         self.name = name
@@ -113,6 +113,7 @@ class Primitive:
         self.jvps = {}
         self.vjp_all = None
         self.differentiable = differentiable
+        self.index_arg = None  # the position of an index tuple that may hold staged arrays (getitem)
 
     def __call__(self, *args, **params):
         top = None
@@ -120,7 +121,10 @@ class Primitive:
             if isinstance(x, Tracer) and (top is None or x.trace.level > top.level):
                 top = x.trace
         if top is None:
-            return self.impl(*args, **params)
+            if self.index_arg is not None and self.index_arg < len(args):  # e.g. z[rows, y] with y staged
+                top = _trace_in_index(args[self.index_arg])
+            if top is None:
+                return self.impl(*args, **params)
         if not self.differentiable:  # no derivative to track: strip the differentiating traces
             args = [_lower_to_staging(x) for x in args]
             staged = [x for x in args if isinstance(x, Tracer)]
@@ -152,6 +156,15 @@ def lower(x):
     while isinstance(x, Tracer):
         x = x.value
     return x
+
+
+def _trace_in_index(idx):
+    """The trace of a tracer inside an index tuple/list (only a staging trace can put one there)."""
+    if type(idx) in (tuple, list):
+        for i in idx:
+            if isinstance(i, Tracer):
+                return i.trace
+    return None
 
 
 def _lower_to_staging(x):

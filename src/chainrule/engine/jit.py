@@ -24,6 +24,7 @@ import functools
 
 import numpy as np
 
+from ..errors import StagingError
 from .core import Tracer
 from .staging import stage
 from .tree import flatten
@@ -77,3 +78,24 @@ def jit(fn):
     compiled.program = program
     compiled.programs = programs
     return compiled
+
+
+def jit_or_eager(fn):
+    """``jit(fn)``, falling back to ``fn`` itself for good if it cannot be staged (a StagingError at
+    a first call: for a pure function nothing has happened that running it again would repeat)."""
+    compiled = jit(fn)
+    current = [compiled]
+
+    @functools.wraps(fn)
+    def run(*args):
+        try:
+            return current[0](*args)
+        except StagingError:
+            if current[0] is fn:
+                raise
+            current[0] = fn
+            return fn(*args)
+
+    run.program = compiled.program
+    run.is_compiled = lambda: current[0] is compiled
+    return run

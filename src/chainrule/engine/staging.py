@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import StagingError
 from .core import Trace, Tracer
-from .tree import flatten, unflatten
+from .tree import flatten, leaf_paths, unflatten
 
 _programs = itertools.count()
 
@@ -43,6 +43,14 @@ class StagedTracer(Tracer):
     def __float__(self):
         raise StagingError("jit: float() of a traced value would bake one call's number into the compiled code; "
                            "return the array and convert it after the call")
+
+    def __array_function__(self, func, types, args, kwargs):
+        try:
+            return Tracer.__array_function__(self, func, types, args, kwargs)
+        except StagingError:
+            raise
+        except TypeError as e:  # a NumPy function chainrule does not know: not stageable either
+            raise StagingError(f"jit: {e}") from None
 
     def __array__(self, dtype=None, copy=None):
         raise StagingError("jit: a traced value cannot be converted to a NumPy array (np.asarray, np.array) inside "
@@ -105,12 +113,12 @@ class StagingTrace(Trace):
 class Program:
     """A staged function: ``source`` (straight-line NumPy calls) and ``run(dynamic_leaves)``."""
 
-    def __init__(self, name, eqns, in_vars, out_leaves, out_treedef):
+    def __init__(self, name, eqns, in_vars, in_labels, out_leaves, out_treedef):
         self.name = name
         self.eqns = eqns
         self.in_vars = in_vars
         self.out_treedef = out_treedef
-        self.source, namespace = _codegen(name, eqns, in_vars, out_leaves)
+        self.source, namespace = _codegen(name, eqns, in_vars, in_labels, out_leaves)
         filename = f"<chainrule.jit {name} #{next(_programs)}>"
         lines = self.source.splitlines(keepends=True)
         linecache.cache[filename] = (len(self.source), None, lines, filename)  # readable tracebacks
@@ -134,11 +142,13 @@ def stage(fn, args, kwargs, dynamic):
     """
     trace = StagingTrace()
     leaves, treedef = flatten(args)
-    in_vars, traced = [], []
-    for x in leaves:
+    in_vars, in_labels, traced = [], [], []
+    paths = leaf_paths(args)
+    for j, x in enumerate(leaves):
         if dynamic(x):
             t = trace.new_var(x)
             in_vars.append(t.var)
+            in_labels.append(f"argument {_argument(paths[j])} {x.shape} {x.dtype}")
             traced.append(t)
         else:
             traced.append(x)
@@ -149,9 +159,28 @@ def stage(fn, args, kwargs, dynamic):
             raise StagingError(f"jit: the function returned a value traced by {type(y.trace).__name__}, "
                                "which the compiled code cannot produce")
     name = getattr(fn, "__name__", "function")
-    program = Program(name, trace.eqns, in_vars, out_leaves, out_treedef)
+    program = Program(name, _live(trace.eqns, out_leaves), in_vars, in_labels, out_leaves, out_treedef)
     result = unflatten(out_treedef, [y.value if isinstance(y, Tracer) else _fresh(y) for y in out_leaves])
     return program, result
+
+
+def _live(eqns, out_leaves):
+    """The equations whose results are used (primitives are pure: the rest is dead code, such as
+    the loss value when only its gradient is returned)."""
+    needed = {y.var for y in out_leaves if isinstance(y, Tracer)}
+    kept = []
+    for eqn in reversed(eqns):
+        if eqn.out in needed:
+            kept.append(eqn)
+            needed.update(_vars(eqn.ins))
+    return kept[::-1]
+
+
+def _argument(path):
+    """'[0]/0.weight' -> '0: 0.weight' (the positional argument, then the leaf within it)."""
+    head, _, rest = path.partition("/")
+    head = head.strip("[]")
+    return f"{head}: {rest}" if rest else head
 
 
 def _fresh(c):
@@ -169,14 +198,26 @@ def _literal(v):
     return None
 
 
-def _codegen(name, eqns, in_vars, out_leaves):
+def _codegen(name, eqns, in_vars, in_labels, out_leaves):
     """Python source of ``program(*inputs)`` and the namespace (primitives, constants) it runs in."""
     namespace = {}
     names = {}
 
+    n_consts = [0]
+
     def const(value):
-        key = f"c{len(namespace)}"
+        key = f"c{n_consts[0]}"
+        n_consts[0] += 1
         namespace[key] = value
+        return key
+
+    def function(prim):  # named after the primitive: the source reads like the math
+        base = "".join(ch if ch.isalnum() else "_" for ch in prim.name).strip("_") or "op"
+        key, i = base, 1
+        while key in namespace or key == "program" or key.startswith("c") and key[1:].isdigit():
+            i += 1
+            key = f"{base}_{i}"
+        namespace[key] = prim.impl
         return key
 
     def arg(spec):
@@ -196,15 +237,16 @@ def _codegen(name, eqns, in_vars, out_leaves):
         for v in _vars(eqn.ins):
             last_use[v] = k
     lines = [f"def program({', '.join(f'v{v}' for v in in_vars)}):"]
+    lines += [f"    # v{v}: {label}" for v, label in zip(in_vars, in_labels)]
     for k, eqn in enumerate(eqns):
         fname = names.get(eqn.prim)
         if fname is None:
-            fname = names[eqn.prim] = const(eqn.prim.impl)
+            fname = names[eqn.prim] = function(eqn.prim)
         call = [arg(s) for s in eqn.ins]
         for key, value in eqn.params.items():
             lit = _literal(value)
             call.append(f"{key}={lit if lit is not None else const(value)}")
-        lines.append(f"    v{eqn.out} = {fname}({', '.join(call)})  # {eqn.prim.name}")
+        lines.append(f"    v{eqn.out} = {fname}({', '.join(call)})")
         dead = sorted({v for v in _vars(eqn.ins) if last_use[v] == k and v not in outputs})
         if dead:
             lines.append(f"    del {', '.join(f'v{v}' for v in dead)}")

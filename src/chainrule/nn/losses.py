@@ -127,11 +127,12 @@ huber.__doc__ = "Huber loss (as torch.nn.HuberLoss): ½r² for |r| ≤ δ, δ(|r
 def _binary_targets(name, z, y):
     if len(shape_of(z)) == 2 and shape_of(z)[1] == 1:
         z = cnp.reshape(z, shape_of(z)[:1])
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.shape != shape_of(z):
-        raise ShapeError(f"{name}: logits of shape {shape_of(z)} but targets of shape {y.shape}")
+    if not isinstance(y, Tracer):  # (a traced y: targets staged by chainrule.jit)
+        y = np.asarray(y)
+    if len(shape_of(y)) == 2 and shape_of(y)[1] == 1:
+        y = cnp.reshape(y, shape_of(y)[:1])
+    if shape_of(y) != shape_of(z):
+        raise ShapeError(f"{name}: logits of shape {shape_of(z)} but targets of shape {shape_of(y)}")
     return z, y
 
 

@@ -241,6 +241,19 @@ def _fused(layer, activation, alpha):
     return step
 
 
+def is_pure(layer):
+    """Whether ``layer``'s training-mode forward pass depends on its arguments alone — no random
+    draws, no state read or updated (Dropout with p > 0, BatchNorm) — the condition for compiling
+    a training step with ``chainrule.jit``."""
+    from .layers import Activation, Dense, Dropout
+
+    if isinstance(layer, Sequential):  # also MLP and Residual
+        return all(is_pure(sub) for sub in layer.layers)
+    if isinstance(layer, Dropout):
+        return layer.p == 0
+    return type(layer) in (Dense, Activation)
+
+
 class Residual(Sequential):
     """a + f(a), where f is the given layers (He et al., 2016). Input and output widths must match.
 

@@ -272,6 +272,7 @@ def _is_labels(y):
 
 
 def _sce_residual_impl(z, y):
+    _check_targets(z, y)  # also here: a compiled gradient may not compute the loss itself
     # softmax is recomputed with the max shift: reusing ℓ + z_y as logsumexp(z) would lose
     # digits for large logits in float32 (ulp(1e4) = 1e-3).
     memo = _softmax_memo[0]

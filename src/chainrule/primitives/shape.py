@@ -79,6 +79,7 @@ def _scatter_add_impl(g, idx, shape):
 
 
 scatter_add = primitive("scatter_add", _scatter_add_impl)
+scatter_add.index_arg = 1
 defvjp(scatter_add, lambda g, ans, x, idx, shape: getitem(g, idx))
 deflinear(scatter_add)
 
@@ -88,6 +89,7 @@ def _getitem_impl(x, idx):
 
 
 getitem = primitive("getitem", _getitem_impl)
+getitem.index_arg = 1
 defvjp(getitem, lambda g, ans, x, idx: scatter_add(g, idx, shape_of(x)))
 deflinear(getitem)
 

@@ -19,11 +19,12 @@ import numpy as np
 from .. import optim
 from ..data.batching import Batcher
 from ..data.validation import check_Xy
+from ..engine.jit import jit_or_eager
 from ..engine.transforms import value_and_grad
 from ..errors import ConfigError
 from ..nn import losses
 from ..nn.layers import Activation, Dense
-from ..nn.model import Context
+from ..nn.model import Context, is_pure
 from . import metrics as metrics_lib
 from .progress import Progress
 from .trainer import CLASSIFICATION_LOSSES
@@ -79,6 +80,8 @@ class Ensemble:
         self.epoch = 0
         self.history = {}
         self._grad_fn = value_and_grad(self._objective, has_aux=True)
+        if isinstance(loss, str) and is_pure(self.template):  # compiled once per batch shape (see Trainer)
+            self._grad_fn = jit_or_eager(self._grad_fn)
 
     def _forward(self, params, x):
         return self.template.call(params, x, Context(training=False))

@@ -26,10 +26,10 @@ import numpy as np
 
 from .. import optim
 from ..data.batching import Batcher
-from ..engine.jit import jit
+from ..engine.jit import jit_or_eager
 from ..engine.transforms import value_and_grad
-from ..errors import CheckpointError, ConfigError, DataError, NonFiniteError, StagingError
-from ..nn.model import Sequential
+from ..errors import CheckpointError, ConfigError, DataError, NonFiniteError
+from ..nn.model import is_pure
 from ..nn import losses
 from ..optim.schedules import Schedule
 from . import metrics as metrics_lib
@@ -69,37 +69,6 @@ class ScaledSchedule(Schedule):
 
     def load_state_dict(self, state):
         self.schedule.load_state_dict(state)
-
-
-def _is_pure(layer):
-    """Whether a training-mode forward pass of ``layer`` depends on its arguments only (no random
-    draws, no state updates): the condition for compiling it (``chainrule.jit``)."""
-    from ..nn.layers import Activation, Dense, Dropout
-
-    if isinstance(layer, Sequential):  # also MLP and Residual
-        return all(_is_pure(sub) for sub in layer.layers)
-    if isinstance(layer, Dropout):
-        return layer.p == 0
-    return type(layer) in (Dense, Activation)
-
-
-def _compiled_or_eager(grad_fn):
-    """``jit(grad_fn)``, falling back to ``grad_fn`` for good if the function cannot be staged (a
-    StagingError at its first call: nothing ran to completion, and the function is pure)."""
-    compiled = jit(grad_fn)
-    state = {"fn": compiled}
-
-    def run(*args):
-        try:
-            return state["fn"](*args)
-        except StagingError:
-            if state["fn"] is grad_fn:
-                raise
-            state["fn"] = grad_fn
-            return grad_fn(*args)
-
-    run.program = compiled.program
-    return run
 
 
 def _is_int(x, low=0):
@@ -198,14 +167,18 @@ class Trainer:
         self.last_finite_loss = None
         self.step_hooks = [cb for cb in self.callbacks if hasattr(cb, "on_step")]
         self._grad_fn = value_and_grad(self._objective)
-        if compiled and not self.remat and isinstance(loss, str) and _is_pure(model):
-            self._grad_fn = _compiled_or_eager(self._grad_fn)
-        self.compiled = hasattr(self._grad_fn, "program")
+        if compiled and not self.remat and isinstance(loss, str) and is_pure(model):
+            self._grad_fn = jit_or_eager(self._grad_fn)
         self._needs_closure = isinstance(self.optimizer, optim.LBFGS)
         # Gradients made by the engine from model.params match the optimizer's parameters by
         # construction: a chainrule optimizer skips re-checking them each step.
         self._apply_update = (self.optimizer._step if isinstance(self.optimizer, optim.Optimizer)
                               else self.optimizer.step)
+
+    @property
+    def compiled(self):
+        """Whether training steps run as compiled code (``chainrule.jit``): see the ``compiled`` option."""
+        return hasattr(self._grad_fn, "is_compiled") and self._grad_fn.is_compiled()
 
     # -- setup ---------------------------------------------------------------------------------
     def _make_optimizer(self, optimizer, learning_rate, options):

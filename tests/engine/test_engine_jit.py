@@ -1,0 +1,241 @@
+"""chainrule.jit: a staged program gives the same bits as the function it compiles, on every call.
+
+The independent truth here is the eager engine itself (verified against finite differences and
+PyTorch elsewhere): the compiled code calls the same primitive implementations in the same
+order, so values and gradients must agree *exactly* (array_equal, no tolerance). Each check
+runs the compiled function on fresh inputs after the tracing call, so anything baked into the
+program by mistake (a mask, labels, a batch) shows up as a difference.
+"""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule import nn
+from chainrule.engine.tree import flatten
+from chainrule.errors import ShapeError, StagingError
+
+
+def same(a, b):
+    la, da = flatten(a)
+    lb, db = flatten(b)
+    assert da == db
+    for x, y in zip(la, lb):
+        assert type(x) is type(y) or (isinstance(x, np.generic | np.ndarray) and isinstance(y, np.generic | np.ndarray))
+        assert np.asarray(x).dtype == np.asarray(y).dtype
+        np.testing.assert_array_equal(x, y)
+
+
+def check_calls(fn, calls):
+    """jit(fn) on each argument tuple of ``calls`` equals fn on it, bit for bit."""
+    compiled = cr.jit(fn)
+    for args in calls:
+        same(compiled(*args), fn(*args))
+    return compiled
+
+
+def built(model, seed=0, dtype=np.float64):
+    model.init(seed=seed, dtype=dtype)
+    return model
+
+
+def mlp_objective(model, loss="cross_entropy"):
+    loss_fn = nn.losses.get(loss)
+
+    def objective(params, x, y):
+        return loss_fn(model.apply(params, x, training=True), y)
+
+    return objective
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "identity"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mlp_value_and_grad_equals_eager_on_new_batches(activation, dtype):
+    model = built(nn.MLP([3, 7, 5, 4], activation=activation), seed=1, dtype=dtype)
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((16, 3)).astype(dtype), rng.integers(0, 4, 16)) for _ in range(4)]
+    fn = cr.value_and_grad(mlp_objective(model))
+    compiled = check_calls(fn, [(model.params, x, y) for x, y in batches])
+    assert len(compiled.programs) == 1  # one signature: traced once, replayed three times
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae", "huber", "binary_cross_entropy"])
+def test_regression_and_binary_losses_equal_eager(loss):
+    d_out = 1 if loss == "binary_cross_entropy" else 2
+    model = built(nn.MLP([2, 6, d_out], activation="tanh"), seed=3)
+    rng = np.random.default_rng(1)
+    calls = []
+    for _ in range(3):
+        x = rng.standard_normal((10, 2))
+        y = rng.integers(0, 2, 10).astype(float) if d_out == 1 else rng.standard_normal((10, 2))
+        calls.append((model.params, x, y))
+    check_calls(cr.value_and_grad(mlp_objective(model, loss)), calls)
+
+
+def test_residual_network_and_weight_sharing_equal_eager():
+    model = built(nn.Sequential(nn.Dense(4, 6), nn.Activation("relu"),
+                                nn.Residual(nn.Dense(6, 6), nn.Activation("tanh")), nn.Dense(6, 3)), seed=2)
+    rng = np.random.default_rng(2)
+    calls = [(model.params, rng.standard_normal((8, 4)), rng.integers(0, 3, 8)) for _ in range(3)]
+    check_calls(cr.value_and_grad(mlp_objective(model)), calls)
+
+    def shared(w, x):  # one weight used three times: the sweep adds its contributions
+        h = cnp.tanh(x @ w)
+        return cnp.sum((h @ w.T) * (x @ w))
+
+    w = rng.standard_normal((4, 4))
+    check_calls(cr.grad(shared), [(w, rng.standard_normal((5, 4))) for _ in range(3)])
+
+
+def test_masks_labels_and_indices_are_recomputed_each_call():
+    def f(z, y):  # a traced index array, a comparison mask, a maximum and broadcasting
+        picked = z[np.arange(len(z)), y]
+        return cnp.sum(cnp.where(z > 0, z, 0.1 * z)) - cnp.sum(picked) + cnp.sum(cnp.maximum(z, 0.5))
+
+    rng = np.random.default_rng(3)
+    calls = [(rng.standard_normal((6, 3)), rng.integers(0, 3, 6)) for _ in range(4)]
+    check_calls(cr.value_and_grad(f), calls)
+
+
+def test_concatenate_stack_and_reductions_with_several_traced_inputs():
+    def f(a, b):
+        c = cnp.concatenate([a, b], axis=0)
+        s = cnp.stack([a, b])
+        return cnp.sum(cnp.logsumexp(c, axis=1)) + cnp.max(s) + cnp.mean(cnp.softmax(c, axis=0) ** 2)
+
+    rng = np.random.default_rng(4)
+    calls = [(rng.standard_normal((2, 3)), rng.standard_normal((2, 3))) for _ in range(3)]
+    check_calls(cr.grad(f, argnums=(0, 1)), calls)
+
+
+def test_forward_mode_and_second_order_compile_too():
+    f = lambda x: cnp.sum(cnp.sin(x) * cnp.tanh(x) ** 2)  # noqa: E731
+    rng = np.random.default_rng(5)
+    xs = [rng.standard_normal(5) for _ in range(3)]
+    vs = [rng.standard_normal(5) for _ in range(3)]
+    check_calls(lambda x, v: cr.jvp(f, (x,), (v,)), list(zip(xs, vs)))
+    check_calls(lambda x, v: cr.hvp(f, x, v), list(zip(xs, vs)))
+    check_calls(cr.hessian(f), [(x,) for x in xs])
+
+
+def test_a_new_shape_or_static_value_compiles_a_new_program():
+    def f(x, scale):
+        return cnp.sum(x * scale)
+
+    g = cr.jit(cr.grad(f))
+    g(np.ones(3), 2.0)
+    g(np.ones(3), 2.0)
+    g(np.ones(4), 2.0)
+    np.testing.assert_array_equal(g(np.ones(3), 3.0), np.full(3, 3.0))
+    g(np.ones(3, np.float32), 2.0)
+    assert len(g.programs) == 4
+
+
+def test_first_call_result_is_the_real_result():
+    f = cr.jit(lambda x: cnp.exp(x) + 1.0)
+    x = np.array([0.0, 1.0])
+    np.testing.assert_array_equal(f(x), np.exp(x) + 1.0)
+
+
+def test_returned_arrays_are_the_callers_own():
+    def f(x):
+        return {"a": x * 2.0, "again": None, "zero": np.zeros(2), "twice": [x * 3.0] * 2, "view": cnp.broadcast_to(x, (2, 2))}
+
+    g = cr.jit(f)
+    x = np.array([1.0, 2.0])
+    for _ in range(3):  # the tracing call, then replays
+        out = g(x)
+        np.testing.assert_array_equal(out["zero"], np.zeros(2))
+        out["zero"] += 5.0  # a constant output must not carry this into the next call
+    assert out["twice"][0] is not out["twice"][1]
+    assert out["view"].flags.writeable
+    assert out["again"] is None
+
+    w = cr.jit(cr.grad(lambda a, b: cnp.sum(a + b), argnums=(0, 1)))  # one cotangent, two inputs
+    ga, gb = w(x, x)
+    ga2, gb2 = w(x, x)
+    assert ga2 is not gb2 and not np.shares_memory(ga2, gb2)
+
+
+def test_control_flow_on_a_traced_value_is_a_clear_error():
+    def branchy(x):
+        if cnp.sum(x) > 0:
+            return x
+        return -x
+
+    with pytest.raises(StagingError, match="control flow"):
+        cr.jit(branchy)(np.ones(2))
+    with pytest.raises(StagingError, match="float"):
+        cr.jit(lambda x: float(cnp.sum(x)))(np.ones(2))
+    with pytest.raises(StagingError, match="NumPy array"):
+        cr.jit(lambda x: np.asarray(x) + 1)(np.ones(2))
+
+
+def test_shape_dependent_python_is_fine():
+    def f(x):
+        out = x
+        for _ in range(x.shape[0]):  # shapes are static: a loop over them unrolls
+            out = cnp.tanh(out)
+        return cnp.sum(out)
+
+    check_calls(cr.grad(f), [(np.linspace(-1, 1, 3),), (np.linspace(0, 2, 3),), (np.ones(5),)])
+
+
+def test_inside_another_transform_jit_runs_traced():
+    f = lambda x: cnp.sum(cnp.tanh(x) ** 3)  # noqa: E731
+    x = np.array([0.3, -1.2, 2.0])
+    same(cr.grad(cr.jit(f))(x), cr.grad(f)(x))
+    same(cr.jvp(cr.jit(f), (x,), (np.ones(3),)), cr.jvp(f, (x,), (np.ones(3),)))
+
+
+def test_closing_over_a_value_of_an_outer_transform_is_a_clear_error():
+    x = np.ones(3)
+
+    def outer(w):
+        inner = cr.jit(lambda v: cnp.sum(v * w))  # w is traced by grad: not an argument of inner
+        return inner(x)
+
+    with pytest.raises(StagingError, match="argument"):
+        cr.grad(outer)(np.ones(3))
+
+
+def test_data_checks_still_run_on_replay():
+    model = built(nn.MLP([2, 4, 3]), seed=0)
+    g = cr.jit(cr.value_and_grad(mlp_objective(model)))
+    x = np.zeros((4, 2))
+    g(model.params, x, np.array([0, 1, 2, 0]))
+    for bad in (np.array([0, 1, 3, 0]), np.array([0, -1, 2, 0])):
+        with pytest.raises(ShapeError, match="labels must lie in"):
+            g(model.params, x, bad)
+    grad_only = cr.jit(cr.grad(mlp_objective(model)))  # the loss value is dead code here
+    grad_only(model.params, x, np.array([0, 1, 2, 0]))
+    with pytest.raises(ShapeError, match="labels must lie in"):
+        grad_only(model.params, x, np.array([0, -1, 2, 0]))
+
+
+def test_program_source_reads_as_backprop():
+    model = built(nn.MLP([2, 3, 2], activation="relu"), seed=0)
+    g = cr.jit(cr.value_and_grad(mlp_objective(model)))
+    prog = g.program(model.params, np.zeros((4, 2)), np.zeros(4, int))
+    src = prog.source
+    assert src.count("dense(") == 2 and "mean_softmax_cross_entropy(" in src and "sce_residual(" in src
+    assert "argument 0: 0.weight (3, 2) float64" in src
+    assert "greater(" in src and "matmul(" in src  # BP2's mask and BP3/BP4's products
+    assert len(prog) == src.count(" = ")
+    grad_only = cr.jit(cr.grad(mlp_objective(model))).program(model.params, np.zeros((4, 2)), np.zeros(4, int))
+    assert "mean_softmax_cross_entropy(" not in grad_only.source  # the unused loss value is dropped
+    assert len(grad_only) == len(prog) - 1
+    assert "program" in repr(prog)
+
+
+def test_a_runtime_error_points_into_the_generated_source():
+    g = cr.jit(lambda a, b: cnp.sum(a @ b))
+    g(np.ones((2, 3)), np.ones((3, 2)))
+    import traceback
+
+    try:
+        g.program(np.ones((2, 3)), np.ones((3, 2))).fn(np.ones((2, 3)), np.ones((4, 2)))
+    except ShapeError:
+        text = traceback.format_exc()
+    assert "chainrule.jit" in text and "matmul(" in text
