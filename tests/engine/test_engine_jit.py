@@ -140,7 +140,8 @@ def test_first_call_result_is_the_real_result():
 
 def test_returned_arrays_are_the_callers_own():
     def f(x):
-        return {"a": x * 2.0, "again": None, "zero": np.zeros(2), "twice": [x * 3.0] * 2, "view": cnp.broadcast_to(x, (2, 2))}
+        return {"a": x * 2.0, "again": None, "zero": np.zeros(2), "twice": [x * 3.0] * 2,
+                "view": cnp.broadcast_to(x, (2, 2))}
 
     g = cr.jit(f)
     x = np.array([1.0, 2.0])

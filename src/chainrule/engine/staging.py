@@ -17,8 +17,8 @@ state must not be staged (``chainrule.jit`` documents this; the Trainer stages p
 
 from __future__ import annotations
 
-import linecache
 import itertools
+import linecache
 
 import numpy as np
 

@@ -29,8 +29,8 @@ from ..data.batching import Batcher
 from ..engine.jit import jit_or_eager
 from ..engine.transforms import value_and_grad
 from ..errors import CheckpointError, ConfigError, DataError, NonFiniteError
-from ..nn.model import is_pure
 from ..nn import losses
+from ..nn.model import is_pure
 from ..optim.schedules import Schedule
 from . import metrics as metrics_lib
 from .callbacks import overrides
