@@ -104,7 +104,7 @@ class Primitive:
     higher-order derivatives need no extra rules.
     """
 
-    __slots__ = ("name", "impl", "vjps", "jvps", "vjp_all", "differentiable", "index_arg")
+    __slots__ = ("name", "impl", "vjps", "jvps", "vjp_all", "differentiable", "index_arg", "inline")
 
     def __init__(self, name, impl, differentiable=True):
         self.name = name
@@ -114,6 +114,10 @@ class Primitive:
         self.vjp_all = None
         self.differentiable = differentiable
         self.index_arg = None  # the position of an index tuple that may hold staged arrays (getitem)
+        # inline(args, params) -> (lines, constants) or None: NumPy statements equal to impl for
+        # arguments like these (same types, shapes, dtypes), which chainrule.jit writes into its
+        # code instead of a call of impl. Lines use {out}, {a0}, {a1}, ... and the constants' names.
+        self.inline = None
 
     def __call__(self, *args, **params):
         top = None

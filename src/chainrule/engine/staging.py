@@ -58,12 +58,15 @@ class StagedTracer(Tracer):
 
 
 class Equation:
-    """``out = prim(*ins, **params)``; each input is ('var', n), ('const', value) or ('seq', type, [inputs])."""
+    """``out = prim(*ins, **params)``; each input is ('var', n), ('const', value) or ('seq', type, [inputs]).
 
-    __slots__ = ("prim", "ins", "params", "out")
+    ``inlined`` is ``prim.inline``'s NumPy statements for the example arguments, or None (a call of impl).
+    """
 
-    def __init__(self, prim, ins, params, out):
-        self.prim, self.ins, self.params, self.out = prim, ins, params, out
+    __slots__ = ("prim", "ins", "params", "out", "inlined")
+
+    def __init__(self, prim, ins, params, out, inlined=None):
+        self.prim, self.ins, self.params, self.out, self.inlined = prim, ins, params, out, inlined
 
 
 class StagingTrace(Trace):
@@ -93,7 +96,8 @@ class StagingTrace(Trace):
         if isinstance(out, tuple | list):
             raise StagingError(f"jit: primitive '{prim.name}' returns several values; it cannot be staged")
         t = self.new_var(out)
-        self.eqns.append(Equation(prim, ins, params, t.var))
+        inlined = prim.inline(values, params) if prim.inline is not None else None
+        self.eqns.append(Equation(prim, ins, params, t.var, inlined))
         return t
 
     def _input(self, prim, x):
@@ -200,15 +204,20 @@ def _literal(v):
 
 def _codegen(name, eqns, in_vars, in_labels, out_leaves):
     """Python source of ``program(*inputs)`` and the namespace (primitives, constants) it runs in."""
-    namespace = {}
+    namespace = {"np": np}
     names = {}
 
     n_consts = [0]
+    const_names = {}  # id(value) -> name: one constant object, one name
 
     def const(value):
+        key = const_names.get(id(value))
+        if key is not None and namespace[key] is value:
+            return key
         key = f"c{n_consts[0]}"
         n_consts[0] += 1
         namespace[key] = value
+        const_names[id(value)] = key
         return key
 
     def function(prim):  # named after the primitive: the source reads like the math
@@ -239,14 +248,20 @@ def _codegen(name, eqns, in_vars, in_labels, out_leaves):
     lines = [f"def program({', '.join(f'v{v}' for v in in_vars)}):"]
     lines += [f"    # v{v}: {label}" for v, label in zip(in_vars, in_labels)]
     for k, eqn in enumerate(eqns):
-        fname = names.get(eqn.prim)
-        if fname is None:
-            fname = names[eqn.prim] = function(eqn.prim)
-        call = [arg(s) for s in eqn.ins]
-        for key, value in eqn.params.items():
-            lit = _literal(value)
-            call.append(f"{key}={lit if lit is not None else const(value)}")
-        lines.append(f"    v{eqn.out} = {fname}({', '.join(call)})")
+        if eqn.inlined is not None:  # NumPy statements in place of a call of impl
+            statements, constants = eqn.inlined
+            names_ = {f"a{i}": arg(s) for i, s in enumerate(eqn.ins)}
+            names_.update((key, const(value)) for key, value in constants.items())
+            lines.extend(f"    {line.format(out=f'v{eqn.out}', **names_)}" for line in statements)
+        else:
+            fname = names.get(eqn.prim)
+            if fname is None:
+                fname = names[eqn.prim] = function(eqn.prim)
+            call = [arg(s) for s in eqn.ins]
+            for key, value in eqn.params.items():
+                lit = _literal(value)
+                call.append(f"{key}={lit if lit is not None else const(value)}")
+            lines.append(f"    v{eqn.out} = {fname}({', '.join(call)})")
         dead = sorted({v for v in _vars(eqn.ins) if last_use[v] == k and v not in outputs})
         if dead:
             lines.append(f"    del {', '.join(f'v{v}' for v in dead)}")

@@ -157,6 +157,18 @@ sign = primitive("sign", np.sign, differentiable=False)
 equal = primitive("equal", np.equal, differentiable=False)
 not_equal = primitive("not_equal", np.not_equal, differentiable=False)
 greater = primitive("greater", np.greater, differentiable=False)
+
+
+def _greater_than_zero_inline(args, params):
+    """x > 0 for a float array x (relu's mask): compared with a 0-d zero of x's dtype, the same
+    booleans without converting the Python 0 at each call."""
+    x, y = args
+    if type(x) is np.ndarray and x.dtype.kind == "f" and type(y) is int and y == 0 and not params:
+        return ["{out} = np.greater({a0}, {zero})"], {"zero": np.zeros((), x.dtype)}
+    return None
+
+
+greater.inline = _greater_than_zero_inline
 greater_equal = primitive("greater_equal", np.greater_equal, differentiable=False)
 less = primitive("less", np.less, differentiable=False)
 less_equal = primitive("less_equal", np.less_equal, differentiable=False)

@@ -176,6 +176,27 @@ def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
 
 
 dense = primitive("dense", _dense_impl)
+
+
+def _dense_inline(args, params):
+    """_dense_impl's one-network fast path, as statements (identity, relu and tanh)."""
+    x, W, b = args
+    activation = params.get("activation", "identity")
+    if not (type(x) is np.ndarray and type(W) is np.ndarray and type(b) is np.ndarray and x.ndim == 2
+            and W.ndim == 2 and x.shape[1] == W.shape[1] and b.shape == W.shape[:1]):
+        return None
+    lines = ["{out} = {a0}.dot({a1}.T)", "{out} += {a2}"]
+    dtype = np.result_type(x, W)
+    if activation == "relu" and dtype in _ZERO:
+        return lines + ["np.maximum({out}, {zero}, out={out})"], {"zero": _ZERO[dtype]}
+    if activation == "tanh":
+        return lines + ["np.tanh({out}, out={out})"], {}
+    if activation == "identity":
+        return lines, {}
+    return None
+
+
+dense.inline = _dense_inline
 defvjp_all(dense, _dense_vjp)
 
 

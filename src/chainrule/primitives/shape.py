@@ -23,6 +23,7 @@ def _reshape_impl(x, shape):
 
 
 reshape = primitive("reshape", _reshape_impl)
+reshape.inline = lambda args, params: (["{out} = {a0}.reshape({a1})"], {}) if type(args[0]) is np.ndarray else None
 defvjp(reshape, lambda g, ans, x, shape: reshape(g, shape_of(x)))
 deflinear(reshape)
 
@@ -38,6 +39,8 @@ def _inverse_axes(x, axes):
 
 
 transpose = primitive("transpose", _transpose_impl)
+transpose.inline = lambda args, params: ([f"{{out}} = {{a0}}.transpose({params.get('axes')!r})"], {}) \
+    if type(args[0]) is np.ndarray else None
 defvjp(transpose, lambda g, ans, x, axes=None: transpose(g, axes=_inverse_axes(x, axes)))
 deflinear(transpose)
 
