@@ -18,6 +18,7 @@ import numpy as np
 LEARNING_RATE = 0.01
 SYSTEMS = ("chainrule", "torch", "jax", "sklearn")
 REFERENCE = "numpy"  # a hand-written NumPy step: what a NumPy engine costs at the least
+CEILING = "gemms"  # the step's matrix products alone: the most any NumPy step can reach
 
 CONFIGS = {  # name: (layer sizes, batch) — issue 4's table
     "tiny": ([2, 8, 8, 2], 32),
@@ -209,4 +210,26 @@ def _numpy(model, sizes, batch, x, y):
     return step
 
 
-_BUILDERS = {"chainrule": _chainrule, "torch": _torch, "jax": _jax, "sklearn": _sklearn, "numpy": _numpy}
+def _gemms(model, sizes, batch, x, y):
+    """Ceiling, not a training step: only the step's matrix products, with the layouts of the
+    reference step (forward x Wᵀ, then δᵀa and δW per layer; no δW below the first layer)."""
+    rng = np.random.default_rng(0)
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers.append((rng.standard_normal((batch, n_in), np.float32), rng.standard_normal((n_out, n_in), np.float32),
+                       rng.standard_normal((batch, n_out), np.float32)))
+
+    def step():
+        for a, W, _ in layers:
+            a @ W.T
+        for i in range(len(layers) - 1, -1, -1):
+            a, W, delta = layers[i]
+            delta.T @ a
+            if i > 0:
+                delta @ W
+
+    return step
+
+
+_BUILDERS = {"chainrule": _chainrule, "torch": _torch, "jax": _jax, "sklearn": _sklearn, "numpy": _numpy,
+             "gemms": _gemms}

@@ -51,7 +51,13 @@ def test_each_epoch_reshuffles_and_order_depends_only_on_seed_and_epoch():
     assert epoch_batches(a, 0) != epoch_batches(a, 1)
     assert epoch_batches(a, 5) == epoch_batches(b, 5)  # b never saw epochs 0-4
     assert epoch_batches(a, 0) != epoch_batches(Batcher(50, 10, seed=4), 0)
-    np.testing.assert_array_equal(a.order(2), np.random.default_rng([DATA_ORDER_STREAM, 3, 2]).permutation(50))
+    stream = np.random.PCG64(np.random.SeedSequence([DATA_ORDER_STREAM, 3]))
+    stream.advance(2 * 0x9E3779B97F4A7C15F39CC0605CEDC835 % 2**128)  # epoch 2: 2 golden-ratio jumps in
+    np.testing.assert_array_equal(a.order(2), np.random.Generator(stream).permutation(50))
+    np.testing.assert_array_equal(a.order(2), epoch_permutation(50, 3, 2))
+    np.testing.assert_array_equal(a.order(0), np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence([DATA_ORDER_STREAM, 3]))).permutation(50))
+    assert not np.array_equal(a.order(1), a.order(2))
     np.testing.assert_array_equal(a.order(2), epoch_permutation(50, 3, 2))
 
 

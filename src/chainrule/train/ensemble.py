@@ -124,7 +124,7 @@ class Ensemble:
                     (_, model_losses), grads = self._grad_fn(self.params, X[idx], y[idx])
                     if self._lr_scale is not None:
                         grads = {k: g * self._lr_scale[k] for k, g in grads.items()}
-                    self.optimizer.step(grads)
+                    self.optimizer._step(grads)  # the engine's gradients of self.params: nothing to re-check
                     totals += np.asarray(model_losses, np.float64) * idx.shape[1]
                     count += idx.shape[1]
                 self.epoch += 1
