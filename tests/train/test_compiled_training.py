@@ -35,6 +35,19 @@ def test_compiled_training_equals_eager_bit_for_bit(dtype, optimizer):
     np.testing.assert_array_equal(fast.history["loss"], slow.history["loss"])
 
 
+def test_gradient_checkpointing_compiles_and_agrees():
+    make = lambda: nn.MLP([2] + [8] * 9 + [2], activation="tanh")  # noqa: E731  (3 segments of 3 layers)
+    fast = train(make, True, gradient_checkpointing=True)
+    slow = train(make, False, gradient_checkpointing=True)
+    plain = train(make, False)
+    assert fast.compiled
+    for k in slow.model.params:
+        np.testing.assert_array_equal(fast.model.params[k], slow.model.params[k])
+        np.testing.assert_array_equal(fast.model.params[k], plain.model.params[k])
+    program = fast._grad_fn.program(fast.model.params, *[a[:16] for a in moons()])
+    assert "checkpoint_layers" in program.source  # the forward keeps segment outputs only; backward recomputes
+
+
 def test_regression_and_binary_losses_compile_and_agree():
     make = lambda d: (lambda: nn.MLP([2, 8, d], activation="tanh"))  # noqa: E731
     for loss, d, y_fn in [("mse", 1, lambda y: y.astype(float)[:, None]),
@@ -60,7 +73,6 @@ def test_losses_that_check_values_fall_back_to_eager_with_the_same_result():
 @pytest.mark.parametrize("model_fn, options", [
     (lambda: nn.Sequential(nn.Dense(2, 8), nn.Activation("relu"), nn.Dropout(0.3), nn.Dense(8, 2)), {}),
     (lambda: nn.Sequential(nn.Dense(2, 8), nn.BatchNorm(8), nn.Activation("relu"), nn.Dense(8, 2)), {}),
-    (lambda: nn.MLP([2, 8, 8, 2]), {"gradient_checkpointing": True}),
 ])
 def test_random_or_stateful_models_are_not_compiled(model_fn, options):
     trainer = Trainer(model_fn(), loss="cross_entropy", optimizer="sgd", verbose=0, **options)

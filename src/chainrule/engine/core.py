@@ -104,7 +104,7 @@ class Primitive:
     higher-order derivatives need no extra rules.
     """
 
-    __slots__ = ("name", "impl", "vjps", "jvps", "vjp_all", "differentiable", "index_arg", "inline")
+    __slots__ = ("name", "impl", "vjps", "jvps", "vjp_all", "differentiable", "inline")
 
     def __init__(self, name, impl, differentiable=True):
         self.name = name
@@ -113,7 +113,6 @@ class Primitive:
         self.jvps = {}
         self.vjp_all = None
         self.differentiable = differentiable
-        self.index_arg = None  # the position of an index tuple that may hold staged arrays (getitem)
         # inline(args, params) -> (lines, constants) or None: NumPy statements equal to impl for
         # arguments like these (same types, shapes, dtypes), which chainrule.jit writes into its
         # code instead of a call of impl. Lines use {out}, {a0}, {a1}, ... and the constants' names.
@@ -125,10 +124,7 @@ class Primitive:
             if isinstance(x, Tracer) and (top is None or x.trace.level > top.level):
                 top = x.trace
         if top is None:
-            if self.index_arg is not None and self.index_arg < len(args):  # e.g. z[rows, y] with y staged
-                top = _trace_in_index(args[self.index_arg])
-            if top is None:
-                return self.impl(*args, **params)
+            return self.impl(*args, **params)
         if not self.differentiable:  # no derivative to track: strip the differentiating traces
             args = [_lower_to_staging(x) for x in args]
             staged = [x for x in args if isinstance(x, Tracer)]
@@ -162,13 +158,19 @@ def lower(x):
     return x
 
 
-def _trace_in_index(idx):
-    """The trace of a tracer inside an index tuple/list (only a staging trace can put one there)."""
-    if type(idx) in (tuple, list):
-        for i in idx:
-            if isinstance(i, Tracer):
-                return i.trace
-    return None
+class IndexingPrimitive(Primitive):
+    """A primitive whose argument 1 is an index (getitem, scatter_add). An index tuple may hold a
+    staged array (``z[rows, y]`` under chainrule.jit, y an input): then the staging trace must see
+    the call even when no other argument is traced, or the index would become a constant."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **params):
+        if len(args) > 1 and type(args[1]) in (tuple, list):
+            for i in args[1]:
+                if isinstance(i, Tracer) and not any(isinstance(x, Tracer) for x in args):
+                    return i.trace.process(self, args, params)
+        return Primitive.__call__(self, *args, **params)
 
 
 def _lower_to_staging(x):

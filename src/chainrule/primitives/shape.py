@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.core import dtype_of, shape_of
+from ..engine.core import IndexingPrimitive, dtype_of, shape_of
 from ..errors import ShapeError
 from ..extend import deflinear, defvjp, primitive
 
@@ -81,8 +81,7 @@ def _scatter_add_impl(g, idx, shape):
     return out
 
 
-scatter_add = primitive("scatter_add", _scatter_add_impl)
-scatter_add.index_arg = 1
+scatter_add = IndexingPrimitive("scatter_add", _scatter_add_impl)
 defvjp(scatter_add, lambda g, ans, x, idx, shape: getitem(g, idx))
 deflinear(scatter_add)
 
@@ -91,8 +90,7 @@ def _getitem_impl(x, idx):
     return np.asarray(x)[idx]
 
 
-getitem = primitive("getitem", _getitem_impl)
-getitem.index_arg = 1
+getitem = IndexingPrimitive("getitem", _getitem_impl)
 defvjp(getitem, lambda g, ans, x, idx: scatter_add(g, idx, shape_of(x)))
 deflinear(getitem)
 

@@ -93,8 +93,9 @@ class Trainer:
         otherwise a non-finite gradient is caught through the parameters it corrupts.
     compiled: run each step's forward and backward pass as code compiled once per batch shape
         (``chainrule.jit`` of ``value_and_grad``: the same numbers, 2-3× less overhead on small
-        networks). Used when it is safe: a built-in loss and a model without randomness or state
-        in training (no Dropout with p > 0, no BatchNorm), without gradient checkpointing.
+        networks; with gradient checkpointing the compiled backward pass still recomputes each
+        segment). Used when it is safe: a built-in loss and a model without randomness or state
+        in training (no Dropout with p > 0, no BatchNorm).
 
     State (saved by checkpoints): ``epoch`` (epochs completed), ``step`` (optimizer steps),
     ``batch_index`` (next batch of the current epoch), ``epoch_loss_sum`` and ``epoch_samples``
@@ -167,7 +168,7 @@ class Trainer:
         self.last_finite_loss = None
         self.step_hooks = [cb for cb in self.callbacks if hasattr(cb, "on_step")]
         self._grad_fn = value_and_grad(self._objective)
-        if compiled and not self.remat and isinstance(loss, str) and is_pure(model):
+        if compiled and isinstance(loss, str) and is_pure(model):
             self._grad_fn = jit_or_eager(self._grad_fn)
         self._needs_closure = isinstance(self.optimizer, optim.LBFGS)
         # Gradients made by the engine from model.params match the optimizer's parameters by
