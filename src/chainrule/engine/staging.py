@@ -95,6 +95,8 @@ class StagingTrace(Trace):
         out = prim.impl(*values, **params)
         if isinstance(out, tuple | list):
             raise StagingError(f"jit: primitive '{prim.name}' returns several values; it cannot be staged")
+        if isinstance(prim.impl, np.ufunc) and len(args) == 2 and not params:
+            ins = _uniform_constants(ins, values, out)
         t = self.new_var(out)
         inlined = prim.inline(values, params) if prim.inline is not None else None
         self.eqns.append(Equation(prim, ins, params, t.var, inlined))
@@ -112,6 +114,27 @@ class StagingTrace(Trace):
             parts = [self._input(prim, e) for e in x]
             return ("seq", type(x), [s for s, _ in parts]), type(x)(v for _, v in parts)
         return ("const", x), x
+
+
+def _uniform_constants(ins, values, out):
+    """In a binary ufunc whose result has the shape of its traced operand, a constant array with
+    one value throughout (the folded cotangent of a mean: 1/B everywhere) becomes a 0-d array:
+    the same products, without broadcasting a (batch, 1) column at every call."""
+    specs = list(ins)
+    for i, (spec, value) in enumerate(zip(ins, values)):
+        other = values[1 - i]
+        if (spec[0] == "const" and type(value) is np.ndarray and value.size > 1 and ins[1 - i][0] == "var"
+                and type(other) is np.ndarray and np.shape(out) == other.shape and value.dtype.kind == "f"
+                and value.dtype.itemsize in (2, 4, 8)
+                and _one_value(value)):
+            specs[i] = ("const", np.asarray(value.flat[0], value.dtype))
+    return specs
+
+
+def _one_value(a):
+    """Every entry of ``a`` has the same bits (so -0.0 and 0.0 count as different)."""
+    bits = np.ascontiguousarray(a).view(f"u{a.dtype.itemsize}").reshape(-1)
+    return bool((bits == bits[0]).all())
 
 
 class Program:
