@@ -30,6 +30,9 @@ from .staging import stage
 from .tree import flatten
 
 
+MAX_PROGRAMS = 64  # compiled programs kept per jitted function
+
+
 def _dynamic(x):
     return isinstance(x, np.ndarray)
 
@@ -62,6 +65,8 @@ def jit(fn):
         if key is None:
             return fn(*args, **kwargs)
         program, result = stage(fn, args, kwargs, _dynamic)
+        if len(programs) >= MAX_PROGRAMS:  # many signatures (shapes): forget the oldest program
+            del programs[next(iter(programs))]
         programs[key] = program
         return result
 

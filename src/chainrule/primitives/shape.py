@@ -39,8 +39,16 @@ def _inverse_axes(x, axes):
 
 
 transpose = primitive("transpose", _transpose_impl)
-transpose.inline = lambda args, params: ([f"{{out}} = {{a0}}.transpose({params.get('axes')!r})"], {}) \
-    if type(args[0]) is np.ndarray else None
+
+
+def _transpose_inline(args, params):
+    if type(args[0]) is not np.ndarray:
+        return None
+    axes = params.get("axes")
+    return ([f"{{out}} = {{a0}}.transpose({axes!r})"] if axes is not None else ["{out} = {a0}.T"]), {}
+
+
+transpose.inline = _transpose_inline
 defvjp(transpose, lambda g, ans, x, axes=None: transpose(g, axes=_inverse_axes(x, axes)))
 deflinear(transpose)
 
