@@ -29,7 +29,6 @@ from .core import Tracer
 from .staging import stage
 from .tree import flatten
 
-
 MAX_PROGRAMS = 64  # compiled programs kept per jitted function
 
 
