@@ -164,3 +164,11 @@ def test_iterate_minibatches_keeps_rows_and_targets_together():
     assert np.array_equal(order, Batcher(10, 4, seed=5).order(2))
     with pytest.raises(DataError, match="X has 10, y has 9"):
         list(iterate_minibatches(X, y[:9], batch_size=4, seed=0, epoch=0))
+
+
+def test_a_changed_seed_changes_the_order():
+    b = Batcher(40, 8, seed=7)
+    first = b.order(0)
+    b.seed = 8
+    np.testing.assert_array_equal(b.order(0), epoch_permutation(40, 8, 0))
+    assert not np.array_equal(b.order(0), first)

@@ -243,3 +243,90 @@ def test_a_runtime_error_points_into_the_generated_source():
     except ShapeError:
         text = traceback.format_exc()
     assert "chainrule.jit" in text and "mean_softmax_cross_entropy(" in text
+
+
+def test_in_place_changes_of_an_input_between_calls_are_seen():
+    # the backward pass's softmax cache must match values, not object identity
+    y = np.array([0, 2, 1, 0])
+    f = cr.grad(lambda z: nn.losses.cross_entropy(z, y))
+    g = cr.jit(f)
+    z = np.random.default_rng(0).standard_normal((4, 3))
+    for _ in range(3):
+        same(g(z), f(z))
+        z -= 0.5 * f(z)  # the caller updates its array in place
+
+
+def test_namedtuples_and_unhashable_arguments_are_clear_errors():
+    from collections import namedtuple
+
+    Pair = namedtuple("Pair", "a b")
+    with pytest.raises(StagingError, match="returned a Pair"):
+        cr.jit(lambda x: Pair(x, x))(np.ones(2))
+    with pytest.raises(StagingError, match="neither an array nor a hashable"):
+        cr.jit(lambda p: p.a + p.b)(Pair(np.ones(2), np.ones(2)))
+
+
+def test_boolean_mask_indexing_is_a_clear_error():
+    f = cr.jit(lambda x, m: cnp.mean(x[m]))
+    with pytest.raises(StagingError, match="boolean mask"):
+        f(np.arange(4.0), np.array([True, False, True, False]))
+
+
+def test_static_arguments_are_keyed_by_type_and_bits():
+    f = cr.jit(lambda x, s: x * s)
+    x = np.array([1.0, 2.0])
+    assert np.signbit(f(x, -0.0)).all() and not np.signbit(f(x, 0.0)).any()
+    g = cr.jit(lambda x, scale=1: x * scale)
+    xi = np.arange(3)
+    assert g(xi, scale=1).dtype == np.int64 and g(xi, scale=1.0).dtype == np.float64
+    h = cr.jit(lambda x, w=None: x * w)  # an array passed by keyword is an input like any other
+    np.testing.assert_array_equal(h(x, w=np.array([3.0, 4.0])), [3.0, 8.0])
+    np.testing.assert_array_equal(h(x, w=np.array([5.0, 6.0])), [5.0, 12.0])
+    n = cr.jit(lambda x, s: x + s)
+    for _ in range(3):
+        n(x, float("nan"))
+    assert len(n.programs) == 1
+
+
+def test_outputs_never_alias_the_callers_arrays():
+    fwd = cr.jit(lambda x, v: cr.jvp(lambda x: cnp.reshape(x, (3,)), (x,), (v,))[1])
+    v = np.arange(3.0)
+    for _ in range(2):
+        t = fwd(np.ones(3), v)
+        assert not np.shares_memory(t, v)
+    ident = cr.jit(lambda x: x)
+    assert not np.shares_memory(ident(v), v) and not np.shares_memory(ident(v), v)
+
+
+def test_unsupported_operations_are_staging_errors_and_jit_or_eager_falls_back():
+    from chainrule.engine.jit import jit_or_eager
+
+    def assign(x):
+        x[0] = 1.0
+        return x
+
+    with pytest.raises(StagingError, match="assignment"):
+        cr.jit(assign)(np.zeros(2))
+    with pytest.raises(StagingError, match="int()"):
+        cr.jit(lambda x: x * int(x[0]))(np.ones(2))
+    with pytest.raises(StagingError, match="cannot be compiled"):
+        cr.jit(lambda x: np.sort(x))(np.ones(2))
+    spacing = jit_or_eager(lambda x: np.spacing(x))  # an unknown ufunc: eager works, so it falls back
+    np.testing.assert_array_equal(spacing(np.ones(3)), np.spacing(np.ones(3)))
+    assert not spacing.is_compiled()
+    with pytest.raises(TypeError, match="bounds"):
+        cr.jit(lambda x, lo: cnp.clip(x, lo, None))(np.ones(3), np.zeros(3))
+
+
+@pytest.mark.parametrize("name", ["3x", "lambda", "v0", "c1", "np", "program", "double"])
+def test_primitive_names_that_are_not_identifiers_compile(name):
+    from chainrule.extend import defvjp, primitive
+
+    prim = primitive(name, lambda x: 2.0 * x)
+    defvjp(prim, lambda g, ans, x: 2.0 * g)
+    f = cr.jit(cr.value_and_grad(lambda x: cnp.sum(prim(x) * x)))
+    x = np.array([1.0, 2.0])
+    for _ in range(2):
+        value, g = f(x)
+        assert value == 10.0
+        np.testing.assert_array_equal(g, 4.0 * x)

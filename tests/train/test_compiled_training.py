@@ -101,3 +101,47 @@ def test_plain_sgd_fast_loop_equals_the_general_update(dtype):
         assert fast_params[k].dtype == dtype
         np.testing.assert_array_equal(fast_params[k], params[k])
     assert fast.step_count == general.step_count == 3
+
+
+def test_a_subclass_of_a_pure_layer_is_not_trusted():
+    class NoisyInput(nn.Sequential):
+        def call(self, params, a, ctx):
+            return super().call(params, a + 0.01 * ctx.rng.standard_normal(a.shape), ctx)
+
+    trainer = Trainer(NoisyInput(nn.Dense(2, 4), nn.Activation("relu"), nn.Dense(4, 2)), loss="cross_entropy",
+                      optimizer="sgd", verbose=0)
+    assert not trainer.compiled
+
+
+def test_changing_a_layer_after_the_trainer_was_made_is_noticed():
+    def run(compiled):
+        model = nn.Sequential(nn.Dense(2, 16), nn.Activation("relu"), nn.Dropout(0.0), nn.Dense(16, 2))
+        X, y = moons()
+        trainer = Trainer(model, loss="cross_entropy", optimizer="sgd", batch_size=16, seed=1, verbose=0,
+                          compiled=compiled)
+        trainer.fit(X, y, epochs=1)
+        model.layers[2].p = 0.5  # dropout switched on mid-training: no longer pure
+        trainer.fit(X, y, epochs=2)
+        return trainer
+
+    fast, slow = run(True), run(False)
+    assert not fast.compiled
+    for k in slow.model.params:
+        np.testing.assert_array_equal(fast.model.params[k], slow.model.params[k])
+
+
+def test_an_optimizer_with_its_own_step_method_is_called():
+    calls = []
+
+    class CountingSGD(optim.SGD):
+        def step(self, grads):
+            calls.append(1)
+            super().step(grads)
+
+    model = nn.MLP([2, 4, 2])
+    model.init(seed=0)
+    X, y = moons()
+    trainer = Trainer(model, loss="cross_entropy", optimizer=CountingSGD(model.params, learning_rate=0.1),
+                      batch_size=32, verbose=0)
+    trainer.fit(X, y, epochs=1)
+    assert len(calls) == trainer.step == 3

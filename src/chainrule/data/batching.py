@@ -86,7 +86,7 @@ class Batcher:
         self.drop_last = bool(drop_last)
         self.epoch = 0
         self.batch_index = 0
-        self._stream = self._start = self._generator = None
+        self._stream = self._start = self._generator = self._stream_seed = None
 
     @property
     def n_batches(self) -> int:
@@ -103,8 +103,8 @@ class Batcher:
         epoch = _check_int(epoch, "epoch", minimum=0)
         if not self.shuffle:
             return np.arange(self.n, dtype=np.int64)
-        if self._stream is None:  # epoch_permutation, with the seeding done once per batcher
-            self._stream = data_order_stream(self.seed)
+        if self._stream is None or self._stream_seed != self.seed:  # epoch_permutation, seeded once
+            self._stream, self._stream_seed = data_order_stream(self.seed), self.seed
             self._start = self._stream.state
             self._generator = np.random.Generator(self._stream)
         self._stream.state = self._start

@@ -14,8 +14,12 @@ the same primitive implementations, in the same order, on the same values.
 Rules, as for ``jax.jit``: the function must be *pure* — its result depends on its array
 arguments and on nothing it reads or mutates elsewhere (no random draws, no updates of
 running statistics); Python control flow may depend on shapes and non-array arguments, not on
-array values (that raises a StagingError at the first call). Inside another transform (its
-arguments are tracers) a jitted function simply runs, traced by that transform.
+array values (that raises a StagingError at the first call, as do converting a traced value to
+a number or NumPy array, assigning into one, boolean-mask indexing and NumPy functions chainrule
+does not know). Arrays the function closes over, and random numbers it draws, are constants of
+the compiled code: a later change to them is not seen — pass anything that changes as an
+argument. Returned arrays are always new (never an argument or a view of one). Inside another
+transform (its arguments are tracers) a jitted function simply runs, traced by that transform.
 """
 
 from __future__ import annotations
@@ -41,7 +45,17 @@ def _signature(leaf):
         return leaf.shape, leaf.dtype
     if isinstance(leaf, np.ndarray):
         return type(leaf), leaf.shape, leaf.dtype
-    return type(leaf), leaf  # a static value: a new one compiles a new program (TypeError if unhashable)
+    kind = type(leaf)  # a static value: a new one compiles a new program
+    if kind is float:
+        return kind, leaf.hex()  # -0.0 and 0.0 differ (1/x); NaN equals NaN (no recompiling)
+    if isinstance(leaf, np.generic):
+        return kind, leaf.dtype.str, leaf.tobytes()
+    try:
+        hash(leaf)
+    except TypeError:
+        raise StagingError(f"jit: an argument of type {kind.__name__} is neither an array nor a hashable value; "
+                           "pass arrays directly or inside dicts, lists and tuples") from None
+    return kind, leaf
 
 
 def jit(fn):
@@ -49,12 +63,19 @@ def jit(fn):
     programs = {}
 
     def lookup(args, kwargs):
-        leaves, treedef = flatten(args)
+        leaves, treedef = flatten((args, kwargs) if kwargs else args)
         for x in leaves:
             if isinstance(x, Tracer):
                 return None, None, leaves  # called inside another transform: run fn traced, uncompiled
-        key = (treedef, tuple(map(_signature, leaves)), tuple(sorted(kwargs.items())) if kwargs else ())
+        key = (treedef, tuple(map(_signature, leaves)))
         return key, programs.get(key), leaves
+
+    def compile_for(key, args, kwargs):
+        program, result = stage(fn, args, kwargs, _dynamic)
+        if len(programs) >= MAX_PROGRAMS:  # many signatures (shapes): forget the oldest program
+            del programs[next(iter(programs))]
+        programs[key] = program
+        return program, result
 
     @functools.wraps(fn)
     def compiled(*args, **kwargs):
@@ -63,21 +84,14 @@ def jit(fn):
             return program.run([x for x in leaves if isinstance(x, np.ndarray)])
         if key is None:
             return fn(*args, **kwargs)
-        program, result = stage(fn, args, kwargs, _dynamic)
-        if len(programs) >= MAX_PROGRAMS:  # many signatures (shapes): forget the oldest program
-            del programs[next(iter(programs))]
-        programs[key] = program
-        return result
+        return compile_for(key, args, kwargs)[1]
 
     def program(*args, **kwargs):
         """The compiled program for these arguments (compiling it if needed)."""
         key, found, _ = lookup(args, kwargs)
         if key is None:
             raise TypeError(f"jit({getattr(fn, '__name__', 'function')}).program: arguments are traced values")
-        if found is None:
-            found, _ = stage(fn, args, kwargs, _dynamic)
-            programs[key] = found
-        return found
+        return found if found is not None else compile_for(key, args, kwargs)[0]
 
     compiled.program = program
     compiled.programs = programs

@@ -18,15 +18,18 @@ state must not be staged (``chainrule.jit`` documents this; the Trainer stages p
 from __future__ import annotations
 
 import itertools
+import keyword
 import linecache
+import re
 
 import numpy as np
 
 from ..errors import StagingError
-from .core import Trace, Tracer
+from .core import IndexingPrimitive, Trace, Tracer
 from .tree import flatten, leaf_paths, unflatten
 
 _programs = itertools.count()
+_RESERVED = re.compile(r"[vc]\d+|np|program")
 
 
 class StagedTracer(Tracer):
@@ -50,11 +53,39 @@ class StagedTracer(Tracer):
         except StagingError:
             raise
         except TypeError as e:  # a NumPy function chainrule does not know: not stageable either
-            raise StagingError(f"jit: {e}") from None
+            raise StagingError(_unsupported(e)) from None
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        try:
+            return Tracer.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
+        except StagingError:
+            raise
+        except TypeError as e:
+            raise StagingError(_unsupported(e)) from None
+
+    def __setitem__(self, index, value):
+        raise StagingError("jit: assignment into a traced array (x[i] = ...) cannot be compiled; build the result "
+                           "with chainrule.numpy.where or concatenate")
+
+    def __int__(self):
+        raise StagingError("jit: int() of a traced value would bake one call's number into the compiled code")
+
+    __index__ = __int__
+
+    def item(self, *args):
+        raise StagingError("jit: .item() of a traced value would bake one call's number into the compiled code")
+
+    def tolist(self):
+        raise StagingError("jit: .tolist() of a traced value would bake one call's numbers into the compiled code")
 
     def __array__(self, dtype=None, copy=None):
         raise StagingError("jit: a traced value cannot be converted to a NumPy array (np.asarray, np.array) inside "
                            "a compiled function; use chainrule.numpy functions, or call the function without jit")
+
+
+def _unsupported(error):
+    text = str(error).replace("is not differentiable by chainrule", "cannot be compiled by chainrule.jit")
+    return text if text.startswith("jit:") else f"jit: {text}"
 
 
 class Equation:
@@ -87,6 +118,12 @@ class StagingTrace(Trace):
         return t
 
     def process(self, prim, args, params):
+        for key, value in params.items():
+            if isinstance(value, Tracer):
+                raise StagingError(f"jit: the option {key}= of '{prim.name}' is a traced value; options are "
+                                   "constants of the compiled code (pass plain numbers)")
+        if isinstance(prim, IndexingPrimitive):
+            _check_index(prim, args[1] if len(args) > 1 else None)
         ins, values = [], []
         for x in args:
             spec, value = self._input(prim, x)
@@ -95,7 +132,7 @@ class StagingTrace(Trace):
         out = prim.impl(*values, **params)
         if isinstance(out, tuple | list):
             raise StagingError(f"jit: primitive '{prim.name}' returns several values; it cannot be staged")
-        if isinstance(prim.impl, np.ufunc) and len(args) == 2 and not params:
+        if prim.impl in _ARITHMETIC and len(args) == 2 and not params:
             ins = _uniform_constants(ins, values, out)
         t = self.new_var(out)
         inlined = prim.inline(values, params) if prim.inline is not None else None
@@ -114,6 +151,11 @@ class StagingTrace(Trace):
             parts = [self._input(prim, e) for e in x]
             return ("seq", type(x), [s for s, _ in parts]), type(x)(v for _, v in parts)
         return ("const", x), x
+
+
+# Correctly rounded operations: a result bit depends on the two operands only, not on the loop
+# (broadcast or not) that computed it.
+_ARITHMETIC = (np.add, np.subtract, np.multiply, np.true_divide)
 
 
 def _uniform_constants(ins, values, out):
@@ -137,15 +179,22 @@ def _one_value(a):
     return bool((bits == bits[0]).all())
 
 
+def _check_index(prim, idx):
+    for i in idx if type(idx) in (tuple, list) else (idx,):
+        if isinstance(i, Tracer) and np.result_type(i.value) == np.bool_:
+            raise StagingError(f"jit: '{prim.name}' with a traced boolean mask: the result's shape would depend on "
+                               "the data; use chainrule.numpy.where(mask, x, 0) instead")
+
+
 class Program:
     """A staged function: ``source`` (straight-line NumPy calls) and ``run(dynamic_leaves)``."""
 
-    def __init__(self, name, eqns, in_vars, in_labels, out_leaves, out_treedef):
+    def __init__(self, name, eqns, in_vars, in_labels, out_leaves, out_treedef, copied=frozenset()):
         self.name = name
         self.eqns = eqns
         self.in_vars = in_vars
         self.out_treedef = out_treedef
-        self.source, namespace = _codegen(name, eqns, in_vars, in_labels, out_leaves)
+        self.source, namespace = _codegen(name, eqns, in_vars, in_labels, out_leaves, copied)
         filename = f"<chainrule.jit {name} #{next(_programs)}>"
         lines = self.source.splitlines(keepends=True)
         linecache.cache[filename] = (len(self.source), None, lines, filename)  # readable tracebacks
@@ -168,9 +217,10 @@ def stage(fn, args, kwargs, dynamic):
     Returns ``(program, result)``: ``result`` is the value of this call, computed while recording.
     """
     trace = StagingTrace()
-    leaves, treedef = flatten(args)
+    tree = (args, kwargs) if kwargs else args
+    leaves, treedef = flatten(tree)
     in_vars, in_labels, traced = [], [], []
-    paths = leaf_paths(args)
+    paths = leaf_paths(tree)
     for j, x in enumerate(leaves):
         if dynamic(x):
             t = trace.new_var(x)
@@ -179,16 +229,35 @@ def stage(fn, args, kwargs, dynamic):
             traced.append(t)
         else:
             traced.append(x)
-    out = fn(*unflatten(treedef, traced), **kwargs)
+    rebuilt = unflatten(treedef, traced)
+    a, k = rebuilt if kwargs else (rebuilt, {})
+    out = fn(*a, **k)
     out_leaves, out_treedef = flatten(out)
     for y in out_leaves:
         if isinstance(y, Tracer) and y.trace is not trace:
             raise StagingError(f"jit: the function returned a value traced by {type(y.trace).__name__}, "
                                "which the compiled code cannot produce")
+        if not isinstance(y, Tracer | np.ndarray | np.generic | bool | int | float | complex | str | type(None)):
+            raise StagingError(f"jit: the function returned a {type(y).__name__}; return arrays, numbers, or "
+                               "dicts, lists and tuples of them")
     name = getattr(fn, "__name__", "function")
-    program = Program(name, _live(trace.eqns, out_leaves), in_vars, in_labels, out_leaves, out_treedef)
-    result = unflatten(out_treedef, [y.value if isinstance(y, Tracer) else _fresh(y) for y in out_leaves])
-    return program, result
+    # An output that is an input, or a view of one (reshape(x)), is returned as a copy: the caller's
+    # arrays are never handed back to write into (as the eager transforms copy what they return).
+    arrays = [x for x in leaves if dynamic(x)]
+    copied = {y.var for y in out_leaves if isinstance(y, Tracer) and isinstance(y.value, np.ndarray)
+              and any(np.may_share_memory(y.value, x) for x in arrays)}
+    program = Program(name, _live(trace.eqns, out_leaves), in_vars, in_labels, out_leaves, out_treedef, copied)
+    seen, values = set(), []
+    for y in out_leaves:  # as the program returns them: an input or a repeated value is copied
+        if isinstance(y, Tracer):
+            v = y.value
+            if y.var in copied or y.var in seen or (isinstance(v, np.ndarray) and not v.flags.writeable):
+                v = _fresh(v)
+            seen.add(y.var)
+            values.append(v)
+        else:
+            values.append(_fresh(y))
+    return program, unflatten(out_treedef, values)
 
 
 def _live(eqns, out_leaves):
@@ -225,7 +294,7 @@ def _literal(v):
     return None
 
 
-def _codegen(name, eqns, in_vars, in_labels, out_leaves):
+def _codegen(name, eqns, in_vars, in_labels, out_leaves, copied):
     """Python source of ``program(*inputs)`` and the namespace (primitives, constants) it runs in."""
     namespace = {"np": np}
     names = {}
@@ -245,8 +314,10 @@ def _codegen(name, eqns, in_vars, in_labels, out_leaves):
 
     def function(prim):  # named after the primitive: the source reads like the math
         base = "".join(ch if ch.isalnum() else "_" for ch in prim.name).strip("_") or "op"
+        if not base.isidentifier() or keyword.iskeyword(base) or _RESERVED.fullmatch(base):
+            base = f"op_{base}"  # '3x', 'lambda', 'v0' (a variable), 'c1' (a constant), 'np', 'program'
         key, i = base, 1
-        while key in namespace or key == "program" or key.startswith("c") and key[1:].isdigit():
+        while key in namespace:
             i += 1
             key = f"{base}_{i}"
         namespace[key] = prim.impl
@@ -293,7 +364,8 @@ def _codegen(name, eqns, in_vars, in_labels, out_leaves):
         if isinstance(y, Tracer):
             # A variable returned twice, or a read-only view (broadcast_to), is copied: each returned
             # array must be the caller's own and take in-place updates.
-            copy = y.var in seen or (isinstance(y.value, np.ndarray) and not y.value.flags.writeable)
+            copy = (y.var in seen or y.var in copied
+                    or (isinstance(y.value, np.ndarray) and not y.value.flags.writeable))
             seen.add(y.var)
             returned.append(f"v{y.var}.copy()" if copy else f"v{y.var}")
         elif isinstance(y, np.ndarray):

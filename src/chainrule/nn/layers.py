@@ -22,9 +22,21 @@ from ..primitives.nn import FUSED_ACTIVATIONS, dense
 from . import init as initializers
 from .activations import ACTIVATIONS, check_activation
 
+_changes = [0]  # how many times any layer attribute was set (see Layer.__setattr__)
+
+
+def changes():
+    """A counter that moves whenever an attribute of any layer or model is set (e.g. Dropout.p):
+    a compiled training step checks it to notice a changed network."""
+    return _changes[0]
+
 
 class Layer:
     """Base class. Subclasses set ``d_in``/``d_out`` (None if shape-preserving)."""
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        _changes[0] += 1
 
     kind = "layer"
     param_names: tuple = ()

@@ -247,11 +247,12 @@ def is_pure(layer):
     a training step with ``chainrule.jit``."""
     from .layers import Activation, Dense, Dropout
 
-    if isinstance(layer, Sequential):  # also MLP and Residual
+    kind = type(layer)  # exact classes: a subclass may add randomness or state of its own
+    if kind in (Sequential, Residual):  # (MLP builds a Sequential)
         return all(is_pure(sub) for sub in layer.layers)
-    if isinstance(layer, Dropout):
+    if kind is Dropout:
         return layer.p == 0
-    return type(layer) in (Dense, Activation)
+    return kind in (Dense, Activation)
 
 
 class Residual(Sequential):

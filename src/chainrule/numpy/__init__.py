@@ -21,6 +21,7 @@ from numpy import (  # noqa: F401  (re-exported non-differentiable helpers)
     zeros_like,
 )
 
+from ..engine.core import Tracer as _Tracer
 from ..engine.core import shape_of as _shape_of
 from ..primitives.elementwise import (  # noqa: F401
     add,
@@ -116,7 +117,13 @@ def std(x, axis=None, keepdims=False, ddof=0):
 
 
 def clip(x, a_min=None, a_max=None):
-    """Clip to [a_min, a_max]; the gradient passes where a_min <= x <= a_max (as torch.clamp)."""
+    """Clip to [a_min, a_max]; the gradient passes where a_min <= x <= a_max (as torch.clamp).
+
+    The bounds are constants: a traced bound is a TypeError (use maximum/minimum to differentiate
+    with respect to it)."""
+    if isinstance(a_min, _Tracer) or isinstance(a_max, _Tracer):
+        raise TypeError("clip: the bounds a_min/a_max must be numbers or plain arrays, found a traced value; "
+                        "use chainrule.numpy.maximum(x, lo) / minimum(x, hi) to differentiate with respect to them")
     return _clip(x, lo=a_min, hi=a_max)
 
 

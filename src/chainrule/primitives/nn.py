@@ -218,17 +218,6 @@ def _dense_jvp(i):
 defjvp(dense, _dense_jvp(0), _dense_jvp(1), _dense_jvp(2))
 
 
-def _one_hot_impl(y, n_classes, dtype):
-    out = np.zeros((len(y), n_classes), dtype=dtype)
-    out[np.arange(len(y)), y] = 1
-    return out
-
-
-# Not differentiable (its input is integer labels); a primitive so that a compiled program
-# (chainrule.jit) rebuilds it from each call's labels instead of keeping the first call's.
-one_hot = primitive("one_hot", _one_hot_impl, differentiable=False)
-
-
 def _labels_in_range(y, n_classes):
     """0 <= y < n_classes, in one reduction: read as unsigned, negative labels are huge."""
     return not len(y) or np.maximum.reduce(y.view(np.dtype(f"u{y.dtype.itemsize}"))) < n_classes
@@ -270,14 +259,16 @@ def _flat_index(y, n_classes):
         offsets = np.arange(0, len(y) * n_classes, n_classes)
         if len(_OFFSETS) < 64:
             _OFFSETS[key] = offsets
-    return offsets + y
+    return offsets + y.astype(np.intp, copy=False)  # (uint64 labels + int64 offsets would be float64)
 
 
-# The last logits whose loss was computed with integer labels, with their shifted exponentials e
-# and row sums s: the backward pass asks for softmax(z) = e / s of the same z right after the
-# forward pass, and gets it without a second max / exp / sum. One tuple, replaced whole (a
-# concurrent reader sees an old or a new entry, never a mix); z is held, so its id is not reused.
+# A copy of the last (small) logits whose loss was computed with integer labels, with their
+# shifted exponentials e and row sums s: the backward pass asks for softmax(z) = e / s of equal
+# logits right after the forward pass, and gets it without a second max / exp / sum. Reuse needs
+# equal values (not the same object: an array can change in place), so this is a cache with no
+# effect on results. One tuple, replaced whole: a concurrent reader sees an old or a new entry.
 _softmax_memo = [None]
+_MEMO_MAX = 1 << 16  # entries: above this the recomputation is cheap next to the matrix products
 
 
 def _sce_impl(z, y):
@@ -285,7 +276,8 @@ def _sce_impl(z, y):
     z, y = np.asarray(z), np.asarray(y)
     lse, e, s = _logsumexp_rows(z)
     if y.dtype.kind in "iu":
-        _softmax_memo[0] = (z, e, s)
+        if z.size <= _MEMO_MAX:
+            _softmax_memo[0] = (z.copy(), e, s)
         return lse - z.reshape(-1).take(_flat_index(y, z.shape[1]))  # lse_i - z[i, y_i]
     return lse * np.sum(y, axis=1) - np.sum(y * z, axis=1)
 
@@ -298,13 +290,16 @@ def _sce_residual_impl(z, y):
     _check_targets(z, y)  # also here: a compiled gradient may not compute the loss itself
     # softmax is recomputed with the max shift: reusing ℓ + z_y as logsumexp(z) would lose
     # digits for large logits in float32 (ulp(1e4) = 1e-3).
+    z, y = np.asarray(z), np.asarray(y)
     memo = _softmax_memo[0]
-    if memo is not None and memo[0] is z:  # the forward pass of this z just ran: e / s is softmax(z)
-        p = memo[1] / memo[2][:, None]
+    if memo is not None and memo[0].shape == z.shape and memo[0].dtype == z.dtype and np.equal(memo[0], z).all():
+        p = memo[1] / memo[2][:, None]  # the forward pass of these logits just ran: e / s is softmax(z)
     else:
-        p = _softmax_impl(np.asarray(z), axis=1)
-    y = np.asarray(y)
-    p.reshape(-1)[_flat_index(y, p.shape[1])] -= 1  # p is a new contiguous array: reshape is a view
+        p = _softmax_impl(z, axis=1)
+    if p.flags.c_contiguous:
+        p.reshape(-1)[_flat_index(y, p.shape[1])] -= 1  # reshape is a view of the new array p
+    else:  # (logits in Fortran order give p in Fortran order)
+        p[np.arange(len(y)), y] -= 1
     return p
 
 

@@ -24,6 +24,7 @@ from ..engine.transforms import value_and_grad
 from ..errors import ConfigError
 from ..nn import losses
 from ..nn.layers import Activation, Dense
+from ..nn.layers import changes as layer_changes
 from ..nn.model import Context, is_pure
 from . import metrics as metrics_lib
 from .progress import Progress
@@ -79,8 +80,15 @@ class Ensemble:
         self.verbose = verbose
         self.epoch = 0
         self.history = {}
+        self._compile = isinstance(loss, str)
+        self._make_grad_fn()
+
+    def _make_grad_fn(self):
+        """value_and_grad of the objective, compiled once per batch shape when the template network is
+        pure (see Trainer._make_grad_fn); made again if a layer attribute changes later."""
+        self._changes = layer_changes()
         self._grad_fn = value_and_grad(self._objective, has_aux=True)
-        if isinstance(loss, str) and is_pure(self.template):  # compiled once per batch shape (see Trainer)
+        if self._compile and is_pure(self.template):
             self._grad_fn = jit_or_eager(self._grad_fn)
 
     def _forward(self, params, x):
@@ -113,6 +121,8 @@ class Ensemble:
         progress = Progress(int(epochs), self.verbose, desc=f"ensemble of {self.K}")
         try:
             for _ in range(int(epochs)):
+                if layer_changes() != self._changes:
+                    self._make_grad_fn()
                 totals = np.zeros(self.K)
                 count = 0
                 # Row k is model k's sample order for this epoch (the same as its own Batcher's);

@@ -30,6 +30,7 @@ from ..engine.jit import jit_or_eager
 from ..engine.transforms import value_and_grad
 from ..errors import CheckpointError, ConfigError, DataError, NonFiniteError
 from ..nn import losses
+from ..nn.layers import changes as layer_changes
 from ..nn.model import is_pure
 from ..optim.schedules import Schedule
 from . import metrics as metrics_lib
@@ -167,18 +168,36 @@ class Trainer:
         self.stop_reason = None
         self.last_finite_loss = None
         self.step_hooks = [cb for cb in self.callbacks if hasattr(cb, "on_step")]
-        self._grad_fn = value_and_grad(self._objective)
-        if compiled and isinstance(loss, str) and is_pure(model):
-            self._grad_fn = jit_or_eager(self._grad_fn)
+        self._compile = bool(compiled) and isinstance(loss, str)
+        self._network = None  # (layer changes counter, model config) the step function was made for
+        self._make_grad_fn()
         self._needs_closure = isinstance(self.optimizer, optim.LBFGS)
         # Gradients made by the engine from model.params match the optimizer's parameters by
-        # construction: a chainrule optimizer skips re-checking them each step.
-        self._apply_update = (self.optimizer._step if isinstance(self.optimizer, optim.Optimizer)
-                              else self.optimizer.step)
+        # construction: a chainrule optimizer skips re-checking them each step (unless a subclass
+        # has its own step method, which then runs as it would).
+        plain = isinstance(self.optimizer, optim.Optimizer) and type(self.optimizer).step is optim.Optimizer.step
+        self._apply_update = self.optimizer._step if plain else self.optimizer.step
+
+    def _make_grad_fn(self):
+        """value_and_grad of the objective, compiled (chainrule.jit) when the network is pure now.
+
+        Compiled code keeps the network as it was traced, so a later change of any layer
+        attribute (say Dropout.p raised mid-training) makes train_step call this again: the
+        network is re-examined and, if its configuration changed, traced anew or run eagerly."""
+        config = self.model.config()
+        if self._network is not None and self._network[1] == config:
+            self._network = (layer_changes(), config)
+            return
+        self._network = (layer_changes(), config)
+        self._grad_fn = value_and_grad(self._objective)
+        if self._compile and is_pure(self.model):
+            self._grad_fn = jit_or_eager(self._grad_fn)
 
     @property
     def compiled(self):
-        """Whether training steps run as compiled code (``chainrule.jit``): see the ``compiled`` option."""
+        """Whether training steps run as compiled code (``chainrule.jit``; see the ``compiled`` option).
+        Before the first step: whether they will be tried compiled (a loss that cannot be staged
+        falls back to eager code at the first step, and this becomes False)."""
         return hasattr(self._grad_fn, "is_compiled") and self._grad_fn.is_compiled()
 
     # -- setup ---------------------------------------------------------------------------------
@@ -235,6 +254,8 @@ class Trainer:
 
     def train_step(self, xb, yb):
         """One step of gradient descent on the mini-batch (xb, yb); returns the loss (a float)."""
+        if layer_changes() != self._network[0]:  # a layer attribute was set since the step was made
+            self._make_grad_fn()
         loss, grads = self._grad_fn(self.model.params, xb, yb)
         loss = float(loss)
         if not math.isfinite(loss):
