@@ -3,8 +3,9 @@
     python bench/profile_step.py [--quick] [--json OUT.json] [--config tiny|small|medium|large]
 
 1. A breakdown with public calls only, each timed alone (medians, interleaved): the whole
-   ``Trainer.train_step``; ``chainrule.value_and_grad`` of the same objective (forward + loss
-   recorded, reverse sweep); the plain forward pass and loss (no tracing); the optimizer's
+   ``Trainer.train_step``; ``chainrule.value_and_grad`` of the same objective, eager (forward +
+   loss recorded, reverse sweep) and compiled (``chainrule.jit``, as the Trainer runs it); the
+   plain forward pass and loss (no tracing); the optimizer's
    ``step(grads)``; and the same step written by hand in NumPy (the arithmetic floor of a NumPy
    engine).
 2. A pyinstrument profile of 2,000 steps (if pyinstrument is installed), written to
@@ -37,11 +38,13 @@ def breakdown(config, quick=False):
         return losses.cross_entropy(model.apply(p, x, training=True), y)
 
     vg = cr.value_and_grad(objective)
+    compiled = cr.jit(vg)
     grads = vg(opt_model.params)[1]
     numpy_step = make_step("numpy", sizes, batch)
     fns = {
         "Trainer.train_step (whole step)": lambda: trainer.train_step(x, y),
-        "value_and_grad(objective) (record + sweep)": lambda: vg(model.params),
+        "value_and_grad(objective), eager (record + sweep)": lambda: vg(model.params),
+        "jit(value_and_grad(objective)) (the Trainer's compiled step)": lambda: compiled(model.params),
         "forward + loss, plain arrays (no tracing)": lambda: losses.cross_entropy(model.apply(model.params, x), y),
         "optimizer.step(grads)": lambda: opt_trainer.optimizer.step(grads),
         "hand-written NumPy step (reference)": numpy_step,
