@@ -262,8 +262,16 @@ def test_namedtuples_and_unhashable_arguments_are_clear_errors():
     Pair = namedtuple("Pair", "a b")
     with pytest.raises(StagingError, match="returned a Pair"):
         cr.jit(lambda x: Pair(x, x))(np.ones(2))
-    with pytest.raises(StagingError, match="neither an array nor a hashable"):
+    with pytest.raises(StagingError, match="holding arrays cannot be an argument"):
         cr.jit(lambda p: p.a + p.b)(Pair(np.ones(2), np.ones(2)))
+    with pytest.raises(StagingError, match="neither an array nor a hashable"):
+        cr.jit(lambda x, s: x)(np.ones(2), _Unhashable())
+    f = cr.jit(lambda x, cfg: x * np.copysign(1.0, cfg.a))  # static fields keyed by type and bits too
+    assert f(np.ones(1), Pair(0.0, 1))[0] == 1.0 and f(np.ones(1), Pair(-0.0, 1))[0] == -1.0
+
+
+class _Unhashable:
+    __hash__ = None
 
 
 def test_boolean_mask_indexing_is_a_clear_error():
@@ -330,3 +338,29 @@ def test_primitive_names_that_are_not_identifiers_compile(name):
         value, g = f(x)
         assert value == 10.0
         np.testing.assert_array_equal(g, 4.0 * x)
+
+
+def test_keyword_and_positional_calls_do_not_share_a_program():
+    def f(a, b=None):
+        if isinstance(a, tuple):
+            return a[0] + b["b"] * 100.0
+        return a + b
+
+    jf, x, y = cr.jit(f), np.ones(3), np.full(3, 2.0)
+    np.testing.assert_array_equal(jf(x, b=y), f(x, b=y))
+    np.testing.assert_array_equal(jf((x,), {"b": y}), f((x,), {"b": y}))
+
+
+def test_a_float_target_is_cast_to_the_predictions_dtype_as_eagerly():
+    z = np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32)
+    for y in (np.random.default_rng(1).standard_normal((4, 2)), np.ones((4, 2), np.int64)):
+        fn = cr.value_and_grad(lambda z, y: nn.losses.mse(z, y))
+        same(cr.jit(fn)(z, y), fn(z, y))
+
+
+def test_no_aliasing_when_a_later_call_has_another_memory_layout():
+    f = cr.jit(lambda x: cnp.reshape(x, (-1,)))
+    f(np.asfortranarray(np.ones((2, 3))))  # traced on Fortran order: reshape copies here
+    x = np.ones((2, 3))
+    out = f(x)  # C order: reshape would be a view
+    assert not np.shares_memory(out, x)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.errors import ShapeError
 from chainrule.nn import losses
 
 
@@ -28,3 +29,10 @@ def test_every_integer_label_dtype(dtype):
     y = np.array([0, 2, 1, 2])
     np.testing.assert_array_equal(grad_of(z, y.astype(dtype)), grad_of(z, y))
     assert losses.cross_entropy(z, y.astype(dtype)) == losses.cross_entropy(z, y)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+def test_negative_narrow_labels_are_refused_with_many_classes(dtype):
+    z = np.zeros((3, 300))
+    with pytest.raises(ShapeError, match="labels must lie in"):
+        losses.cross_entropy(z, np.array([0, -1, 3], dtype))

@@ -65,3 +65,11 @@ def test_checkpoint_for_another_architecture_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match="does not fit"):
         restore(other, arrays, state)
     assert np.isfinite(other.model.params["0.weight"]).all()
+
+
+def test_a_checkpoint_with_the_previous_data_order_is_refused_clearly():
+    from chainrule.errors import CheckpointError
+    from chainrule.train.checkpoint import FORMAT, _check_state
+
+    with pytest.raises(CheckpointError, match="mini-batch order differs"):
+        _check_state("ckpt-000000010", {"format": FORMAT, "format_version": 2})

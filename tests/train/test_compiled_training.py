@@ -145,3 +145,64 @@ def test_an_optimizer_with_its_own_step_method_is_called():
                       batch_size=32, verbose=0)
     trainer.fit(X, y, epochs=1)
     assert len(calls) == trainer.step == 3
+
+
+def test_a_swapped_layer_with_the_same_configuration_is_noticed():
+    class Shifted(nn.Dense):
+        def call(self, params, a, ctx, activation="identity", alpha=0.01):
+            return super().call(params, a + 1.0, ctx, activation, alpha)
+
+    def run(compiled):
+        model = nn.Sequential(nn.Dense(2, 8), nn.Activation("relu"), nn.Dense(8, 2))
+        X, y = moons()
+        trainer = Trainer(model, loss="cross_entropy", optimizer="sgd", batch_size=16, seed=1, verbose=0,
+                          compiled=compiled)
+        trainer.fit(X, y, epochs=1)
+        old = model.layers[2]
+        model.layers[2] = Shifted(8, 2)  # the same config(); another computation
+        model.layers[2].bind(old.prefix)
+        trainer.fit(X, y, epochs=2)
+        return trainer
+
+    fast, slow = run(True), run(False)
+    np.testing.assert_array_equal(fast.history["loss"], slow.history["loss"])
+
+
+def test_a_replaced_optimizer_is_the_one_that_steps():
+    model = nn.MLP([2, 4, 2])
+    X, y = moons()
+    trainer = Trainer(model, loss="cross_entropy", optimizer="adam", batch_size=32, verbose=0)
+    trainer.fit(X, y, epochs=1)
+    trainer.optimizer = optim.SGD(model.params, learning_rate=0.0)
+    before = {k: v.copy() for k, v in model.params.items()}
+    steps = trainer.step
+    trainer.fit(X, y, epochs=2)
+    assert trainer.optimizer.step_count == trainer.step - steps > 0
+    for k in before:
+        np.testing.assert_array_equal(model.params[k], before[k])
+
+
+def test_a_model_that_is_not_a_chainrule_network_still_trains_eagerly():
+    inner = nn.MLP([2, 4, 2])
+
+    class Wrapper:  # duck-typed: params, init, apply, d_in, d_out, and no config()
+        d_in, d_out = 2, 2
+
+        def __init__(self):
+            self.params, self.buffers = None, {}
+
+        def init(self, seed=0, dtype=np.float64):
+            self.params = inner.init(seed=seed, dtype=dtype)
+            return self.params
+
+        @property
+        def dtype(self):
+            return inner.dtype
+
+        def apply(self, params, x, **kw):
+            return inner.apply(params, x, **kw)
+
+    X, y = moons()
+    trainer = Trainer(Wrapper(), loss="cross_entropy", optimizer="sgd", batch_size=32, verbose=0)
+    trainer.fit(X, y, epochs=1)
+    assert not trainer.compiled and np.isfinite(trainer.history["loss"][-1])

@@ -11,6 +11,7 @@ exactly the batches it would have seen.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterator
 
@@ -39,6 +40,7 @@ def _check_int(value, name: str, minimum: int, error=DataError) -> int:
 # up for a 64-model ensemble).
 EPOCH_STRIDE = 0x9E3779B97F4A7C15F39CC0605CEDC835
 _PERIOD = 1 << 128
+_ORDER_LOCK = threading.Lock()
 
 
 def data_order_stream(seed: int) -> np.random.PCG64:
@@ -103,13 +105,14 @@ class Batcher:
         epoch = _check_int(epoch, "epoch", minimum=0)
         if not self.shuffle:
             return np.arange(self.n, dtype=np.int64)
-        if self._stream is None or self._stream_seed != self.seed:  # epoch_permutation, seeded once
-            self._stream, self._stream_seed = data_order_stream(self.seed), self.seed
-            self._start = self._stream.state
-            self._generator = np.random.Generator(self._stream)
-        self._stream.state = self._start
-        self._stream.advance(epoch * EPOCH_STRIDE % _PERIOD)
-        return self._generator.permutation(self.n)
+        with _ORDER_LOCK:  # one stream per batcher, rewound for each call: one call at a time
+            if self._stream is None or self._stream_seed != self.seed:  # epoch_permutation, seeded once
+                self._stream, self._stream_seed = data_order_stream(self.seed), self.seed
+                self._start = self._stream.state
+                self._generator = np.random.Generator(self._stream)
+            self._stream.state = self._start
+            self._stream.advance(epoch * EPOCH_STRIDE % _PERIOD)
+            return self._generator.permutation(self.n)
 
     def batches(self, epoch: int, start: int = 0) -> Iterator[np.ndarray]:
         """Yield the index arrays of batches ``start, start+1, …`` of ``epoch``.

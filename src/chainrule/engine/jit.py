@@ -41,11 +41,16 @@ def _dynamic(x):
 
 
 def _signature(leaf):
-    if type(leaf) is np.ndarray:
-        return leaf.shape, leaf.dtype
+    if type(leaf) is np.ndarray:  # (C order or not: views and copies of an argument come out the same)
+        return leaf.shape, leaf.dtype, leaf.flags.c_contiguous
     if isinstance(leaf, np.ndarray):
-        return type(leaf), leaf.shape, leaf.dtype
+        return type(leaf), leaf.shape, leaf.dtype, leaf.flags.c_contiguous
     kind = type(leaf)  # a static value: a new one compiles a new program
+    if isinstance(leaf, tuple):  # a namedtuple (a leaf of the tree): its fields, each keyed alike
+        if any(isinstance(e, np.ndarray) for e in leaf):
+            raise StagingError(f"jit: a {kind.__name__} holding arrays cannot be an argument (its arrays would "
+                               "become constants); pass the arrays in a dict or a plain tuple")
+        return kind, tuple(map(_signature, leaf))
     if kind is float:
         return kind, leaf.hex()  # -0.0 and 0.0 differ (1/x); NaN equals NaN (no recompiling)
     if isinstance(leaf, np.generic):
@@ -67,7 +72,7 @@ def jit(fn):
         for x in leaves:
             if isinstance(x, Tracer):
                 return None, None, leaves  # called inside another transform: run fn traced, uncompiled
-        key = (treedef, tuple(map(_signature, leaves)))
+        key = (bool(kwargs), treedef, tuple(map(_signature, leaves)))
         return key, programs.get(key), leaves
 
     def compile_for(key, args, kwargs):

@@ -246,6 +246,9 @@ def stage(fn, args, kwargs, dynamic):
     arrays = [x for x in leaves if dynamic(x)]
     copied = {y.var for y in out_leaves if isinstance(y, Tracer) and isinstance(y.value, np.ndarray)
               and any(np.may_share_memory(y.value, x) for x in arrays)}
+    if not all(x.flags.c_contiguous for x in arrays):  # another layout may turn a copy into a view next
+        made_by = {eqn.out: eqn.prim.name for eqn in trace.eqns}  # time: copy what a view-making op returns
+        copied |= {y.var for y in out_leaves if isinstance(y, Tracer) and made_by.get(y.var) in _VIEWS}
     program = Program(name, _live(trace.eqns, out_leaves), in_vars, in_labels, out_leaves, out_treedef, copied)
     seen, values = set(), []
     for y in out_leaves:  # as the program returns them: an input or a repeated value is copied
@@ -277,6 +280,9 @@ def _argument(path):
     head, _, rest = path.partition("/")
     head = head.strip("[]")
     return f"{head}: {rest}" if rest else head
+
+
+_VIEWS = ("reshape", "transpose", "getitem", "broadcast_to", "squeeze", "expand_dims", "swapaxes")
 
 
 def _fresh(c):

@@ -82,8 +82,10 @@ def _check_same_shape(name, y_hat, y):
 
 def _as_target(y, y_hat):
     """A plain floating target in the prediction's dtype, so a float32 loss is not promoted to float64."""
-    if isinstance(y, Tracer) or not np.issubdtype(dtype_of(y_hat), np.floating):
+    if not np.issubdtype(dtype_of(y_hat), np.floating):
         return y
+    if isinstance(y, Tracer):  # (a target staged by chainrule.jit: cast the same way, as an operation)
+        return y if dtype_of(y) == dtype_of(y_hat) else cnp.astype(y, dtype_of(y_hat))
     return np.asarray(y, dtype_of(y_hat))
 
 

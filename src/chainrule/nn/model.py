@@ -255,6 +255,22 @@ def is_pure(layer):
     return kind in (Dense, Activation)
 
 
+def network_fingerprint(model):
+    """What a compiled step of ``model`` depends on besides its parameters: its configuration and
+    the identity of every layer object (a layer swapped for another with the same configuration
+    still changes it). None parts for a model that is not a chainrule network."""
+    config = model.config() if callable(getattr(model, "config", None)) else None
+    ids = []
+
+    def walk(layer):
+        ids.append((type(layer), id(layer)))
+        for sub in getattr(layer, "layers", ()):
+            walk(sub)
+
+    walk(model)
+    return config, tuple(ids)
+
+
 class Residual(Sequential):
     """a + f(a), where f is the given layers (He et al., 2016). Input and output widths must match.
 

@@ -219,8 +219,14 @@ defjvp(dense, _dense_jvp(0), _dense_jvp(1), _dense_jvp(2))
 
 
 def _labels_in_range(y, n_classes):
-    """0 <= y < n_classes, in one reduction: read as unsigned, negative labels are huge."""
-    return not len(y) or np.maximum.reduce(y.view(np.dtype(f"u{y.dtype.itemsize}"))) < n_classes
+    """0 <= y < n_classes, in one reduction: read as unsigned, negative labels are at least
+    2^(bits-1), out of range whenever n_classes is not above that (else two reductions)."""
+    if not len(y):
+        return True
+    bits = 8 * y.dtype.itemsize
+    if y.dtype.kind == "i" and n_classes > 1 << (bits - 1):
+        return np.minimum.reduce(y) >= 0 and np.maximum.reduce(y) < n_classes
+    return np.maximum.reduce(y.view(np.dtype(f"u{y.dtype.itemsize}"))) < n_classes
 
 
 def _check_targets(z, y):

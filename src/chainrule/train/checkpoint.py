@@ -36,7 +36,7 @@ from ..saving.weights import load_weights, read_header, tensors_bytes
 from .callbacks import Callback
 
 FORMAT = "chainrule-checkpoint"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the data order of an epoch is a jump into one PCG64 stream per seed (see Batcher)
 TENSORS, STATE, CHECKSUMS = "tensors.safetensors", "state.json", "checksums.json"
 MAX_STATE_BYTES = 1 << 30  # the history of a very long run is a few MB
 _NAME = re.compile(r"ckpt-(\d{9,})")
@@ -291,6 +291,9 @@ def _check_state(where, s):
             raise CheckpointError(f"{where} is not a valid checkpoint state: {what}")
 
     need(isinstance(s, dict) and s.get("format") == FORMAT, f"expected format {FORMAT!r}")
+    need(s.get("format_version") != 2, "format_version 2 was written by an earlier chainrule whose mini-batch order "
+         "differs from this one's: resuming it would skip and repeat samples; start a new run (its weights load "
+         "with chainrule.saving.load_weights)")
     need(s.get("format_version") == FORMAT_VERSION, f"expected format_version {FORMAT_VERSION}, "
          f"found {str(s.get('format_version'))[:20]}")
     need(_is_int(s.get("epoch")) and _is_int(s.get("step")), "epoch and step must be non-negative integers")

@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from ..nn import losses
 from ..nn.layers import Activation, Dense
 from ..nn.layers import changes as layer_changes
-from ..nn.model import Context, is_pure
+from ..nn.model import Context, is_pure, network_fingerprint
 from . import metrics as metrics_lib
 from .progress import Progress
 from .trainer import CLASSIFICATION_LOSSES
@@ -81,12 +81,17 @@ class Ensemble:
         self.epoch = 0
         self.history = {}
         self._compile = isinstance(loss, str)
+        self._network = None
         self._make_grad_fn()
 
     def _make_grad_fn(self):
         """value_and_grad of the objective, compiled once per batch shape when the template network is
-        pure (see Trainer._make_grad_fn); made again if a layer attribute changes later."""
-        self._changes = layer_changes()
+        pure (see Trainer._make_grad_fn); made again if the template changes later."""
+        fingerprint = network_fingerprint(self.template)
+        unchanged = self._network is not None and self._network[1] == fingerprint
+        self._network = (layer_changes(), fingerprint)
+        if unchanged:
+            return
         self._grad_fn = value_and_grad(self._objective, has_aux=True)
         if self._compile and is_pure(self.template):
             self._grad_fn = jit_or_eager(self._grad_fn)
@@ -121,7 +126,7 @@ class Ensemble:
         progress = Progress(int(epochs), self.verbose, desc=f"ensemble of {self.K}")
         try:
             for _ in range(int(epochs)):
-                if layer_changes() != self._changes:
+                if layer_changes() != self._network[0]:
                     self._make_grad_fn()
                 totals = np.zeros(self.K)
                 count = 0

@@ -31,7 +31,7 @@ from ..engine.transforms import value_and_grad
 from ..errors import CheckpointError, ConfigError, DataError, NonFiniteError
 from ..nn import losses
 from ..nn.layers import changes as layer_changes
-from ..nn.model import is_pure
+from ..nn.model import is_pure, network_fingerprint
 from ..optim.schedules import Schedule
 from . import metrics as metrics_lib
 from .callbacks import overrides
@@ -175,8 +175,7 @@ class Trainer:
         # Gradients made by the engine from model.params match the optimizer's parameters by
         # construction: a chainrule optimizer skips re-checking them each step (unless a subclass
         # has its own step method, which then runs as it would).
-        plain = isinstance(self.optimizer, optim.Optimizer) and type(self.optimizer).step is optim.Optimizer.step
-        self._apply_update = self.optimizer._step if plain else self.optimizer.step
+        self._update_for = None  # the optimizer _apply_update was chosen for (it may be replaced later)
 
     def _make_grad_fn(self):
         """value_and_grad of the objective, compiled (chainrule.jit) when the network is pure now.
@@ -184,14 +183,20 @@ class Trainer:
         Compiled code keeps the network as it was traced, so a later change of any layer
         attribute (say Dropout.p raised mid-training) makes train_step call this again: the
         network is re-examined and, if its configuration changed, traced anew or run eagerly."""
-        config = self.model.config()
-        if self._network is not None and self._network[1] == config:
-            self._network = (layer_changes(), config)
+        fingerprint = network_fingerprint(self.model)
+        if self._network is not None and self._network[1] == fingerprint:
+            self._network = (layer_changes(), fingerprint)
             return
-        self._network = (layer_changes(), config)
+        self._network = (layer_changes(), fingerprint)
         self._grad_fn = value_and_grad(self._objective)
         if self._compile and is_pure(self.model):
             self._grad_fn = jit_or_eager(self._grad_fn)
+
+    def _choose_update(self):
+        opt = self._update_for = self.optimizer
+        plain = (isinstance(opt, optim.Optimizer) and type(opt).step is optim.Optimizer.step
+                 and type(opt)._check_grads is optim.Optimizer._check_grads)
+        self._apply_update = opt._step if plain else opt.step
 
     @property
     def compiled(self):
@@ -267,6 +272,8 @@ class Trainer:
         if self._needs_closure:  # L-BFGS re-evaluates the loss during its line search
             self.optimizer.step(grads, lambda: self._grad_fn(self.model.params, xb, yb), loss=loss)
         else:
+            if self.optimizer is not self._update_for:
+                self._choose_update()
             self._apply_update(grads)
         self.step += 1
         self.last_finite_loss = loss
