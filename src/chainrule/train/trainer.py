@@ -96,7 +96,8 @@ class Trainer:
         (``chainrule.jit`` of ``value_and_grad``: the same numbers, 2-3× less overhead on small
         networks; with gradient checkpointing the compiled backward pass still recomputes each
         segment). Used when it is safe: a built-in loss and a model without randomness or state
-        in training (no Dropout with p > 0, no BatchNorm).
+        in training (no Dropout with p > 0, no BatchNorm); hinge and logistic, which check their
+        targets' values at every step, run eagerly.
 
     State (saved by checkpoints): ``epoch`` (epochs completed), ``step`` (optimizer steps),
     ``batch_index`` (next batch of the current epoch), ``epoch_loss_sum`` and ``epoch_samples``
