@@ -166,10 +166,10 @@ class IndexingPrimitive(Primitive):
     __slots__ = ()
 
     def __call__(self, *args, **params):
-        if len(args) > 1 and type(args[1]) in (tuple, list):
-            for i in args[1]:
-                if isinstance(i, Tracer) and not any(isinstance(x, Tracer) for x in args):
-                    return i.trace.process(self, args, params)
+        if len(args) > 1 and type(args[1]) in (tuple, list) and not any(isinstance(x, Tracer) for x in args):
+            staged = next((i for i in args[1] if isinstance(i, Tracer)), None)
+            if staged is not None:
+                return staged.trace.process(self, args, params)
         return Primitive.__call__(self, *args, **params)
 
 

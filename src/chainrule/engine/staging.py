@@ -189,12 +189,12 @@ def _check_index(prim, idx):
 class Program:
     """A staged function: ``source`` (straight-line NumPy calls) and ``run(dynamic_leaves)``."""
 
-    def __init__(self, name, eqns, in_vars, in_labels, out_leaves, out_treedef, copied=frozenset()):
+    def __init__(self, name, eqns, in_vars, in_labels, out_leaves, out_treedef, copies):
         self.name = name
         self.eqns = eqns
         self.in_vars = in_vars
         self.out_treedef = out_treedef
-        self.source, namespace = _codegen(name, eqns, in_vars, in_labels, out_leaves, copied)
+        self.source, namespace = _codegen(name, eqns, in_vars, in_labels, out_leaves, copies)
         filename = f"<chainrule.jit {name} #{next(_programs)}>"
         lines = self.source.splitlines(keepends=True)
         linecache.cache[filename] = (len(self.source), None, lines, filename)  # readable tracebacks
@@ -249,17 +249,18 @@ def stage(fn, args, kwargs, dynamic):
     if not all(x.flags.c_contiguous for x in arrays):  # another layout may turn a copy into a view next
         made_by = {eqn.out: eqn.prim.name for eqn in trace.eqns}  # time: copy what a view-making op returns
         copied |= {y.var for y in out_leaves if isinstance(y, Tracer) and made_by.get(y.var) in _VIEWS}
-    program = Program(name, _live(trace.eqns, out_leaves), in_vars, in_labels, out_leaves, out_treedef, copied)
-    seen, values = set(), []
-    for y in out_leaves:  # as the program returns them: an input or a repeated value is copied
-        if isinstance(y, Tracer):
-            v = y.value
-            if y.var in copied or y.var in seen or (isinstance(v, np.ndarray) and not v.flags.writeable):
-                v = _fresh(v)
+    # A variable returned twice, or a read-only view (broadcast_to), is copied too: each returned
+    # array must be the caller's own and take in-place updates.
+    copies, seen = [], set()
+    for y in out_leaves:
+        is_var = isinstance(y, Tracer)
+        copies.append(is_var and (y.var in copied or y.var in seen
+                                  or (isinstance(y.value, np.ndarray) and not y.value.flags.writeable)))
+        if is_var:
             seen.add(y.var)
-            values.append(v)
-        else:
-            values.append(_fresh(y))
+    program = Program(name, _live(trace.eqns, out_leaves), in_vars, in_labels, out_leaves, out_treedef, copies)
+    values = [(_fresh(y.value) if copy else y.value) if isinstance(y, Tracer) else _fresh(y)
+              for y, copy in zip(out_leaves, copies)]
     return program, unflatten(out_treedef, values)
 
 
@@ -282,7 +283,7 @@ def _argument(path):
     return f"{head}: {rest}" if rest else head
 
 
-_VIEWS = ("reshape", "transpose", "getitem", "broadcast_to", "squeeze", "expand_dims", "swapaxes")
+_VIEWS = ("reshape", "transpose", "getitem")  # the primitives whose result can be a view of an argument
 
 
 def _fresh(c):
@@ -300,8 +301,9 @@ def _literal(v):
     return None
 
 
-def _codegen(name, eqns, in_vars, in_labels, out_leaves, copied):
-    """Python source of ``program(*inputs)`` and the namespace (primitives, constants) it runs in."""
+def _codegen(name, eqns, in_vars, in_labels, out_leaves, copies):
+    """Python source of ``program(*inputs)`` and the namespace (primitives, constants) it runs in;
+    ``copies[i]``: return a copy of output ``i`` (decided in ``stage``)."""
     namespace = {"np": np}
     names = {}
 
@@ -365,14 +367,9 @@ def _codegen(name, eqns, in_vars, in_labels, out_leaves, copied):
         dead = sorted({v for v in _vars(eqn.ins) if last_use[v] == k and v not in outputs})
         if dead:
             lines.append(f"    del {', '.join(f'v{v}' for v in dead)}")
-    returned, seen = [], set()
-    for y in out_leaves:
+    returned = []
+    for y, copy in zip(out_leaves, copies):
         if isinstance(y, Tracer):
-            # A variable returned twice, or a read-only view (broadcast_to), is copied: each returned
-            # array must be the caller's own and take in-place updates.
-            copy = (y.var in seen or y.var in copied
-                    or (isinstance(y.value, np.ndarray) and not y.value.flags.writeable))
-            seen.add(y.var)
             returned.append(f"v{y.var}.copy()" if copy else f"v{y.var}")
         elif isinstance(y, np.ndarray):
             returned.append(f"{const(y)}.copy()")  # a constant output (a zero gradient) is new each call

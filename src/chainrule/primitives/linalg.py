@@ -16,11 +16,15 @@ from .reduce import sum_
 from .shape import reshape, transpose
 
 
+def _two_matrices(a, b):
+    """Two fitting matrices of one dtype: then ndarray.dot calls the same BLAS routine as np.matmul
+    (the same bits) with a fraction of its dispatch cost (0.3-0.9 µs instead of 1-1.6 µs on small ones)."""
+    return (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
+            and a.dtype is b.dtype and a.shape[1] == b.shape[0])
+
+
 def _matmul_impl(a, b):
-    # Two matrices of one dtype: ndarray.dot calls the same BLAS routine as np.matmul (the same
-    # bits) with a fraction of its dispatch cost (0.3-0.9 µs instead of 1-1.6 µs on small ones).
-    if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
-            and a.dtype is b.dtype and a.shape[1] == b.shape[0]):
+    if _two_matrices(a, b):
         return a.dot(b)
     try:
         return np.matmul(a, b)
@@ -78,11 +82,7 @@ matmul = primitive("matmul", _matmul_impl)
 
 
 def _matmul_inline(args, params):
-    a, b = args
-    if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
-            and a.dtype is b.dtype and a.shape[1] == b.shape[0]):
-        return ["{out} = {a0}.dot({a1})"], {}  # what _matmul_impl runs for two such matrices
-    return None
+    return (["{out} = {a0}.dot({a1})"], {}) if _two_matrices(*args) else None  # what _matmul_impl runs
 
 
 matmul.inline = _matmul_inline

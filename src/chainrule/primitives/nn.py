@@ -53,13 +53,18 @@ def _activate(z, activation, alpha):
     raise ValueError(f"dense: unknown fused activation {activation!r}; expected one of {FUSED_ACTIVATIONS}")
 
 
-def _dense_impl(x, W, b, activation="identity", alpha=0.01):
+def _one_network(x, W, b):
+    """Plain arrays x (batch, d_in), W (d_out, d_in), b (d_out,) that fit: the fast path x Wᵀ + b."""
     ndarray = np.ndarray
-    if type(x) is ndarray and type(W) is ndarray and type(b) is ndarray and x.ndim == 2 and W.ndim == 2:
-        if x.shape[1] == W.shape[1] and b.shape == W.shape[:1]:  # one network: x Wᵀ + b
-            z = x.dot(W.T)  # = x @ W.T, the same BLAS call with less dispatch (see linalg.matmul)
-            z += b
-            return _activate(z, activation, alpha)
+    return (type(x) is ndarray and type(W) is ndarray and type(b) is ndarray and x.ndim == 2 and W.ndim == 2
+            and x.shape[1] == W.shape[1] and b.shape == W.shape[:1])
+
+
+def _dense_impl(x, W, b, activation="identity", alpha=0.01):
+    if _one_network(x, W, b):
+        z = x.dot(W.T)  # = x @ W.T, the same BLAS call with less dispatch (see linalg.matmul)
+        z += b
+        return _activate(z, activation, alpha)
     x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
     x_shape, W_shape, b_shape = x.shape, W.shape, b.shape
     if len(x_shape) not in (2, 3) or x_shape[-1] != W_shape[-1] or b_shape != W_shape[:-1]:
@@ -184,8 +189,7 @@ def _dense_inline(args, params):
     """_dense_impl's one-network fast path, as statements (identity, relu and tanh)."""
     x, W, b = args
     activation = params.get("activation", "identity")
-    if not (type(x) is np.ndarray and type(W) is np.ndarray and type(b) is np.ndarray and x.ndim == 2
-            and W.ndim == 2 and x.shape[1] == W.shape[1] and b.shape == W.shape[:1]):
+    if not _one_network(x, W, b):
         return None
     lines = ["{out} = {a0}.dot({a1}.T)", "{out} += {a2}"]
     dtype = np.result_type(x, W)

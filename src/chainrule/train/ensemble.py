@@ -19,15 +19,13 @@ import numpy as np
 from .. import optim
 from ..data.batching import Batcher
 from ..data.validation import check_Xy
-from ..engine.jit import jit_or_eager
-from ..engine.transforms import value_and_grad
 from ..errors import ConfigError
 from ..nn import losses
 from ..nn.layers import Activation, Dense
-from ..nn.layers import changes as layer_changes
-from ..nn.model import Context, is_pure, network_fingerprint
+from ..nn.model import Context
 from . import metrics as metrics_lib
 from .progress import Progress
+from .step_gradient import StepGradient
 from .trainer import CLASSIFICATION_LOSSES
 
 
@@ -80,21 +78,7 @@ class Ensemble:
         self.verbose = verbose
         self.epoch = 0
         self.history = {}
-        self._compile = isinstance(loss, str)
-        self._network = None
-        self._make_grad_fn()
-
-    def _make_grad_fn(self):
-        """value_and_grad of the objective, compiled once per batch shape when the template network is
-        pure (see Trainer._make_grad_fn); made again if the template changes later."""
-        fingerprint = network_fingerprint(self.template)
-        unchanged = self._network is not None and self._network[1] == fingerprint
-        self._network = (layer_changes(), fingerprint)
-        if unchanged:
-            return
-        self._grad_fn = value_and_grad(self._objective, has_aux=True)
-        if self._compile and is_pure(self.template):
-            self._grad_fn = jit_or_eager(self._grad_fn)
+        self._gradient = StepGradient(self.template, self._objective, isinstance(loss, str), has_aux=True)
 
     def _forward(self, params, x):
         return self.template.call(params, x, Context(training=False))
@@ -126,8 +110,7 @@ class Ensemble:
         progress = Progress(int(epochs), self.verbose, desc=f"ensemble of {self.K}")
         try:
             for _ in range(int(epochs)):
-                if layer_changes() != self._network[0]:
-                    self._make_grad_fn()
+                grad_fn = self._gradient.current()  # (the template as it is now)
                 totals = np.zeros(self.K)
                 count = 0
                 # Row k is model k's sample order for this epoch (the same as its own Batcher's);
@@ -137,7 +120,7 @@ class Ensemble:
                 for start in range(0, batchers[0].n_batches * B, B):
                     idx = order[:, start : start + B]
                     # np.take(X, idx, axis=0) = X[idx] for the (K, B) index, 7× faster
-                    (_, model_losses), grads = self._grad_fn(self.params, np.take(X, idx, axis=0),
+                    (_, model_losses), grads = grad_fn(self.params, np.take(X, idx, axis=0),
                                                              np.take(y, idx, axis=0))
                     if self._lr_scale is not None:
                         grads = {k: g * self._lr_scale[k] for k, g in grads.items()}

@@ -26,16 +26,13 @@ import numpy as np
 
 from .. import optim
 from ..data.batching import Batcher
-from ..engine.jit import jit_or_eager
-from ..engine.transforms import value_and_grad
 from ..errors import CheckpointError, ConfigError, DataError, NonFiniteError
 from ..nn import losses
-from ..nn.layers import changes as layer_changes
-from ..nn.model import is_pure, network_fingerprint
 from ..optim.schedules import Schedule
 from . import metrics as metrics_lib
 from .callbacks import overrides
 from .progress import Progress
+from .step_gradient import StepGradient
 
 CLASSIFICATION_LOSSES = ("cross_entropy", "softmax_cross_entropy", "binary_cross_entropy", "bce",
                          "logistic", "hinge")
@@ -169,29 +166,17 @@ class Trainer:
         self.stop_reason = None
         self.last_finite_loss = None
         self.step_hooks = [cb for cb in self.callbacks if hasattr(cb, "on_step")]
-        self._compile = bool(compiled) and isinstance(loss, str)
-        self._network = None  # (layer changes counter, model config) the step function was made for
-        self._make_grad_fn()
+        self._gradient = StepGradient(model, self._objective, compiled and isinstance(loss, str))
         self._needs_closure = isinstance(self.optimizer, optim.LBFGS)
         # Gradients made by the engine from model.params match the optimizer's parameters by
         # construction: a chainrule optimizer skips re-checking them each step (unless a subclass
         # has its own step method, which then runs as it would).
         self._update_for = None  # the optimizer _apply_update was chosen for (it may be replaced later)
 
-    def _make_grad_fn(self):
-        """value_and_grad of the objective, compiled (chainrule.jit) when the network is pure now.
-
-        Compiled code keeps the network as it was traced, so a later change of any layer
-        attribute (say Dropout.p raised mid-training) makes train_step call this again: the
-        network is re-examined and, if its configuration changed, traced anew or run eagerly."""
-        fingerprint = network_fingerprint(self.model)
-        if self._network is not None and self._network[1] == fingerprint:
-            self._network = (layer_changes(), fingerprint)
-            return
-        self._network = (layer_changes(), fingerprint)
-        self._grad_fn = value_and_grad(self._objective)
-        if self._compile and is_pure(self.model):
-            self._grad_fn = jit_or_eager(self._grad_fn)
+    @property
+    def _grad_fn(self):
+        """value_and_grad of the objective for the network as it is now (see StepGradient)."""
+        return self._gradient.current()
 
     def _choose_update(self):
         opt = self._update_for = self.optimizer
@@ -204,7 +189,7 @@ class Trainer:
         """Whether training steps run as compiled code (``chainrule.jit``; see the ``compiled`` option).
         Before the first step: whether they will be tried compiled (a loss that cannot be staged
         falls back to eager code at the first step, and this becomes False)."""
-        return hasattr(self._grad_fn, "is_compiled") and self._grad_fn.is_compiled()
+        return self._gradient.compiled
 
     # -- setup ---------------------------------------------------------------------------------
     def _make_optimizer(self, optimizer, learning_rate, options):
@@ -260,8 +245,6 @@ class Trainer:
 
     def train_step(self, xb, yb):
         """One step of gradient descent on the mini-batch (xb, yb); returns the loss (a float)."""
-        if layer_changes() != self._network[0]:  # a layer attribute was set since the step was made
-            self._make_grad_fn()
         loss, grads = self._grad_fn(self.model.params, xb, yb)
         loss = float(loss)
         if not math.isfinite(loss):

@@ -1,0 +1,43 @@
+"""The gradient function of a training step: ``value_and_grad`` of the objective, compiled with
+``chainrule.jit`` when that is safe, and made again when the network changes.
+
+Compiled code keeps the network as it was traced. So the function is compiled only for a network
+that is pure in training (``nn.model.is_pure``: no random draws, no state) and a built-in loss,
+and ``current()`` re-examines the network whenever a layer attribute was set since (the counter
+``nn.layers.changes``; say Dropout.p raised mid-training): a changed configuration or a swapped
+layer object gives a new function, traced anew or run eagerly.
+"""
+
+from __future__ import annotations
+
+from ..engine.jit import jit_or_eager
+from ..engine.transforms import value_and_grad
+from ..nn.layers import changes as layer_changes
+from ..nn.model import is_pure, network_fingerprint
+
+
+class StepGradient:
+    """``current()`` -> ``value_and_grad(objective, has_aux)`` for ``model`` as it is now."""
+
+    def __init__(self, model, objective, compiled, has_aux=False):
+        self.model, self.objective, self.compile, self.has_aux = model, objective, bool(compiled), has_aux
+        self.fingerprint = self.changes = self.fn = None
+        self.refresh()
+
+    def refresh(self):
+        self.changes = layer_changes()
+        fingerprint = network_fingerprint(self.model)
+        if fingerprint == self.fingerprint:
+            return
+        self.fingerprint = fingerprint
+        fn = value_and_grad(self.objective, has_aux=self.has_aux)
+        self.fn = jit_or_eager(fn) if self.compile and is_pure(self.model) else fn
+
+    def current(self):
+        if layer_changes() != self.changes:  # a layer attribute was set since the function was made
+            self.refresh()
+        return self.fn
+
+    @property
+    def compiled(self):
+        return hasattr(self.fn, "is_compiled") and self.fn.is_compiled()
