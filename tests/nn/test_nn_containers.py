@@ -199,20 +199,20 @@ def test_remat_gives_identical_gradients(training):
     x = np.random.default_rng(1).standard_normal((16, 3))
     y = np.random.default_rng(2).integers(0, 2, 16)
     for _ in range(2):  # non-trivial running statistics
-        model.apply(params, x + 1, training=True, rng=np.random.default_rng(3))
+        _, model.buffers = model.apply(params, x + 1, training=True, rng=np.random.default_rng(3), return_state=True)
 
     results = {}
     for remat in (False, True):
-        model.buffers = {k: v.copy() for k, v in model.buffers.items()}
         start_buffers = {k: v.copy() for k, v in model.buffers.items()}
         counter.calls = 0
 
         def loss(p, remat=remat):
-            out = model.apply(p, x, training=training, rng=np.random.default_rng(4), remat=remat)
-            return nn.losses.cross_entropy(out, y)
+            out, buffers = model.apply(p, x, training=training, rng=np.random.default_rng(4), remat=remat,
+                                       return_state=True)
+            return nn.losses.cross_entropy(out, y), buffers
 
-        value, g = cr.value_and_grad(loss)(params)
-        _, tangent = cr.jvp(loss, (params,), (params,))
+        (value, model.buffers), g = cr.value_and_grad(loss, has_aux=True)(params)
+        (_, model.buffers), (tangent, _) = cr.jvp(loss, (params,), (params,))
         results[remat] = (value, g, tangent, model.buffers, counter.calls)
         model.buffers = start_buffers
 

@@ -89,7 +89,6 @@ def test_batchnorm_in_training_depends_on_the_whole_batch():
     # The check above would pass for a BatchNorm that ignored the batch statistics' dependence
     # on x (treating μ_B, σ_B as constants) only if the checker were blind: show the two differ.
     layer = nn.BatchNorm(3)
-    layer.bind("")
     params, buffers = layer.init_params(None, np.float64)
     x = np.random.default_rng(8).standard_normal((5, 3))
     ctx = lambda: Context(True, None, {k: v.copy() for k, v in buffers.items()})

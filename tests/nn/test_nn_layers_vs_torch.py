@@ -136,7 +136,7 @@ def test_batchnorm_train_and_eval(momentum, eps):
     tmodel.train()
     for step in range(5):
         x = 3 * rng.standard_normal((6 + step, 3)) + 2  # batch sizes 6..10; mean and variance far from 0, 1
-        out = model.apply(params, x, training=True)
+        out, model.buffers = model.apply(params, x, training=True, return_state=True)
         assert_close(out, tmodel(torch.from_numpy(x)))
     tstate = tmodel.state_dict()
     for k in ("1.running_mean", "1.running_var"):
@@ -161,6 +161,8 @@ def test_batchnorm_train_and_eval(momentum, eps):
         for k, v in tmodel.named_parameters():
             assert_close(grads[0][k], v.grad)
         assert_close(grads[1], xt.grad)
+        if training:  # the new running statistics come back as values: keep them, as a training step does
+            _, model.buffers = model.apply(params, x, training=True, return_state=True)
     # Evaluation mode left the running statistics alone; the training pass moved them once more.
     assert int(model.buffers["1.num_batches_tracked"]) == int(tmodel.state_dict()["1.num_batches_tracked"]) == 6
     for k in ("1.running_mean", "1.running_var"):
@@ -172,7 +174,7 @@ def test_batchnorm_running_var_is_unbiased():
     layer = nn.Sequential(nn.BatchNorm(2, momentum=1.0))
     layer.init(0)
     x = np.array([[1.0, 2.0], [3.0, 5.0], [8.0, -1.0]])
-    layer.apply(layer.params, x, training=True)
+    _, layer.buffers = layer.apply(layer.params, x, training=True, return_state=True)
     np.testing.assert_allclose(layer.buffers["0.running_var"], np.var(x, axis=0, ddof=1), rtol=1e-15)
     np.testing.assert_allclose(layer.buffers["0.running_mean"], x.mean(axis=0), rtol=1e-15)
 

@@ -44,7 +44,7 @@ def test_gradient_checkpointing_compiles_and_agrees():
     for k in slow.model.params:
         np.testing.assert_array_equal(fast.model.params[k], slow.model.params[k])
         np.testing.assert_array_equal(fast.model.params[k], plain.model.params[k])
-    program = fast._grad_fn.program(fast.model.params, *[a[:16] for a in moons()])
+    program = fast._grad_fn.program(fast.model.params, *[a[:16] for a in moons()], fast.model.buffers)
     assert "checkpoint_layers" in program.source  # the forward keeps segment outputs only; backward recomputes
 
 
@@ -72,9 +72,8 @@ def test_losses_that_check_values_fall_back_to_eager_with_the_same_result():
 
 @pytest.mark.parametrize("model_fn, options", [
     (lambda: nn.Sequential(nn.Dense(2, 8), nn.Activation("relu"), nn.Dropout(0.3), nn.Dense(8, 2)), {}),
-    (lambda: nn.Sequential(nn.Dense(2, 8), nn.BatchNorm(8), nn.Activation("relu"), nn.Dense(8, 2)), {}),
 ])
-def test_random_or_stateful_models_are_not_compiled(model_fn, options):
+def test_random_models_are_not_compiled(model_fn, options):  # (BatchNorm now compiles: tests/nn)
     trainer = Trainer(model_fn(), loss="cross_entropy", optimizer="sgd", verbose=0, **options)
     assert not trainer.compiled
 
@@ -158,9 +157,7 @@ def test_a_swapped_layer_with_the_same_configuration_is_noticed():
         trainer = Trainer(model, loss="cross_entropy", optimizer="sgd", batch_size=16, seed=1, verbose=0,
                           compiled=compiled)
         trainer.fit(X, y, epochs=1)
-        old = model.layers[2]
         model.layers[2] = Shifted(8, 2)  # the same config(); another computation
-        model.layers[2].bind(old.prefix)
         trainer.fit(X, y, epochs=2)
         return trainer
 

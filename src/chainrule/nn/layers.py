@@ -4,9 +4,17 @@ Every layer is a small object with
 
 - ``init_params(rng, dtype) -> (params, buffers)``: local names (``weight``, ``bias``,
   ``running_mean``...) as in PyTorch, so a model's state dict matches ``torch.nn``'s;
-- ``call(params, a, ctx) -> a``: ``params`` is the model's whole parameter dict (a layer
-  reads its own entries by the global names it was given by ``bind(prefix)``), ``ctx`` says
-  whether we are training and carries the dropout generator and the buffers.
+- ``call(params, a, ctx) -> a``: ``params`` holds the layer's own parameters under their local
+  names (a container hands each child its own part); ``ctx`` says whether we are training and
+  carries the dropout generator, the layer's own buffers and where new buffer values go.
+
+A layer never knows where it sits in a model, so one layer object can serve in several models.
+
+Staging (compiling a training step with ``chainrule.jit``) needs a training forward pass that
+depends on its arguments alone: a layer says so with ``stageable``. A subclass inherits False
+unless its own class body sets it, so an unknown layer is never compiled by accident. A
+configuration attribute that changes the computation is a ``Setting``: setting it moves the
+layer's ``version``, which is how a compiled step notices a changed network.
 
 Shapes: ``a`` is (batch, features) throughout.
 """
@@ -22,38 +30,46 @@ from ..primitives.nn import FUSED_ACTIVATIONS, dense
 from . import init as initializers
 from .activations import ACTIVATIONS, check_activation
 
-_changes = [0]  # how many times any layer attribute was set (see Layer.__setattr__)
 
+class Setting:
+    """A configuration attribute whose every assignment moves its layer's ``version``."""
 
-def changes():
-    """A counter that moves whenever an attribute of any layer or model is set (e.g. Dropout.p):
-    a compiled training step checks it to notice a changed network."""
-    return _changes[0]
+    def __set_name__(self, owner, name):
+        self.slot = "_" + name
+
+    def __get__(self, layer, owner=None):
+        return self if layer is None else layer.__dict__[self.slot]
+
+    def __set__(self, layer, value):
+        layer.__dict__[self.slot] = value
+        layer.version += 1
 
 
 class Layer:
     """Base class. Subclasses set ``d_in``/``d_out`` (None if shape-preserving)."""
 
-    def __setattr__(self, name, value):
-        object.__setattr__(self, name, value)
-        _changes[0] += 1
-
     kind = "layer"
     param_names: tuple = ()
     buffer_names: tuple = ()
     d_in = d_out = None
+    stageable = False  # whether the training forward pass may be compiled (see the module docstring)
+    version = 0  # moves whenever a Setting of the layer is assigned
 
-    def bind(self, prefix):
-        """Give the layer its global parameter names, e.g. prefix '0.' -> '0.weight'."""
-        self.prefix = prefix
-        self.keys = {n: prefix + n for n in self.param_names + self.buffer_names}
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "stageable" not in cls.__dict__:  # not inherited: a subclass may add randomness or state
+            cls.stageable = False
 
     def init_params(self, rng, dtype):
         return {}, {}
 
     def param_keys(self):
-        """The global names of this layer's trainable parameters."""
-        return [self.keys[n] for n in self.param_names]
+        """The names of this layer's trainable parameters (local: 'weight', 'bias')."""
+        return list(self.param_names)
+
+    def state_keys(self):
+        """Parameter and buffer names in torch's state_dict order (local)."""
+        return list(self.param_names) + list(self.buffer_names)
 
     def call(self, params, a, ctx):
         raise NotImplementedError
@@ -75,6 +91,7 @@ class Dense(Layer):
 
     kind = "dense"
     param_names = ("weight", "bias")
+    stageable = True
 
     def __init__(self, d_in, d_out, init=None, bias_init="zeros"):
         for name, d in (("d_in", d_in), ("d_out", d_out)):
@@ -93,8 +110,7 @@ class Dense(Layer):
         return {"weight": np.ascontiguousarray(W, dtype=dtype), "bias": b.astype(dtype)}, {}
 
     def call(self, params, a, ctx, activation="identity", alpha=0.01):
-        return dense(a, params[self.keys["weight"]], params[self.keys["bias"]],
-                     activation=activation, alpha=alpha)
+        return dense(a, params["weight"], params["bias"], activation=activation, alpha=alpha)
 
     def config(self):
         return {"type": self.kind, "d_in": self.d_in, "d_out": self.d_out, "init": self.init_spec,
@@ -105,11 +121,17 @@ class Activation(Layer):
     """An elementwise nonlinearity σ (see ``chainrule.nn.activations``); no parameters."""
 
     kind = "activation"
+    stageable = True
+    name = Setting()
+    alpha = Setting()
 
     def __init__(self, name="relu", alpha=None):
         self.name = check_activation(name)
         self.alpha = alpha
-        self.fn = ACTIVATIONS[self.name]
+
+    @property
+    def fn(self):
+        return ACTIVATIONS[self.name]
 
     @property
     def fusable(self):
@@ -117,8 +139,8 @@ class Activation(Layer):
 
     def call(self, params, a, ctx):
         if self.alpha is not None:
-            return self.fn(a, self.alpha)
-        return self.fn(a)
+            return ACTIVATIONS[self.name](a, self.alpha)
+        return ACTIVATIONS[self.name](a)
 
     def config(self):
         cfg = {"type": self.kind, "name": self.name}
@@ -167,14 +189,18 @@ class BatchNorm(Layer):
     """Batch normalization (Ioffe & Szegedy, 2015) over the batch axis, as torch.nn.BatchNorm1d.
 
     Training: x̂ = (x − μ_B) / √(σ²_B + ε) with the batch mean and *biased* variance, then
-    y = γ x̂ + β; the running statistics move by ``momentum``:
-    r ← (1 − momentum) r + momentum · stat (the running variance uses the unbiased σ²).
-    Evaluation: the running statistics replace the batch ones.
+    y = γ x̂ + β; the new running statistics r' = (1 − momentum) r + momentum · stat (the running
+    variance uses the unbiased σ²) are *returned* through ``ctx.updates``, never written into the
+    buffers, so a training step with BatchNorm can be compiled.
+    Evaluation: the running statistics (``ctx.buffers``) replace the batch ones.
     """
 
     kind = "batchnorm"
     param_names = ("weight", "bias")
     buffer_names = ("running_mean", "running_var", "num_batches_tracked")
+    stageable = True
+    momentum = Setting()
+    eps = Setting()
 
     def __init__(self, num_features, momentum=0.1, eps=1e-5):
         self.d_in = self.d_out = int(num_features)
@@ -188,31 +214,31 @@ class BatchNorm(Layer):
         return params, buffers
 
     def call(self, params, a, ctx):
-        gamma, beta = params[self.keys["weight"]], params[self.keys["bias"]]
+        gamma, beta = params["weight"], params["bias"]
         if ctx.training:
             n = a.shape[0]
             if n < 2:
                 raise ShapeError(f"BatchNorm in training mode needs a batch of at least 2, found {n}")
             mu = cnp.mean(a, axis=0)
             var = cnp.var(a, axis=0)
-            if ctx.buffers is not None and ctx.update_buffers:
-                self._update_running(ctx.buffers, cnp.stop_gradient(mu), cnp.stop_gradient(var), n)
+            if ctx.buffers is not None and ctx.updates is not None:
+                ctx.updates.update(self.running(ctx.buffers, cnp.stop_gradient(mu), cnp.stop_gradient(var), n))
         else:
             if ctx.buffers is None:
                 raise ValueError("BatchNorm in evaluation mode needs the running statistics: pass buffers=")
-            mu = ctx.buffers[self.keys["running_mean"]]
-            var = ctx.buffers[self.keys["running_var"]]
+            mu, var = ctx.buffers["running_mean"], ctx.buffers["running_var"]
         x_hat = (a - mu) / cnp.sqrt(var + self.eps)
         return x_hat * gamma + beta
 
-    def _update_running(self, buffers, mu, var, n):
+    def running(self, buffers, mu, var, n):
+        """The buffers after one training batch with statistics (μ_B, biased σ²_B) of n rows."""
         m = self.momentum
-        rm, rv = buffers[self.keys["running_mean"]], buffers[self.keys["running_var"]]
-        rm *= 1 - m
-        rm += m * np.asarray(mu, rm.dtype)
-        rv *= 1 - m
-        rv += m * np.asarray(var * (n / (n - 1)), rv.dtype)
-        buffers[self.keys["num_batches_tracked"]] += 1
+        count = buffers["num_batches_tracked"] + 1
+        if isinstance(count, np.generic):  # NumPy made a scalar of the 0-d array: keep an array
+            count = np.asarray(count)
+        return {"running_mean": buffers["running_mean"] * (1 - m) + m * mu,
+                "running_var": buffers["running_var"] * (1 - m) + m * (var * (n / (n - 1))),
+                "num_batches_tracked": count}
 
     def config(self):
         return {"type": self.kind, "num_features": self.d_in, "momentum": self.momentum, "eps": self.eps}
@@ -222,6 +248,11 @@ class Dropout(Layer):
     """Inverted dropout: in training, zero each unit with probability p and scale by 1/(1 − p)."""
 
     kind = "dropout"
+    p = Setting()
+
+    @property
+    def stageable(self):
+        return self.p == 0  # dropout draws from a generator: only the identity can be compiled
 
     def __init__(self, p=0.5):
         if not 0 <= p < 1:

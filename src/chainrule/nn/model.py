@@ -12,33 +12,72 @@ primitive (one recorded node per layer); the parameter names and the numbers are
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
 from ..engine.remat import checkpoint
 from ..errors import ConfigError, ShapeError
 from . import init as initializers
+from .fusion import fusion_plan
 from .layers import Activation, BatchNorm, Dense, Dropout, Layer
 
 
 class Context:
     """What a forward pass needs besides parameters: mode, dropout generator, buffers, recorder.
 
-    ``update_buffers=False`` lets layers read the buffers (BatchNorm's running statistics in
-    evaluation) without updating them (in training): a recomputation must not count twice.
+    ``buffers`` holds the running layer's own buffers (local names; a container hands each child
+    its part). ``updates``: a dict into which layers put new buffer values in training (BatchNorm's
+    running statistics; a container renames them to its own names), or None not to collect them
+    (evaluation, or a recomputation that must not count a batch twice).
     """
 
-    __slots__ = ("training", "rng", "buffers", "record", "remat", "update_buffers")
+    __slots__ = ("training", "rng", "buffers", "record", "remat", "updates")
 
-    def __init__(self, training=False, rng=None, buffers=None, record=None, remat=False, update_buffers=True):
+    def __init__(self, training=False, rng=None, buffers=None, record=None, remat=False, updates=None):
         self.training, self.rng, self.buffers, self.record = training, rng, buffers, record
-        self.remat, self.update_buffers = remat, update_buffers
+        self.remat, self.updates = remat, updates
+
+
+class LayerList(list):
+    """A container's list of layers: any change (a layer swapped, added, removed) moves the
+    container's version and rebuilds its plan."""
+
+    def __init__(self, owner, layers):
+        super().__init__(layers)
+        self.owner = owner
+
+    def __reduce_ex__(self, protocol):  # copies are plain lists (the owner sets its own)
+        return list, (list(self),)
+
+
+def _notifying(method):
+    def changed(self, *args, **kwargs):
+        before = list(self)
+        out = method(self, *args, **kwargs)
+        self.owner._layers_changed(before)
+        return out
+
+    changed.__name__ = method.__name__
+    return changed
+
+
+for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend", "insert", "pop", "remove",
+              "clear", "reverse", "sort"):
+    setattr(LayerList, _name, _notifying(getattr(list, _name)))
 
 
 class Sequential(Layer):
-    """Layers applied in order. x: (batch, d_in) -> (batch, d_out)."""
+    """Layers applied in order. x: (batch, d_in) -> (batch, d_out).
+
+    Parameter and buffer names are paths relative to the container, as in ``torch.nn.Sequential``:
+    ``0.weight``, ``2.0.weight`` for a nested container, ``1.fn.0.weight`` inside a Residual. The
+    container's plan maps each child's local names to these; at call time each child receives
+    only its own part, renamed to its local names.
+    """
 
     kind = "sequential"
+    _param_prefix = ""  # what the child names start with before the index (Residual: 'fn.')
 
     def __init__(self, *layers):
         if len(layers) == 1 and isinstance(layers[0], list | tuple):
@@ -48,9 +87,30 @@ class Sequential(Layer):
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential: item {i} is {type(layer).__name__}, not a chainrule layer")
-        self.layers = list(layers)
+        self._revision = 0
+        self.params = self.buffers = None
+        self.layers = layers
+
+    # -- structure ---------------------------------------------------------------------------
+    @property
+    def layers(self):
+        return self._layers
+
+    @layers.setter
+    def layers(self, layers):
+        before = list(getattr(self, "_layers", ()))
+        self._layers = LayerList(self, layers)
+        self._layers_changed(before)
+
+    def _layers_changed(self, before):
+        # The version never moves back: a removed layer's version is added to the container's own.
+        self._revision += 1 + sum(layer.version for layer in before if not any(x is layer for x in self._layers))
+        self._check_widths()
+        self._build()
+
+    def _check_widths(self):
         d = None
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self._layers):
             if layer.d_in is not None:
                 if d is not None and layer.d_in != d:
                     raise ShapeError(
@@ -58,41 +118,58 @@ class Sequential(Layer):
                         f"but the layer before produces {d}"
                     )
                 d = layer.d_out
-        self.d_in = next((lay.d_in for lay in self.layers if lay.d_in is not None), None)
+        self.d_in = next((lay.d_in for lay in self._layers if lay.d_in is not None), None)
         self.d_out = d
-        self.params = self.buffers = None
-        self.bind("")
 
-    # -- structure ---------------------------------------------------------------------------
-    def bind(self, prefix):
-        self.prefix = prefix
-        for i, layer in enumerate(self.layers):
-            layer.bind(f"{prefix}{i}.")
-        self._plan = self._compile()
+    @property
+    def version(self):
+        """Moves whenever a layer is swapped, added or removed or a Setting of any layer (at any
+        depth) is assigned: what a compiled step checks before each call."""
+        return self._revision + sum(map(_version_of, self._layers))
 
-    def _compile(self):
-        """Steps (name, function, parameter keys): Dense + a fusable activation become one step."""
-        plan, i = [], 0
-        while i < len(self.layers):
-            layer = self.layers[i]
-            nxt = self.layers[i + 1] if i + 1 < len(self.layers) else None
-            if isinstance(layer, Dense) and isinstance(nxt, Activation) and nxt.fusable:
-                act = "identity" if nxt.name == "linear" else nxt.name
-                alpha = 0.01 if nxt.alpha is None else nxt.alpha
-                plan.append((str(i + 1), _fused(layer, act, alpha), layer.param_keys()))
-                i += 2
-            else:
-                plan.append((str(i), layer.call, layer.param_keys()))
-                i += 1
-        return plan
+    @property
+    def stageable(self):
+        return all(layer.stageable for layer in self._layers)
+
+    def _child_prefix(self, i):
+        return f"{self._param_prefix}{i}."
+
+    def _build(self):
+        """The plan: one (record name, function, parameter names) per step of ``fusion_plan``."""
+        layers = self._layers
+        self._built_version = self.version
+        plan = fusion_plan(layers)
+        self._plan = [(step.name, _step_function(self, layers, step), self._step_keys(step)) for step in plan]
+        self._stateful = {step.name for step in plan
+                          if any(layers[i].buffer_names for i in range(step.start, step.stop + 1))}
+        self.param_names = tuple(k for i, layer in enumerate(layers)
+                                 for k in _prefixed(self._child_prefix(i), layer.param_names))
+        self.buffer_names = tuple(k for i, layer in enumerate(layers)
+                                  for k in _prefixed(self._child_prefix(i), layer.buffer_names))
+
+    def _step_keys(self, step):
+        return [k for i in range(step.start, step.stop + 1)
+                for k in _prefixed(self._child_prefix(i), self._layers[i].param_names)]
+
+    def _fresh(self):
+        """Rebuild the plans if a layer (at any depth) changed since they were made."""
+        if self._built_version != self.version:
+            for layer in self._layers:
+                if isinstance(layer, Sequential):
+                    layer._fresh()
+            self._build()
 
     def param_keys(self):
-        return [k for layer in self.layers for k in layer.param_keys()]
+        return list(self.param_names)
+
+    def state_keys(self):
+        """Parameter and buffer names in torch's state_dict order: layer by layer, parameters first."""
+        return [k for i, layer in enumerate(self._layers) for k in _prefixed(self._child_prefix(i), layer.state_keys())]
 
     def dense_layers(self):
-        """The Dense layers in order (recursively), with their global parameter prefixes."""
+        """The Dense layers in order (recursively)."""
         out = []
-        for layer in self.layers:
+        for layer in self._layers:
             if isinstance(layer, Dense):
                 out.append(layer)
             elif hasattr(layer, "dense_layers"):
@@ -101,29 +178,19 @@ class Sequential(Layer):
 
     # -- parameters ----------------------------------------------------------------------------
     def init_params(self, rng, dtype):
+        """(params, buffers) under names relative to this container, drawn layer by layer from ``rng``."""
+        self._fresh()
         params, buffers = {}, {}
-        for i, layer in enumerate(self.layers):
-            if isinstance(layer, Dense):
-                p, b = layer.init_params(rng, dtype, initializers.default_for(self._activation_after(i)))
+        follows = {step.start: step.activation for step in fusion_plan(self._layers) if step.activation is not None}
+        for i, layer in enumerate(self._layers):
+            if i in follows:
+                p, b = layer.init_params(rng, dtype, initializers.default_for(follows[i]))
             else:
                 p, b = layer.init_params(rng, dtype)
-            if isinstance(layer, Sequential):  # containers already return global names
-                params.update(p)
-                buffers.update(b)
-            else:
-                params.update({layer.prefix + k: v for k, v in p.items()})
-                buffers.update({layer.prefix + k: v for k, v in b.items()})
+            prefix = self._child_prefix(i)
+            params.update({prefix + k: v for k, v in p.items()})
+            buffers.update({prefix + k: v for k, v in b.items()})
         return params, buffers
-
-    def _activation_after(self, i):
-        """The activation a Dense layer at position i feeds, looking past BatchNorm and Dropout
-        (MLP(batchnorm=True) puts BatchNorm between them); 'identity' if none."""
-        for layer in self.layers[i + 1 :]:
-            if isinstance(layer, Activation):
-                return layer.name
-            if not isinstance(layer, BatchNorm | Dropout):
-                break
-        return "identity"
 
     def init(self, seed=0, dtype=np.float64):
         """Create (and keep) the parameters from ``seed``; return the parameter dict."""
@@ -143,16 +210,6 @@ class Sequential(Layer):
             raise ValueError("call init(seed) first")
         return int(sum(np.size(v) for v in self.params.values()))
 
-    def state_keys(self):
-        """Parameter and buffer names in torch's state_dict order: layer by layer, parameters first."""
-        out = []
-        for layer in self.layers:
-            if isinstance(layer, Sequential):
-                out += layer.state_keys()
-            else:
-                out += [layer.keys[n] for n in layer.param_names + layer.buffer_names]
-        return out
-
     def state_dict(self):
         """Parameters and buffers under PyTorch's names and in its order (what load_state_dict expects)."""
         merged = {**self.params, **self.buffers}
@@ -168,43 +225,65 @@ class Sequential(Layer):
             if record is not None:
                 # A recorder sees each step's output; it may return a replacement (e.g. a + tap,
                 # with tap a zero input whose gradient is ∂L/∂a_l) or None to keep a.
-                replaced = record(self.prefix + name, a)
+                replaced = record(name, a)
                 if replaced is not None:
                     a = replaced
         return a
 
     def _call_checkpointed(self, params, a, ctx):
-        """Run the plan in ⌈√L⌉ segments whose activations are recomputed in the backward pass."""
+        """Run the plan in ⌈√L⌉ segments whose activations are recomputed in the backward pass.
+
+        A step with buffers (BatchNorm, or a container holding one) runs outside the segments,
+        recorded as usual: its new running statistics are counted once, by the one forward run."""
         plan = self._plan
         size = max(1, math.isqrt(len(plan) - 1) + 1)
+        stateful = self._stateful
         for start in range(0, len(plan), size):
-            steps = plan[start : start + size]
-            keys = [k for _, _, ks in steps for k in ks]
-            rng_state = ctx.rng.bit_generator.state if (ctx.training and ctx.rng is not None) else None
-            calls = [0]
-
-            def segment(a, *leaves, steps=steps, keys=keys, rng_state=rng_state, calls=calls):
-                # The first run advances the caller's generator and updates BatchNorm's running
-                # statistics; a re-run (in the backward pass) replays the same dropout masks from
-                # a copy of the generator's state and reads, but does not update, the running
-                # statistics (evaluation-mode BatchNorm needs them).
-                first = calls[0] == 0
-                rng = ctx.rng if first or rng_state is None else _generator_at(rng_state)
-                inner = Context(ctx.training, rng, ctx.buffers, None, update_buffers=ctx.update_buffers and first)
-                calls[0] += 1
-                p = dict(zip(keys, leaves))
-                for _, step, _ in steps:
-                    a = step(p, a, inner)
-                return a
-
-            a = checkpoint(segment, f"layers {steps[0][0]}..{steps[-1][0]}")(a, *[params[k] for k in keys])
+            segment_steps = plan[start : start + size]
+            runs, current = [], []
+            for step in segment_steps:
+                if step[0] in stateful:
+                    runs += [current, [step]] if current else [[step]]
+                    current = []
+                else:
+                    current.append(step)
+            if current:
+                runs.append(current)
+            for steps in runs:
+                if steps[0][0] in stateful:
+                    a = steps[0][1](params, a, Context(ctx.training, ctx.rng, ctx.buffers, None, False, ctx.updates))
+                else:
+                    a = self._segment(params, a, ctx, steps)
         return a
 
-    def apply(self, params, x, training=False, rng=None, buffers=None, record=None, remat=False):
+    def _segment(self, params, a, ctx, steps):
+        keys = [k for _, _, ks in steps for k in ks]
+        rng_state = ctx.rng.bit_generator.state if (ctx.training and ctx.rng is not None) else None
+        calls = [0]
+
+        def segment(a, *leaves):
+            # The first run advances the caller's generator; a re-run (in the backward pass)
+            # replays the same dropout masks from a copy of the generator's state.
+            first = calls[0] == 0
+            rng = ctx.rng if first or rng_state is None else _generator_at(rng_state)
+            inner = Context(ctx.training, rng, ctx.buffers)
+            calls[0] += 1
+            p = dict(zip(keys, leaves))
+            for _, step, _ in steps:
+                a = step(p, a, inner)
+            return a
+
+        return checkpoint(segment, f"layers {steps[0][0]}..{steps[-1][0]}")(a, *[params[k] for k in keys])
+
+    def apply(self, params, x, training=False, rng=None, buffers=None, record=None, remat=False,
+              return_state=False):
         """The network's output for input x: (batch, d_in) -> (batch, d_out).
 
-        ``params`` may be traced (inside ``grad``); ``buffers`` default to the model's own
-        (BatchNorm running statistics, updated in place when ``training``).
+        ``params`` may be traced (inside ``grad``); ``buffers`` default to the model's own and are
+        never written. With ``return_state=True`` the result is ``(output, new_buffers)``:
+        ``new_buffers`` has every buffer, with the running statistics BatchNorm computed from this
+        batch in training (the buffers unchanged in evaluation). Assign it (``model.buffers =``)
+        to make the step count.
         """
         if np.ndim(x) != 2:
             raise ShapeError(f"model input must be 2-D (batch, {self.d_in}), found shape {np.shape(x)}")
@@ -212,8 +291,14 @@ class Sequential(Layer):
             raise ShapeError(
                 f"model expects {self.d_in} input features, found {np.shape(x)[1]} (input shape {np.shape(x)})"
             )
-        ctx = Context(training, rng, self.buffers if buffers is None else buffers, record, remat)
-        return self.call(params, x, ctx)
+        if self._built_version != self.version:
+            self._fresh()
+        buffers = self.buffers if buffers is None else buffers
+        if not return_state:
+            return self.call(params, x, Context(training, rng, buffers, record, remat))
+        updates = {} if training else None
+        out = self.call(params, x, Context(training, rng, buffers, record, remat, updates))
+        return out, ({**buffers, **updates} if updates else dict(buffers or {}))
 
     def __call__(self, x):
         if self.params is None:
@@ -221,11 +306,18 @@ class Sequential(Layer):
         return self.apply(self.params, np.asarray(x, dtype=self.dtype))
 
     def config(self):
-        return {"type": self.kind, "layers": [layer.config() for layer in self.layers]}
+        return {"type": self.kind, "layers": [layer.config() for layer in self._layers]}
 
     def __repr__(self):
-        inner = ",\n".join("  " + repr(layer).replace("\n", "\n  ") for layer in self.layers)
+        inner = ",\n".join("  " + repr(layer).replace("\n", "\n  ") for layer in self._layers)
         return f"{type(self).__name__}(\n{inner}\n)"
+
+
+_version_of = operator.attrgetter("version")
+
+
+def _prefixed(prefix, names):
+    return [prefix + n for n in names]
 
 
 def _generator_at(state):
@@ -234,25 +326,56 @@ def _generator_at(state):
     return np.random.Generator(bit_generator)
 
 
-def _fused(layer, activation, alpha):
-    def step(params, a, ctx):
-        return layer.call(params, a, ctx, activation, alpha)
+def _step_function(seq, layers, step):
+    """``f(params, a, ctx)`` for one step of ``seq``: each layer gets its own parameters (and
+    buffers) under its local names, and its new buffers come back under ``seq``'s names."""
+    if step.fused:
+        dense_layer, prefix = layers[step.start], seq._child_prefix(step.start)
+        w, b, activation, alpha = prefix + "weight", prefix + "bias", step.activation, step.alpha
 
-    return step
+        def fused(params, a, ctx):
+            return dense_layer.call({"weight": params[w], "bias": params[b]}, a, ctx, activation, alpha)
+
+        return fused
+    i = step.start
+    return _child_function(layers[i], seq._child_prefix(i), f"{i}.")
 
 
-def is_pure(layer):
-    """Whether ``layer``'s training-mode forward pass depends on its arguments alone — no random
-    draws, no state read or updated (Dropout with p > 0, BatchNorm) — the condition for compiling
-    a training step with ``chainrule.jit``."""
-    from .layers import Activation, Dense, Dropout
+def _child_function(layer, prefix, record_prefix):
+    call = layer.call
+    param_pairs = tuple((k, prefix + k) for k in layer.param_names)
+    buffer_pairs = tuple((k, prefix + k) for k in layer.buffer_names)
+    container = isinstance(layer, Sequential)
+    if not buffer_pairs and not container:
+        if not param_pairs:
+            return lambda params, a, ctx: call({}, a, ctx)
+        return lambda params, a, ctx: call({k: params[r] for k, r in param_pairs}, a, ctx)
 
-    kind = type(layer)  # exact classes: a subclass may add randomness or state of its own
-    if kind in (Sequential, Residual):  # (MLP builds a Sequential)
-        return all(is_pure(sub) for sub in layer.layers)
-    if kind is Dropout:
-        return layer.p == 0
-    return kind in (Dense, Activation)
+    def child(params, a, ctx):
+        own = {k: params[r] for k, r in param_pairs}
+        buffers = ctx.buffers
+        if buffers is not None and buffer_pairs:
+            buffers = {k: buffers[r] for k, r in buffer_pairs}
+        record = ctx.record
+        if record is not None:
+            record = _prefixed_record(record, record_prefix)
+        updates = {} if ctx.updates is not None and buffer_pairs else None
+        a = call(own, a, Context(ctx.training, ctx.rng, buffers, record, ctx.remat, updates))
+        if updates:
+            ctx.updates.update({prefix + k: v for k, v in updates.items()})
+        return a
+
+    return child
+
+
+def _prefixed_record(record, prefix):
+    return lambda name, a: record(prefix + name, a)
+
+
+def is_stageable(model):
+    """Whether ``model``'s training forward pass may be compiled (its ``stageable``; False for a
+    model that does not say)."""
+    return bool(getattr(model, "stageable", False))
 
 
 def network_fingerprint(model):
@@ -275,19 +398,20 @@ class Residual(Sequential):
     """a + f(a), where f is the given layers (He et al., 2016). Input and output widths must match.
 
     The identity path gives the gradient a route around f: ∂(a + f(a))/∂a = I + ∂f/∂a.
-    Parameters are named ``<i>.fn.<j>.weight`` (a module with attribute ``fn`` in PyTorch).
+    Parameters are named ``fn.<j>.weight`` (a module with attribute ``fn`` in PyTorch).
     """
 
     kind = "residual"
+    _param_prefix = "fn."
+
+    @property
+    def stageable(self):
+        return all(layer.stageable for layer in self.layers)
 
     def __init__(self, *layers):
         super().__init__(*layers)
         if self.d_in is not None and self.d_in != self.d_out:
             raise ShapeError(f"Residual: f must keep the width, but maps {self.d_in} -> {self.d_out} features")
-
-    def bind(self, prefix):
-        super().bind(prefix + "fn.")
-        self.prefix = prefix
 
     def call(self, params, a, ctx):
         return a + super().call(params, a, ctx)

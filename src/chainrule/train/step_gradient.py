@@ -2,18 +2,18 @@
 ``chainrule.jit`` when that is safe, and made again when the network changes.
 
 Compiled code keeps the network as it was traced. So the function is compiled only for a network
-that is pure in training (``nn.model.is_pure``: no random draws, no state) and a built-in loss,
-and ``current()`` re-examines the network whenever a layer attribute was set since (the counter
-``nn.layers.changes``; say Dropout.p raised mid-training): a changed configuration or a swapped
-layer object gives a new function, traced anew or run eagerly.
+whose training forward pass says it can be staged (``model.stageable``: no random draws, no state
+read or written outside the arguments; BatchNorm returns its running statistics) and a built-in
+loss, and ``current()`` re-examines the network whenever its ``version`` moved (a Setting such as
+Dropout.p assigned, a layer swapped, added or removed, at any depth): a changed configuration or
+a swapped layer object gives a new function, traced anew or run eagerly.
 """
 
 from __future__ import annotations
 
 from ..engine.jit import jit_or_eager
 from ..engine.transforms import value_and_grad
-from ..nn.layers import changes as layer_changes
-from ..nn.model import is_pure, network_fingerprint
+from ..nn.model import is_stageable, network_fingerprint
 
 
 class StepGradient:
@@ -21,20 +21,23 @@ class StepGradient:
 
     def __init__(self, model, objective, compiled, has_aux=False):
         self.model, self.objective, self.compile, self.has_aux = model, objective, bool(compiled), has_aux
-        self.fingerprint = self.changes = self.fn = None
+        self.fingerprint = self.version = self.fn = None
         self.refresh()
 
+    def _version(self):
+        return getattr(self.model, "version", None)  # None: not a chainrule network, never changes
+
     def refresh(self):
-        self.changes = layer_changes()
+        self.version = self._version()
         fingerprint = network_fingerprint(self.model)
         if fingerprint == self.fingerprint:
             return
         self.fingerprint = fingerprint
         fn = value_and_grad(self.objective, has_aux=self.has_aux)
-        self.fn = jit_or_eager(fn) if self.compile and is_pure(self.model) else fn
+        self.fn = jit_or_eager(fn) if self.compile and is_stageable(self.model) else fn
 
     def current(self):
-        if layer_changes() != self.changes:  # a layer attribute was set since the function was made
+        if self._version() != self.version:  # the network changed since the function was made
             self.refresh()
         return self.fn
 

@@ -69,6 +69,11 @@ class ScaledSchedule(Schedule):
         self.schedule.load_state_dict(state)
 
 
+def _loss_and_grads(result):
+    (loss, _), grads = result  # (L-BFGS's line search: its evaluations do not move the running statistics)
+    return loss, grads
+
+
 def _is_int(x, low=0):
     return isinstance(x, int | np.integer) and not isinstance(x, bool) and x >= low
 
@@ -166,7 +171,7 @@ class Trainer:
         self.stop_reason = None
         self.last_finite_loss = None
         self.step_hooks = [cb for cb in self.callbacks if hasattr(cb, "on_step")]
-        self._gradient = StepGradient(model, self._objective, compiled and isinstance(loss, str))
+        self._gradient = StepGradient(model, self._objective, compiled and isinstance(loss, str), has_aux=True)
         self._needs_closure = isinstance(self.optimizer, optim.LBFGS)
         # Gradients made by the engine from model.params match the optimizer's parameters by
         # construction: a chainrule optimizer skips re-checking them each step (unless a subclass
@@ -239,13 +244,15 @@ class Trainer:
         return X, y
 
     # -- the step ------------------------------------------------------------------------------
-    def _objective(self, params, xb, yb):
-        out = self.model.apply(params, xb, training=True, rng=self.dropout_rng, remat=self.remat)
-        return self.loss_fn(out, yb)
+    def _objective(self, params, xb, yb, buffers):
+        """(loss, new buffers): BatchNorm's running statistics come back as values (aux)."""
+        out, buffers = self.model.apply(params, xb, training=True, rng=self.dropout_rng, remat=self.remat,
+                                        buffers=buffers, return_state=True)
+        return self.loss_fn(out, yb), buffers
 
     def train_step(self, xb, yb):
         """One step of gradient descent on the mini-batch (xb, yb); returns the loss (a float)."""
-        loss, grads = self._grad_fn(self.model.params, xb, yb)
+        (loss, buffers), grads = self._grad_fn(self.model.params, xb, yb, self.model.buffers)
         loss = float(loss)
         if not math.isfinite(loss):
             self._raise_non_finite(loss, grads)
@@ -254,11 +261,14 @@ class Trainer:
         for hook in self.step_hooks:
             hook.on_step(self, loss, grads)
         if self._needs_closure:  # L-BFGS re-evaluates the loss during its line search
-            self.optimizer.step(grads, lambda: self._grad_fn(self.model.params, xb, yb), loss=loss)
+            self.optimizer.step(grads, lambda: _loss_and_grads(self._grad_fn(self.model.params, xb, yb,
+                                                                             self.model.buffers)), loss=loss)
         else:
             if self.optimizer is not self._update_for:
                 self._choose_update()
             self._apply_update(grads)
+        if buffers:  # the batch's running statistics count once the step is taken
+            self.model.buffers.update(buffers)
         self.step += 1
         self.last_finite_loss = loss
         return loss
