@@ -4,8 +4,9 @@ The diagnostics speak of "layer l" as seed 004 does: z_l = W_l h_{l−1} + b_l, 
 δ_l = ∂L/∂z_l. A ``Sequential`` runs a Dense layer and a fusable activation as one step named
 by the activation's index, so the recorder hook of ``model.apply(..., record=fn)`` sees h_l
 for such a layer, and z_l for a Dense layer that runs alone (followed by BatchNorm, by an
-activation that is not fused, or by nothing). ``dense_layers(model)`` works out, for every
-Dense layer, which step shows z_l or h_l and how to get δ_l from the gradient at that step.
+activation that is not fused, or by nothing). ``dense_layers(model)`` reads, for every Dense
+layer, which step shows z_l or h_l from the container's fusion plan (``nn.fusion``: the same
+plan the forward pass and initialization use).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn.layers import Activation, BatchNorm, Dense, Dropout
+from ..nn.fusion import fusion_plan
+from ..nn.layers import Dense
 from ..nn.model import Sequential
 
 # σ'(z) as a function of the output a = σ(z), for the activations a Dense step can fuse.
@@ -60,29 +62,20 @@ def dense_layers(model):
     return out
 
 
-def _walk(seq, out):
-    layers, prefix = seq.layers, seq.prefix  # Sequential.call names records prefix + index
-    i = 0
-    while i < len(layers):
-        layer = layers[i]
-        nxt = layers[i + 1] if i + 1 < len(layers) else None
+def _walk(seq, out, record_prefix="", name_prefix=""):
+    # Records are named by the container's path and the step's index ('5.0' inside a Residual
+    # at 5); parameters by the path with the container's own part ('5.fn.0.weight').
+    layers = seq.layers
+    for step in fusion_plan(layers):
+        layer = layers[step.start]
         if isinstance(layer, Dense):
-            if isinstance(nxt, Activation) and nxt.fusable:
-                act, out_step, act_step, fused = nxt, prefix + str(i + 1), prefix + str(i + 1), True
-            else:
-                j = i + 1
-                while j < len(layers) and isinstance(layers[j], BatchNorm | Dropout):
-                    j += 1
-                act = layers[j] if j < len(layers) and isinstance(layers[j], Activation) else None
-                out_step, fused = prefix + str(i), False
-                act_step = prefix + str(j) if act is not None else out_step
-            name = "identity" if act is None or act.name == "linear" else act.name
-            alpha = 0.01 if act is None or act.alpha is None else float(act.alpha)
-            out.append(DenseInfo(layer.keys["weight"], layer.keys["bias"], layer.d_in, layer.d_out, out_step,
-                                 act_step, name, alpha, fused, layer.init_spec))
+            out_step = record_prefix + step.name
+            act_step = record_prefix + str(step.act_index) if step.act_index is not None else out_step
+            name = name_prefix + seq._child_prefix(step.start)
+            out.append(DenseInfo(name + "weight", name + "bias", layer.d_in, layer.d_out, out_step, act_step,
+                                 step.activation, step.alpha, step.fused, layer.init_spec))
         elif isinstance(layer, Sequential):
-            _walk(layer, out)
-        i += 1
+            _walk(layer, out, f"{record_prefix}{step.start}.", name_prefix + seq._child_prefix(step.start))
 
 
 def derivative_from_output(activation, a, alpha=0.01):
