@@ -78,7 +78,7 @@ def test_batchnorm(training):
     model = nn.Sequential(nn.Dense(3, 4), nn.BatchNorm(4), nn.Tanh(), nn.Dense(4, 2))
     params = random_params(model, seed=7)
     for _ in range(3):  # non-trivial running statistics for evaluation mode
-        model.apply(params, 2 * rng.standard_normal((8, 3)) + 1, training=True)
+        _, model.buffers = model.apply(params, 2 * rng.standard_normal((8, 3)) + 1, training=True, return_state=True)
     x = rng.standard_normal((6, 3))
     report = full_check(lambda p: model.apply(p, x, training=training), (params,))
     assert list(report.by_leaf()) == ["0.weight", "0.bias", "1.weight", "1.bias", "3.weight", "3.bias"]

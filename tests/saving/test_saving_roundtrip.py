@@ -21,8 +21,8 @@ def trained_model(dtype):
     for k in params:
         params[k] = params[k] + (0.1 * rng.standard_normal(params[k].shape)).astype(dtype)
     for _ in range(3):
-        model.apply(params, (2 * rng.standard_normal((8, 3)) + 1).astype(dtype), training=True,
-                    rng=np.random.default_rng(3))
+        _, model.buffers = model.apply(params, (2 * rng.standard_normal((8, 3)) + 1).astype(dtype), training=True,
+                                       rng=np.random.default_rng(3), return_state=True)
     return model
 
 

@@ -172,8 +172,7 @@ class TrainingRecorder(Callback):
         model, loss_fn, seed = trainer.model, trainer.loss_fn, self.seed
 
         def loss(params):
-            buffers = {k: np.array(v, copy=True) for k, v in (model.buffers or {}).items()}
-            out = model.apply(params, X, training=True, rng=np.random.default_rng(seed), buffers=buffers)
+            out = model.apply(params, X, training=True, rng=np.random.default_rng(seed))  # (buffers: read only)
             return loss_fn(out, y)
 
         return loss

@@ -73,8 +73,8 @@ def probe(model, X, y, loss_fn, params=None, training=True, seed=0, saturation=S
     """Run ``model`` on the batch (X, y) and measure every Dense layer (see ``LayerSignals``).
 
     loss_fn: ``(output, y) -> scalar``. training: run as in training (BatchNorm with batch
-    statistics, dropout from a generator seeded by ``seed``); the model's buffers are copied,
-    never updated. params: defaults to ``model.params``.
+    statistics, dropout from a generator seeded by ``seed``); the model's buffers are read,
+    never updated (``apply`` returns new running statistics only when asked). params: defaults to ``model.params``.
     """
     params = model.params if params is None else params
     if params is None:
@@ -89,9 +89,8 @@ def probe(model, X, y, loss_fn, params=None, training=True, seed=0, saturation=S
                 return a + taps[name]
             return None
 
-        buffers = {k: np.array(v, copy=True) for k, v in (model.buffers or {}).items()}
         rng = np.random.default_rng(seed)
-        return loss_fn(model.apply(p, X, training=training, rng=rng, buffers=buffers, record=record), y)
+        return loss_fn(model.apply(p, X, training=training, rng=rng, record=record), y)
 
     seen = {}
     run(params, None, seen)

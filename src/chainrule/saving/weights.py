@@ -37,7 +37,6 @@ MAX_DIMS = 64  # NumPy's limit on the number of dimensions
 # safetensors dtype codes NumPy reads (little-endian); BF16 and the F8 formats have no NumPy dtype.
 DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1",
           "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "?"}
-_ST_NAMES = {np.dtype(v).name: k for k, v in DTYPES.items()}
 
 
 def _safetensors_numpy():
