@@ -104,9 +104,8 @@ def _torch(model, sizes, batch, x, y):
 
 
 def jax_params(jnp, model):
-    dense = [layer for layer in model.layers if layer.kind == "dense"]
-    return [(jnp.asarray(model.params[d.prefix + "weight"]), jnp.asarray(model.params[d.prefix + "bias"]))
-            for d in dense]
+    dense = [f"{i}." for i, layer in enumerate(model.layers) if layer.kind == "dense"]
+    return [(jnp.asarray(model.params[d + "weight"]), jnp.asarray(model.params[d + "bias"])) for d in dense]
 
 
 def jax_loss(jax, jnp):
@@ -172,9 +171,8 @@ def _sklearn(model, sizes, batch, x, y):
 
 def _numpy(model, sizes, batch, x, y):
     """Reference, not a library: the same step written by hand in NumPy (BP1–BP4, in place)."""
-    dense = [layer for layer in model.layers if layer.kind == "dense"]
-    weights = [(np.array(model.params[d.prefix + "weight"]), np.array(model.params[d.prefix + "bias"]))
-               for d in dense]
+    dense = [f"{i}." for i, layer in enumerate(model.layers) if layer.kind == "dense"]
+    weights = [(np.array(model.params[d + "weight"]), np.array(model.params[d + "bias"])) for d in dense]
     rows = np.arange(batch)
     last = len(weights) - 1
 

@@ -1,12 +1,16 @@
 """Networks: ``Sequential`` (a composition of layers), ``Residual`` (a + f(a)) and the ``MLP`` builder.
 
-A network is a composition f = f_L ∘ … ∘ f_1 (seed 000). ``Sequential`` runs its layers in
-order and names parameters as ``torch.nn.Sequential`` does (``0.weight``, ``0.bias``,
-``2.weight``…), so a state dict saved here loads into PyTorch unchanged.
+A network is a composition f = f_L ∘ … ∘ f_1 (seed 000). Its parameters are a flat dict whose
+keys are paths relative to the network, as ``torch.nn.Sequential`` names them (``0.weight``,
+``2.0.weight`` for a nested network, ``1.fn.0.weight`` inside a Residual), so a state dict saved
+here loads into PyTorch unchanged. Each container hands each child only its own part, renamed to
+the child's local names (a nested network receives ``{'0.weight': ...}``): no layer knows where
+it sits, so one layer object may serve in two models and a nested model still works alone.
 
 When a ``Dense`` layer is followed by an activation whose derivative is a function of its
 output (identity, relu, leaky_relu, tanh, sigmoid), the two run as one fused ``dense``
-primitive (one recorded node per layer); the parameter names and the numbers are the same.
+primitive (one recorded node per layer; ``nn.fusion``); the parameter names and the numbers
+are the same.
 """
 
 from __future__ import annotations
@@ -282,8 +286,8 @@ class Sequential(Layer):
         ``params`` may be traced (inside ``grad``); ``buffers`` default to the model's own and are
         never written. With ``return_state=True`` the result is ``(output, new_buffers)``:
         ``new_buffers`` has every buffer, with the running statistics BatchNorm computed from this
-        batch in training (the buffers unchanged in evaluation). Assign it (``model.buffers =``)
-        to make the step count.
+        batch in training (the given buffers themselves when nothing moved, as in evaluation).
+        Assign it (``model.buffers =``) to make the batch count.
         """
         if np.ndim(x) != 2:
             raise ShapeError(f"model input must be 2-D (batch, {self.d_in}), found shape {np.shape(x)}")
@@ -298,7 +302,9 @@ class Sequential(Layer):
             return self.call(params, x, Context(training, rng, buffers, record, remat))
         updates = {} if training else None
         out = self.call(params, x, Context(training, rng, buffers, record, remat, updates))
-        return out, ({**buffers, **updates} if updates else dict(buffers or {}))
+        if not updates:  # nothing moved: the buffers as they were (no copy on the hot path)
+            return out, {} if buffers is None else buffers
+        return out, {**buffers, **updates}
 
     def __call__(self, x):
         if self.params is None:
