@@ -71,11 +71,11 @@ def _walk(seq, out, record_prefix="", name_prefix=""):
         if isinstance(layer, Dense):
             out_step = record_prefix + step.name
             act_step = record_prefix + str(step.act_index) if step.act_index is not None else out_step
-            name = name_prefix + seq._child_prefix(step.start)
+            name = name_prefix + seq.child_prefix(step.start)
             out.append(DenseInfo(name + "weight", name + "bias", layer.d_in, layer.d_out, out_step, act_step,
                                  step.activation, step.alpha, step.fused, layer.init_spec))
         elif isinstance(layer, Sequential):
-            _walk(layer, out, f"{record_prefix}{step.start}.", name_prefix + seq._child_prefix(step.start))
+            _walk(layer, out, f"{record_prefix}{step.start}.", name_prefix + seq.child_prefix(step.start))
 
 
 def derivative_from_output(activation, a, alpha=0.01):

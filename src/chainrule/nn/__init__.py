@@ -4,6 +4,7 @@
     model = nn.MLP([2, 16, 16, 3], activation="relu")       # Sequential of Dense/ReLU layers
     params = model.init(seed=0, dtype="float32")             # {'0.weight': (16, 2), '0.bias': (16,), ...}
     logits = model.apply(params, X)                          # differentiable in params
+    out, buffers = model.apply(params, X, training=True, return_state=True)  # BatchNorm's new statistics
     loss = nn.losses.cross_entropy(logits, y)
 """
 
@@ -19,6 +20,7 @@ from .layers import (
     Layer,
     LeakyReLU,
     ReLU,
+    Setting,
     Sigmoid,
     Softmax,
     Softplus,
@@ -30,6 +32,6 @@ BatchNorm1d = BatchNorm
 
 __all__ = [
     "ELU", "GELU", "MLP", "Activation", "BatchNorm", "BatchNorm1d", "Context", "Dense", "Dropout",
-    "Identity", "Layer", "LeakyReLU", "ReLU", "Residual", "Sequential", "Sigmoid", "Softmax", "Softplus",
+    "Identity", "Layer", "LeakyReLU", "ReLU", "Residual", "Sequential", "Setting", "Sigmoid", "Softmax", "Softplus",
     "Tanh", "activations", "init", "layer_from_config", "losses",
 ]

@@ -135,7 +135,8 @@ class Sequential(Layer):
     def stageable(self):
         return all(layer.stageable for layer in self._layers)
 
-    def _child_prefix(self, i):
+    def child_prefix(self, i):
+        """What the names of layer i's parameters start with, relative to this container ('2.', 'fn.2.')."""
         return f"{self._param_prefix}{i}."
 
     def _build(self):
@@ -147,13 +148,13 @@ class Sequential(Layer):
         self._stateful = {step.name for step in plan
                           if any(layers[i].buffer_names for i in range(step.start, step.stop + 1))}
         self.param_names = tuple(k for i, layer in enumerate(layers)
-                                 for k in _prefixed(self._child_prefix(i), layer.param_names))
+                                 for k in _prefixed(self.child_prefix(i), layer.param_names))
         self.buffer_names = tuple(k for i, layer in enumerate(layers)
-                                  for k in _prefixed(self._child_prefix(i), layer.buffer_names))
+                                  for k in _prefixed(self.child_prefix(i), layer.buffer_names))
 
     def _step_keys(self, step):
         return [k for i in range(step.start, step.stop + 1)
-                for k in _prefixed(self._child_prefix(i), self._layers[i].param_names)]
+                for k in _prefixed(self.child_prefix(i), self._layers[i].param_names)]
 
     def _fresh(self):
         """Rebuild the plans if a layer (at any depth) changed since they were made."""
@@ -168,7 +169,7 @@ class Sequential(Layer):
 
     def state_keys(self):
         """Parameter and buffer names in torch's state_dict order: layer by layer, parameters first."""
-        return [k for i, layer in enumerate(self._layers) for k in _prefixed(self._child_prefix(i), layer.state_keys())]
+        return [k for i, layer in enumerate(self._layers) for k in _prefixed(self.child_prefix(i), layer.state_keys())]
 
     def dense_layers(self):
         """The Dense layers in order (recursively)."""
@@ -191,7 +192,7 @@ class Sequential(Layer):
                 p, b = layer.init_params(rng, dtype, initializers.default_for(follows[i]))
             else:
                 p, b = layer.init_params(rng, dtype)
-            prefix = self._child_prefix(i)
+            prefix = self.child_prefix(i)
             params.update({prefix + k: v for k, v in p.items()})
             buffers.update({prefix + k: v for k, v in b.items()})
         return params, buffers
@@ -336,7 +337,7 @@ def _step_function(seq, layers, step):
     """``f(params, a, ctx)`` for one step of ``seq``: each layer gets its own parameters (and
     buffers) under its local names, and its new buffers come back under ``seq``'s names."""
     if step.fused:
-        dense_layer, prefix = layers[step.start], seq._child_prefix(step.start)
+        dense_layer, prefix = layers[step.start], seq.child_prefix(step.start)
         w, b, activation, alpha = prefix + "weight", prefix + "bias", step.activation, step.alpha
 
         def fused(params, a, ctx):
@@ -344,7 +345,7 @@ def _step_function(seq, layers, step):
 
         return fused
     i = step.start
-    return _child_function(layers[i], seq._child_prefix(i), f"{i}.")
+    return _child_function(layers[i], seq.child_prefix(i), f"{i}.")
 
 
 def _child_function(layer, prefix, record_prefix):
