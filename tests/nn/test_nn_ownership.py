@@ -215,3 +215,18 @@ def test_compiled_training_with_batchnorm_equals_eager_bit_for_bit(dtype, remat)
     assert int(state_fast["1.num_batches_tracked"]) == fast.step == 18  # each batch counted once
     assert not np.allclose(state_fast["1.running_mean"], 0)  # they did move
     np.testing.assert_array_equal(fast.history["loss"], slow.history["loss"])
+
+
+def test_a_change_deep_inside_a_nested_model_is_noticed_by_the_compiled_step():
+    from chainrule.data import make_moons
+    from chainrule.train import Trainer
+
+    X, y = make_moons(n=64, noise=0.2, seed=0)
+    drop = nn.Dropout(0.0)
+    model = nn.Sequential(nn.Dense(2, 8), nn.ReLU(), nn.Sequential(nn.Dense(8, 8), nn.Tanh(), drop), nn.Dense(8, 2))
+    trainer = Trainer(model, loss="cross_entropy", optimizer="sgd", batch_size=16, seed=1, verbose=0)
+    trainer.fit(X, y, epochs=1)
+    assert trainer.compiled
+    drop.p = 0.5  # two levels down: the compiled step (which has no dropout in it) must not be reused
+    trainer.fit(X, y, epochs=2)
+    assert not trainer.compiled

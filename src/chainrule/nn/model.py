@@ -59,7 +59,7 @@ def _notifying(method):
     def changed(self, *args, **kwargs):
         before = list(self)
         out = method(self, *args, **kwargs)
-        self.owner._layers_changed(before)
+        self.owner._layers_changed(before, strict=False)  # (one swap of several may pass through bad widths)
         return out
 
     changed.__name__ = method.__name__
@@ -106,17 +106,17 @@ class Sequential(Layer):
         self._layers = LayerList(self, layers)
         self._layers_changed(before)
 
-    def _layers_changed(self, before):
+    def _layers_changed(self, before, strict=True):
         # The version never moves back: a removed layer's version is added to the container's own.
         self._revision += 1 + sum(layer.version for layer in before if not any(x is layer for x in self._layers))
-        self._check_widths()
+        self._check_widths(strict)
         self._build()
 
-    def _check_widths(self):
+    def _check_widths(self, strict=True):
         d = None
         for i, layer in enumerate(self._layers):
             if layer.d_in is not None:
-                if d is not None and layer.d_in != d:
+                if strict and d is not None and layer.d_in != d:
                     raise ShapeError(
                         f"Sequential: layer {i} ({type(layer).__name__}) expects {layer.d_in} features "
                         f"but the layer before produces {d}"
