@@ -101,7 +101,8 @@ def graph():
 
 
 def find_cycles(edges):
-    """One cycle (as a list of nodes, first == last) per strongly connected component with a cycle."""
+    """One cycle (as a list of nodes, first == last) per strongly connected component with a cycle,
+    followed by the component's other members that are not on that cycle, if any."""
     index, low, stack, on_stack, sccs, counter = {}, {}, [], set(), [], [0]
 
     def connect(v):  # Tarjan's algorithm; the graphs here are ~100 nodes, so recursion is fine
@@ -137,7 +138,8 @@ def find_cycles(edges):
             path = paths.pop(0)
             nxt = sorted(w for w in edges.get(path[-1], ()) if w in scc)
             if start in nxt:
-                cycles.append(path + [start])
+                others = sorted(scc - set(path))
+                cycles.append(path + [start] + ([f"(and {', '.join(others)} in the same cycle)"] if others else []))
                 break
             for w in nxt:
                 if w not in seen:
@@ -167,7 +169,8 @@ def test_imports_only_go_down():
             if src is not None and dst is not None and dst > src:
                 violations.append(f"  {name} (line {line}, layer '{LAYERS[src][0]}') imports {target} "
                                   f"(layer '{LAYERS[dst][0]}')")
-    report = "\n".join(sorted(set(violations)))
+    violations = sorted(set(violations))
+    report = "\n".join(violations)
     print(f"{len(violations)} upward import(s)" + (":\n" + report if report else ""))
     assert not violations, "imports from a higher layer:\n" + report
 
@@ -182,7 +185,7 @@ def test_no_import_cycles(level):
             if not allowed(name, target) and unit(name) != unit(target):
                 edges.setdefault(unit(name), set()).add(unit(target))
     cycles = find_cycles(edges)
-    report = "\n".join("  " + " -> ".join(c) for c in cycles)
+    report = "\n".join("  " + " -> ".join(c).replace(" -> (", " (") for c in cycles)
     print(f"{len(cycles)} {level} import cycle(s)" + (":\n" + report if report else ""))
     assert not cycles, f"{level} import cycles:\n{report}"
 
