@@ -14,6 +14,7 @@ beside it, over NumPy::
 """
 
 from . import data, nn, numpy, optim, train  # noqa: F401
+from ._version import __version__  # noqa: F401  (in a module of its own: saving reads it)
 from .engine import array_api as _array_api  # noqa: F401  (gives tracers their array methods)
 from .engine.jit import jit
 from .engine.transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
@@ -21,8 +22,6 @@ from .errors import ChainruleError
 from .gradcheck import GradCheckReport, check_grads
 from .primitives.elementwise import stop_gradient
 from .train import Trainer, fit
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ChainruleError",

@@ -67,7 +67,7 @@ def did_you_mean(name, valid):
 
 
 def lookup(table, name, what, plural):
-    """``table[name]``, or a ValueError naming the closest valid key and listing them all."""
+    """``table[name]``, or a ConfigError naming the closest valid key and listing them all."""
     if name not in table:
-        raise ValueError(f"unknown {what} {name!r}{did_you_mean(name, table)}; valid {plural}: {', '.join(table)}")
+        raise ConfigError(f"unknown {what} {name!r}{did_you_mean(name, table)}; valid {plural}: {', '.join(table)}")
     return table[name]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from chainrule import nn
-from chainrule.diagnostics import TrainingRecorder, inspect_config, inspect_model, plots
+from chainrule.diagnostics import TrainingRecorder, inspect_model, plots
+from chainrule.runs import inspect_config
 from chainrule.train import Trainer
 
 

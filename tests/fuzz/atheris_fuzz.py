@@ -20,8 +20,9 @@ import atheris
 sys.path.insert(0, str(Path(__file__).parent))
 
 with atheris.instrument_imports():
-    import chainrule.cli.config  # noqa: F401
     import chainrule.data.csv  # noqa: F401
+    import chainrule.runs.config  # noqa: F401
+    import chainrule.runs.schema  # noqa: F401
     import chainrule.saving.model_io  # noqa: F401
     import chainrule.saving.weights  # noqa: F401
     import chainrule.train.checkpoint  # noqa: F401

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from chainrule import nn
-from chainrule.cli.config import load_config
 from chainrule.data import load_csv
 from chainrule.errors import ChainruleError
+from chainrule.runs import load_config
 from chainrule.saving import load_model, load_weights, save_model
 from chainrule.saving.weights import read_header
 from chainrule.train import EarlyStopping, Trainer

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import runs
 from ..errors import ConfigError, DataError
 from ..saving.model_io import read_json_file
-from .config import complete, load_config
-from .run import train_from_config
 
 DEMO_CONFIG = {
     "seed": 0,
@@ -31,15 +30,14 @@ def demo(out=None, epochs=300, seed=0, verbose=True):
     cfg["training"]["epochs"] = int(epochs)
     cfg["seed"] = int(seed)
     cfg["output"]["name"] = ""
-    cfg = complete(cfg, source="demo")
-    cfg["data"]["name"] = "spiral"
+    cfg = runs.complete(cfg, source="demo")
     if out is None:
         from datetime import datetime
 
         out = Path("runs") / f"demo-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     print("chainrule demo: a [2, 64, 64, 3] ReLU network learns the 3-arm spiral with Adam "
           f"({epochs} epochs, mini-batches of 32), then its gradients are checked layer by layer.")
-    trainer, run_dir, summary = train_from_config(cfg, run_dir=out, verbose=1 if verbose else 0)
+    trainer, run_dir, summary = runs.train(cfg, run_dir=out, verbose=1 if verbose else 0)
     _print_summary(trainer, run_dir, summary)
     return 0 if summary["gradient_check"]["passed"] else 1
 
@@ -54,13 +52,13 @@ def train(config_path=None, out=None, verbose=True, resume=None):
             raise ConfigError(f"--resume: run folder not found: {run}")
         if not (run / "config.json").is_file():
             raise ConfigError(f"--resume: {run} is not a run folder (config.json not found)")
-        cfg = complete(read_json_file(run / "config.json", "run config"), source=str(run / "config.json"))
-        trainer, run_dir, summary = train_from_config(cfg, run_dir=run, verbose=1 if verbose else 0, resume=True)
+        cfg = runs.complete(read_json_file(run / "config.json", "run config"), source=str(run / "config.json"))
+        trainer, run_dir, summary = runs.train(cfg, run_dir=run, verbose=1 if verbose else 0, resume=True)
     else:
         if config_path is None:
             raise ConfigError("train needs a CONFIG file, or --resume RUN_DIR")
-        cfg = load_config(config_path)
-        trainer, run_dir, summary = train_from_config(cfg, run_dir=out, verbose=1 if verbose else 0)
+        cfg = runs.load_config(config_path)
+        trainer, run_dir, summary = runs.train(cfg, run_dir=out, verbose=1 if verbose else 0)
     _print_summary(trainer, run_dir, summary)
     gc = summary["gradient_check"]
     return 0 if gc is None or gc["passed"] else 1
@@ -87,66 +85,10 @@ def _print_summary(trainer, run_dir, summary):
 
 # -- evaluate / predict ----------------------------------------------------------------------
 
-def _load_run(run):
-    from ..saving import load_model
-
-    run = Path(run)
-    if not run.is_dir():
-        raise ConfigError(f"run folder not found: {run}")
-    for name in ("config.json", "preprocessing.json"):
-        if not (run / name).is_file():
-            raise ConfigError(f"{run} is not a chainrule run folder ({name} is missing)")
-    cfg = complete(read_json_file(run / "config.json", "run config"), source=str(run / "config.json"))
-    prep = read_json_file(run / "preprocessing.json", "preprocessing file")
-    if not isinstance(prep, dict) or prep.get("task") not in ("classification", "regression") \
-            or not isinstance(prep.get("standardize"), bool):
-        raise ConfigError(f"{run / 'preprocessing.json'} is not a chainrule preprocessing file")
-    if not (run / "model").is_dir():
-        raise ConfigError(f"{run} has no trained model yet (model/ is missing): the run did not finish; "
-                          f"continue it with 'chainrule train --resume {run}'")
-    model = load_model(run / "model")
-    return cfg, prep, model
-
-
-def _standardize(X, prep):
-    if prep.get("standardize"):
-        try:
-            mean, scale = np.asarray(prep["mean"], np.float64), np.asarray(prep["scale"], np.float64)
-        except (KeyError, TypeError, ValueError):
-            raise ConfigError("preprocessing.json: 'mean' and 'scale' must be lists of numbers") from None
-        if mean.shape != (X.shape[1],) or scale.shape != (X.shape[1],) or not np.all(np.isfinite(mean)) \
-                or not np.all(scale > 0):
-            raise ConfigError(f"preprocessing.json: 'mean' and 'scale' must be {X.shape[1]} finite numbers "
-                              "(scale > 0), one per feature")
-        return (X - mean) / scale
-    return X
-
-
 def evaluate(run, csv=None):
-    from .. import data
-    from ..train import Trainer
-    from .run import load_data, loss_name
-
-    cfg, prep, model = _load_run(run)
-    task = prep["task"]
-    if csv is not None:
-        label = prep.get("label") or cfg["data"].get("label")
-        if not label:
-            raise ConfigError("this run was not trained on a CSV; its label column is unknown")
-        X, y, _ = data.load_csv(csv, label=label, features=prep.get("features"))
-        where = str(csv)
-    else:
-        X, y, _ = load_data(cfg)
-        if task != "classification":
-            y = np.asarray(y, np.float64)
-        if cfg["data"]["val_fraction"] > 0:
-            _, X, _, y = data.train_val_split(X, y, val_fraction=cfg["data"]["val_fraction"], seed=cfg["seed"])
-            where = "the run's validation split"
-        else:
-            where = "the run's training data"
-    X = _standardize(X, prep)
-    trainer = Trainer(model, loss=loss_name(cfg, task), optimizer="sgd", learning_rate=0.0, verbose=0)
-    logs = trainer.evaluate(X, y)
+    loaded = runs.load_run(run)
+    X, y, where = loaded.data(csv)
+    logs = loaded.evaluate(X, y)
     print(f"evaluated on {where} ({len(X)} samples):")
     for k, v in logs.items():
         print(f"  {k:<10} {v:.6g}")
@@ -155,23 +97,21 @@ def evaluate(run, csv=None):
 
 def predict(run, input_path, output="-"):
     from .. import data
-    from ..primitives.softmax import softmax
 
-    cfg, prep, model = _load_run(run)
-    features = prep.get("features")
-    X, _, meta = data.load_csv(input_path, label=None, features=features)
-    if X.shape[1] != model.d_in:
-        raise DataError(f"{input_path}: the model expects {model.d_in} features, found {X.shape[1]} columns")
-    out = np.asarray(model(_standardize(X, prep)), np.float64)
+    loaded = runs.load_run(run)
+    X, _, _ = data.load_csv(input_path, label=None, features=loaded.features)
+    if X.shape[1] != loaded.model.d_in:
+        raise DataError(f"{input_path}: the model expects {loaded.model.d_in} features, found {X.shape[1]} columns")
     buf = io.StringIO()
     writer = csv.writer(buf)
-    if prep["task"] == "classification":
-        classes = prep.get("classes") or list(range(out.shape[1]))
-        probs = softmax(out, axis=1)
+    if loaded.task == "classification":
+        probs = loaded.predict_proba(X)
+        classes = loaded.classes
         writer.writerow(["prediction", *[f"p_{c}" for c in classes]])
         for row in probs:
             writer.writerow([classes[int(np.argmax(row))], *[f"{p:.6g}" for p in row]])
     else:
+        out = loaded.output(X)
         names = ["prediction"] if out.shape[1] == 1 else [f"prediction_{j}" for j in range(out.shape[1])]
         writer.writerow(names)
         for row in out:
@@ -182,7 +122,7 @@ def predict(run, input_path, output="-"):
         from ..saving import atomic_write_bytes
 
         atomic_write_bytes(output, buf.getvalue().encode())
-        print(f"wrote {len(out)} predictions to {output}", file=sys.stderr)
+        print(f"wrote {len(X)} predictions to {output}", file=sys.stderr)
     return 0
 
 
@@ -211,11 +151,9 @@ def experiment(name, out=None, quick=False, seed=0):
 def inspect(config_path, out=None):
     from datetime import datetime
 
-    from ..diagnostics.inspect import inspect_config
-
-    cfg = load_config(config_path)
+    cfg = runs.load_config(config_path)
     out = Path(out) if out else Path("runs") / f"inspect-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    text, figures = inspect_config(cfg, out)
+    text, figures = runs.inspect_config(cfg, out)
     print(text)
     print(f"\nwritten to {out}: inspect.txt, inspect.json, " + ", ".join(Path(f).name for f in figures))
     return 0

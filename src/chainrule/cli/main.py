@@ -1,7 +1,9 @@
 """The ``chainrule`` command: train, evaluate, predict, demo.
 
-Every error a user can cause prints one line ``chainrule: error: ...`` and exits with status 2
-(1 for an unexpected internal error); ``--debug`` shows the traceback instead. Warnings (a
+Every error a user can cause (a ``ChainruleError``, or an ``OSError``: a missing file, a full
+disk) prints one line ``chainrule: error: ...`` and exits with status 2. Anything else is a bug
+in chainrule: one line ``chainrule: internal error: <type>: <message> (run with --debug for the
+traceback)`` and status 1. ``--debug`` shows the traceback instead. Warnings (a
 skipped corrupted checkpoint, a clamped batch size) print as one line ``chainrule: warning: ...``.
 """
 
@@ -14,8 +16,9 @@ from pathlib import Path
 
 from ..errors import ChainruleError
 
-USER_ERRORS = (ChainruleError, ValueError, TypeError, KeyError, FileNotFoundError, IsADirectoryError,
-               PermissionError, ImportError, FloatingPointError)
+# Only errors the user can cause and fix: chainrule's own, and the operating system's (a missing
+# file, a full disk, no permission). Anything else is a bug in chainrule.
+USER_ERRORS = (ChainruleError, OSError)
 
 
 def _parser():
@@ -32,7 +35,12 @@ def _parser():
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    t = sub.add_parser("train", help="train from a TOML config file (see chainrule.cli.config for the schema)")
+    from ..runs.schema import describe
+
+    t = sub.add_parser("train", help="train from a TOML config file ('chainrule train --help' lists its keys)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="The config file (TOML; every key optional, the defaults shown):\n\n" + describe()
+                       + "\n\nUnknown keys are errors that name the closest valid key.")
     t.add_argument("config", nargs="?", help="the TOML config file")
     t.add_argument("--resume", metavar="RUN_DIR", default=None,
                    help="continue an interrupted run from its newest intact checkpoint")
@@ -85,8 +93,8 @@ def main(argv=None):
     except Exception as e:  # an internal error: still one line unless --debug
         if args.debug:
             raise
-        print(f"chainrule: internal error ({type(e).__name__}): {_one_line(e)} — rerun with --debug for the "
-              "traceback", file=sys.stderr)
+        print(f"chainrule: internal error: {type(e).__name__}: {_one_line(e)} (run with --debug for the "
+              "traceback)", file=sys.stderr)
         return 1
 
 

@@ -14,11 +14,23 @@ from chainrule.errors import ConfigError
 
 from ..errors import did_you_mean
 
+# A generated X holds at most this many numbers (1 GB of float64): a count typed with extra
+# zeros is an error, not an attempt to allocate hundreds of gigabytes.
+MAX_VALUES = 1 << 27
+
 
 def _check_count(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ConfigError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    if value > MAX_VALUES:
+        raise ConfigError(f"{name} must be at most {MAX_VALUES}; got {value!r}")
     return int(value)
+
+
+def _check_size(n: int, d: int, what: str) -> None:
+    if n * d > MAX_VALUES:
+        raise ConfigError(f"{what} would make a dataset of {n} samples × {d} features, more than the "
+                          f"{MAX_VALUES} values allowed")
 
 
 def _check_nonnegative(value, name: str) -> float:
@@ -97,6 +109,7 @@ def make_blobs(n: int = 200, centers=3, std: float = 1.0, dim: int = 2, seed: in
     if isinstance(centers, int | np.integer) and not isinstance(centers, bool):
         k = _check_count(centers, "centers")
         dim = _check_count(dim, "dim")
+        _check_size(max(n, k), dim, f"n={n}, centers={k}, dim={dim}")
         means = rng.uniform(-10.0, 10.0, size=(k, dim))
     else:
         means = np.asarray(centers, dtype=np.float64)
@@ -121,6 +134,7 @@ def make_spiral(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
     """
     n_per_class = _check_count(n_per_class, "n_per_class")
     n_classes = _check_count(n_classes, "n_classes")
+    _check_size(n_per_class * n_classes, 2, f"n_per_class={n_per_class}, n_classes={n_classes}")
     noise = _check_nonnegative(noise, "noise")
     if not (isinstance(turns, int | float | np.number) and np.isfinite(turns)):
         raise ConfigError(f"turns must be a finite number; got {turns!r}")

@@ -3,7 +3,8 @@
 - ``TrainingRecorder``: a Trainer callback logging per-layer gradient norms, error signals
   ‖δ_l‖, weight norms, update ratios, activation statistics, dead and saturated units, and
   (optionally) sharpness and loss slices; it warns when gradients vanish or explode.
-- ``inspect_model`` / ``inspect_config``: a trainability check at initialization.
+- ``inspect_model``: a trainability check at initialization (``chainrule.runs.inspect_config``
+  runs it on a training configuration).
 - ``probe``: one measurement of every layer on one batch.
 - ``top_hessian_eigenvalue``, ``loss_slice_1d``, ``loss_surface_2d``: the loss's curvature
   and shape around the current weights.
@@ -11,7 +12,7 @@
 """
 
 from .advice import GradientWarning, gradient_flags
-from .inspect import Finding, InspectReport, inspect_config, inspect_model
+from .inspect import Finding, InspectReport, inspect_model
 from .landscape import filter_normalized_direction, loss_slice_1d, loss_surface_2d
 from .layers import DenseInfo, dense_layers, weight_gain
 from .recorder import GradientNormRecorder, TrainingRecorder
@@ -20,6 +21,6 @@ from .signals import LayerSignals, Probe, probe
 
 __all__ = [
     "DenseInfo", "Finding", "GradientNormRecorder", "GradientWarning", "InspectReport", "LayerSignals", "Probe",
-    "TrainingRecorder", "dense_layers", "filter_normalized_direction", "gradient_flags", "inspect_config",
+    "TrainingRecorder", "dense_layers", "filter_normalized_direction", "gradient_flags",
     "inspect_model", "loss_slice_1d", "loss_surface_2d", "probe", "top_hessian_eigenvalue", "weight_gain",
 ]

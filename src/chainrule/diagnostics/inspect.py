@@ -6,13 +6,12 @@ sigmoid/tanh units, and reads the weights' scale fan_in·E[W²] (the "gain": 2 f
 Xavier on a square layer, fan_in/12 for seed 003's U[−0.5, 0.5]). It then names what will
 make training hard: an initialization that does not fit the activation (He with sigmoid,
 Xavier or a naive small init under ReLU in a deep net), a forward signal or a gradient that
-shrinks or grows across depth, dead or saturated units. ``inspect_config`` does the same for
-a training configuration file (``chainrule inspect CONFIG``).
+shrinks or grows across depth, dead or saturated units. ``chainrule.runs.inspect_config`` does
+the same for a training configuration (``chainrule inspect CONFIG``).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,36 +239,3 @@ def _units(layers):
             + ", ".join(f"{s.name} {s.saturated_fraction:.0%}" for s in sat)
             + "; smaller weights (Xavier), standardized inputs or batch normalization")))
     return out
-
-
-def inspect_config(cfg, out_dir):
-    """``chainrule inspect CONFIG``: build the configured model, check it on one batch, write the report.
-
-    cfg: a configuration dict (as ``chainrule.cli.config.load_config`` returns; missing keys
-    take their defaults). Writes inspect.txt, inspect.json and the figures into ``out_dir``;
-    returns (report text, [png paths]).
-    """
-    from .. import data
-    from ..cli.config import complete
-    from ..cli.run import build_model, load_data, loss_name
-
-    cfg = complete(cfg)
-    seed, dtype = cfg["seed"], np.dtype(cfg["dtype"])
-    X, y, meta = load_data(cfg)
-    task = meta["task"]
-    if cfg["data"]["standardize"]:
-        X = data.Standardizer().fit_transform(X)
-    n_classes = int(np.max(y)) + 1 if task == "classification" else None
-    d_out = n_classes if task == "classification" else (1 if np.ndim(y) == 1 else np.shape(y)[1])
-    model = build_model(cfg, X.shape[1], d_out)
-    model.init(seed=seed, dtype=dtype)
-    if task != "classification":
-        y = np.asarray(y, np.float64)
-    batch = max(int(cfg["training"]["batch_size"]), 256)
-    report = inspect_model(model, X, y, loss=loss_name(cfg, task), batch_size=batch, seed=seed)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    text = report.summary()
-    (out_dir / "inspect.txt").write_text(text + "\n")
-    (out_dir / "inspect.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
-    return text, report.figures(out_dir)

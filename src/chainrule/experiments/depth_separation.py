@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
+from ..errors import ConfigError
 from .base import experiment
 from .piecewise_linear import best_k_neuron_error, count_pieces, interpolant
 
@@ -23,7 +24,7 @@ from .piecewise_linear import best_k_neuron_error, count_pieces, interpolant
 def sawtooth_network(k):
     """k hidden ReLU layers of width 2 computing t∘…∘t (k times) on [0, 1]: an nn.Sequential."""
     if k < 1:
-        raise ValueError("sawtooth_network: k must be at least 1")
+        raise ConfigError("sawtooth_network: k must be at least 1")
     layers, params = [], {}
     for i in range(k):
         layers += [nn.Dense(1 if i == 0 else 2, 2), nn.ReLU()]

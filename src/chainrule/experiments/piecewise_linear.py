@@ -20,6 +20,7 @@ import itertools
 import numpy as np
 
 from .. import nn
+from ..errors import DataError
 from .base import experiment
 
 
@@ -47,7 +48,7 @@ def interpolant(xs, ys):
     """
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)
     if xs.ndim != 1 or len(xs) < 2 or xs.shape != ys.shape or np.any(np.diff(xs) <= 0):
-        raise ValueError("interpolant: need at least two knots with strictly increasing x")
+        raise DataError("interpolant: need at least two knots with strictly increasing x")
     slopes = np.diff(ys) / np.diff(xs)
     a = np.concatenate([slopes[:1], np.diff(slopes)])
     return relu_network(np.ones(len(a)), -xs[:-1], a, ys[0])
@@ -60,7 +61,7 @@ def on_line(breakpoints, slopes, value):
     """
     t, s = np.asarray(breakpoints, float), np.asarray(slopes, float)
     if len(s) != len(t) + 1 or len(t) < 1 or np.any(np.diff(t) <= 0):
-        raise ValueError("on_line: need k ≥ 1 increasing breakpoints and k + 1 slopes")
+        raise DataError("on_line: need k ≥ 1 increasing breakpoints and k + 1 slopes")
     W1 = np.concatenate([[-1.0, 1.0], np.ones(len(t) - 1)])
     b1 = np.concatenate([[t[0], -t[0]], -t[1:]])
     a = np.concatenate([[-s[0], s[1]], np.diff(s[1:])])

@@ -6,14 +6,6 @@ import base64
 import html
 from pathlib import Path
 
-SEED_FILES = {
-    "000": "000_35badb6a91757f70.txt (feedforward networks and backpropagation)",
-    "001": "001_408bd8a9d196d8ff.txt",
-    "002": "002_cb2748c36810f603.txt",
-    "003": "003_9206d0ce0c810d1c.txt",
-    "004": "004_845577a9e8d18642.txt",
-}
-
 
 def _claims_rows(results):
     for r in results:

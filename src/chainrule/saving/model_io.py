@@ -23,7 +23,7 @@ ALLOCATION_SLACK = 2**24  # elements an architecture may allocate before its wei
 
 def save_model(model, directory, extra=None):
     """Write ``model`` (initialized) to ``directory``; ``extra`` is merged into model.json."""
-    from .. import __version__
+    from .._version import __version__
 
     if model.params is None:
         raise ConfigError("save_model: the model has no parameters; call model.init(seed) first")
