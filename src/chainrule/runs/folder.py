@@ -1,0 +1,119 @@
+"""The run folder: where it goes, what identifies a run (versions, config and data hashes), the
+manifest, and the checks before starting or resuming a run in a folder.
+
+    runs/<name>/
+      config.json        the complete configuration (defaults filled in)
+      manifest.json      versions, seed, config hash, data hash (written when the run starts,
+                         completed with timings and final metrics when it ends)
+      checkpoints/       ckpt-<step>/ folders, if checkpointing is on (``train --resume``)
+      metrics.csv        one row per epoch
+      model/             model.safetensors + model.json (loads into torch.nn.Sequential)
+      preprocessing.json standardization and class names, used by ``load_run`` and `chainrule predict`
+      gradcheck.txt      per-layer gradient check of the trained model
+      loss.png, decision_boundary.png (2-D) or fit.png (1-D), gradient_norms.png, dynamics.png
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from .._version import __version__
+from ..errors import CheckpointError, ConfigError
+from ..saving.model_io import read_json_file
+from ..train.checkpoint import list_checkpoints
+
+
+def data_hash(X, y):
+    h = hashlib.sha256()
+    for a in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
+        h.update(str(a.dtype).encode() + str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def config_hash(cfg):
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
+
+
+def versions():
+    out = {"chainrule": __version__, "python": sys.version.split()[0], "numpy": np.__version__,
+           "platform": platform.platform()}
+    for name in ("safetensors", "matplotlib", "tqdm", "sklearn"):
+        try:
+            out[name] = __import__(name).__version__
+        except ImportError:
+            pass
+    return out
+
+
+def run_dir_for(cfg, override=None):
+    """``override``, or a new folder <output.dir>/<output.name or dataset-timestamp>[-k]."""
+    if override:
+        return Path(override)
+    out = cfg["output"]
+    name = out["name"] or f"{Path(str(cfg['data']['name'])).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    path = Path(out["dir"]) / name
+    k = 1
+    while path.exists():
+        k += 1
+        path = Path(out["dir"]) / f"{name}-{k}"
+    return path
+
+
+def check_new(run_dir):
+    """A new run may not start in a folder that already holds one."""
+    if (run_dir / "manifest.json").exists() or (run_dir / "model").exists():
+        raise ConfigError(f"{run_dir} already holds a run: choose another --out (or 'chainrule train --resume "
+                          f"{run_dir}' to continue an unfinished one)")
+    if list_checkpoints(run_dir / "checkpoints"):
+        raise ConfigError(f"{run_dir} already holds a run with checkpoints: continue it with "
+                          f"'chainrule train --resume {run_dir}', or choose another --out")
+
+
+def check_resumable(run_dir, identity):
+    """Before resuming: something is left to do, and the data is what the run started with.
+    Returns the run's start time, if recorded."""
+    if finished(run_dir) and not list_checkpoints(run_dir / "checkpoints"):
+        # (with checkpoints, resuming a finished run is harmless: it restores the last one
+        # and rewrites the same results)
+        raise ConfigError(f"{run_dir} is a finished run without checkpoints: nothing to resume "
+                          "(train a new run with another --out)")
+    return _check_same_data(run_dir, identity)
+
+
+def _check_same_data(run_dir, identity):
+    """A CSV edited since the run started would silently change the data order and the result."""
+    path = run_dir / "manifest.json"
+    if not path.is_file():
+        return None  # a run killed before its manifest was written has no checkpoint either
+    manifest = read_json_file(path, "run manifest")
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{path} is not a run manifest (a JSON object)")
+    recorded = manifest.get("data_hash")
+    if recorded is not None and recorded != identity["data_hash"]:
+        raise CheckpointError(f"cannot resume {run_dir}: its data changed since the run started (data hash "
+                              f"{str(recorded)[:12]}…, now {identity['data_hash'][:12]}…)")
+    return manifest.get("started") if isinstance(manifest.get("started"), str) else None
+
+
+def finished(run_dir):
+    try:
+        return json.loads((Path(run_dir) / "manifest.json").read_text()).get("status") == "finished"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def remove_partial_files(run_dir):
+    """Temporary files of atomic writes cut short by a crash (``.<name>.<random>.tmp``)."""
+    for folder in (run_dir, run_dir / "model"):
+        if folder.is_dir():
+            for p in folder.glob(".*.tmp"):
+                if p.is_file():
+                    p.unlink(missing_ok=True)

@@ -1,0 +1,125 @@
+"""A training run that leaves a run folder: data → model → training → gradient check → files.
+
+``train(cfg, run_dir)`` builds the run (``build.py``), trains it, checks the trained model's
+gradients, and writes config.json, manifest.json, metrics.csv, model/, preprocessing.json,
+gradcheck.txt and the figures (the folder's layout is in ``folder.py``). With ``resume=True``
+it continues an interrupted run from its newest intact checkpoint, bit-identically.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..gradcheck import check_grads
+from ..saving import atomic_write_json, save_model
+from ..train.checkpoint import latest_checkpoint, list_checkpoints, restore
+from .build import build
+from .folder import (check_new, check_resumable, config_hash, data_hash, remove_partial_files, run_dir_for,
+                     versions)
+from .schema import complete
+
+
+def train(cfg, run_dir=None, verbose=1, resume=False):
+    """Run the whole pipeline; return (trainer, run_dir, summary dict).
+
+    cfg: a configuration dict (missing keys take their defaults). run_dir: the run folder
+    (default: from [output]). resume: ``run_dir`` is an existing run; continue it from its
+    newest intact checkpoint.
+    """
+    t_start = time.perf_counter()
+    from ..saving.weights import _safetensors_numpy
+
+    _safetensors_numpy()  # a run ends by saving its weights: fail now, not after training
+    cfg = complete(cfg)
+    run_dir = Path(run_dir) if resume else run_dir_for(cfg, run_dir)
+    run = build(cfg, run_dir=run_dir, verbose=verbose)
+    trainer = run.trainer
+    run_dir.mkdir(parents=True, exist_ok=True)
+    identity = {"seed": cfg["seed"], "versions": versions(), "config_hash": config_hash(cfg),
+                "data_hash": data_hash(run.X, run.y)}
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    if resume:
+        started = check_resumable(run_dir, identity) or started
+        remove_partial_files(run_dir)
+    else:
+        check_new(run_dir)
+        atomic_write_json(run_dir / "config.json", cfg)
+        atomic_write_json(run_dir / "manifest.json", {"status": "running", "command": " ".join(sys.argv),
+                                                      "started": started, **identity})
+    epochs = cfg["training"]["epochs"]
+    if resume:
+        if list_checkpoints(run_dir / "checkpoints"):
+            path, arrays, state = latest_checkpoint(run_dir / "checkpoints", trainer)
+            restore(trainer, arrays, state)
+            print(f"resuming from {path.name}: epoch {trainer.epoch} of {epochs} "
+                  f"(batch {trainer.batch_index}), step {trainer.step}")
+            if trainer.stop_reason:  # it had already stopped early; only its ending is left
+                print(f"the run had stopped: {trainer.stop_reason}")
+                epochs = trainer.epoch
+        else:
+            print(f"no checkpoint in {run_dir / 'checkpoints'} yet: training {run_dir.name} from the beginning")
+    t_train = time.perf_counter()
+    run.fit(epochs=max(0, epochs - trainer.epoch))
+    train_seconds = time.perf_counter() - t_train
+
+    final = {k: v[-1] for k, v in trainer.history.items() if k != "time"}
+    report = None
+    if cfg["training"]["gradient_check"]:
+        report = gradient_check_model(trainer, run.X_train, run.y_train, cfg["seed"])
+        (run_dir / "gradcheck.txt").write_text(str(report) + "\n")
+    save_model(run.model, run_dir / "model")
+    atomic_write_json(run_dir / "preprocessing.json", run.preprocessing())
+    plots = []
+    if cfg["output"]["plots"]:
+        plots = write_plots(run_dir, trainer, run.recorder, run.X_train, run.y_train, run.task)
+    summary = {"final": final, "epochs_run": trainer.epoch, "steps": trainer.step,
+               "train_seconds": round(train_seconds, 3), "total_seconds": round(time.perf_counter() - t_start, 3),
+               "gradient_check": None if report is None else {
+                   "passed": report.passed, "max_rel_error": report.max_error, "per_layer": report.by_leaf()},
+               "stop_reason": trainer.stop_reason, "plots": [p.name for p in plots]}
+    atomic_write_json(run_dir / "manifest.json", {
+        "status": "finished", "command": " ".join(sys.argv), "started": started,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"), **identity,
+        "data": {k: v for k, v in run.meta.items() if k in ("task", "source", "options")},
+        "n_train": len(run.X_train), "n_val": 0 if run.X_val is None else len(run.X_val),
+        "n_params": run.model.n_params(), **summary,
+    })
+    return trainer, run_dir, summary
+
+
+def gradient_check_model(trainer, X, y, seed, batch=16):
+    """Per-layer gradient check of the trained model's loss on a small batch, in float64, both modes."""
+    model = trainer.model
+    rows = np.random.default_rng(seed).choice(len(X), size=min(batch, len(X)), replace=False)
+    xb = np.asarray(X[rows], np.float64)
+    yb = y[rows] if np.issubdtype(np.asarray(y).dtype, np.integer) else np.asarray(y[rows], np.float64)
+    params64 = {k: v.astype(np.float64) for k, v in model.params.items()}
+    buffers64 = {k: (v.astype(np.float64) if np.issubdtype(v.dtype, np.floating) else v.copy())
+                 for k, v in model.buffers.items()}
+
+    def loss(params):
+        return trainer.loss_fn(model.apply(params, xb, buffers=buffers64), yb)
+
+    return check_grads(loss, (params64,), order=2, seed=seed, raise_on_failure=False)
+
+
+def write_plots(run_dir, trainer, recorder, X, y, task):
+    from .. import plots
+
+    out = [plots.loss_curves(trainer.history, run_dir / "loss.png")]
+    if X.shape[1] == 2 and task == "classification":
+        out.append(plots.decision_boundary(trainer.predict, X, y, run_dir / "decision_boundary.png",
+                                           title=f"Decision boundary after {trainer.epoch} epochs"))
+    elif X.shape[1] == 1 and task == "regression":
+        out.append(plots.regression_fit(trainer.predict, X, y, run_dir / "fit.png"))
+    if recorder.steps:
+        from ..diagnostics import plots as dplots
+
+        out.append(plots.gradient_norms(recorder.steps, recorder.norms, run_dir / "gradient_norms.png"))
+        out.append(dplots.dynamics(recorder, run_dir / "dynamics.png"))
+    return out

@@ -1,0 +1,227 @@
+"""The run configuration, declared once: one table of fields per TOML section.
+
+Each ``Field`` holds its name, type, default, allowed values, the rule its value must satisfy
+and its documentation. Validation (``complete``), the "did you mean" hints for unknown keys,
+the defaults (``defaults``) and the documentation (``describe``, shown by ``chainrule train
+--help``) are all read from ``SECTIONS``; nothing else lists the keys.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from ..errors import ConfigError, did_you_mean
+
+MAX_WIDTH = 1 << 20  # widths beyond this are typos (a 2^20 × 2^20 layer would need 8 TB)
+UNSET = object()  # a field with no default: absent from a completed config unless given
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key. ``rule(value) -> bool`` checks a value of the right type; ``says`` completes
+    "<key> must ..." when it fails. ``choices``: the allowed values (a rule of its own)."""
+
+    name: str
+    type: type | tuple
+    default: object
+    doc: str
+    choices: tuple = ()
+    rule: object = None
+    says: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A TOML table (``name``), or the top level (``name`` = ''). ``open``: other keys are
+    options passed on to the optimizer or schedule, which validate them."""
+
+    name: str
+    fields: tuple
+    doc: str = ""
+    open: bool = False
+    extra_doc: str = ""
+    keys: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "keys", {f.name: f for f in self.fields})
+
+
+def _positive(v):
+    return v > 0
+
+
+def _non_negative(v):
+    return v >= 0
+
+
+def _widths(v):
+    return all(isinstance(h, int) and not isinstance(h, bool) and 0 < h <= MAX_WIDTH for h in v)
+
+
+SECTIONS = (
+    Section("", (
+        Field("seed", int, 0, "seeds the data split, the initialization and the batch order",
+              rule=_non_negative, says="be a non-negative integer"),
+        Field("dtype", str, "float64", "the parameters' precision", choices=("float32", "float64")),
+    )),
+    Section("data", (
+        Field("name", str, "spiral", 'a built-in dataset (chainrule.data.dataset_names()) or "csv"'),
+        Field("path", str, None, "csv only: the file"),
+        Field("label", str, None, "csv only: the label column"),
+        Field("features", list, None, "csv only: the feature columns (default: all but the label)",
+              rule=lambda v: v is None or all(isinstance(f, str) for f in v), says="be a list of column names"),
+        Field("val_fraction", float, 0.2, "held out for validation (stratified for classification)",
+              rule=lambda v: 0 <= v < 1, says="be in [0, 1)"),
+        Field("standardize", bool, True, "zero mean, unit variance, fitted on the training part"),
+        Field("options", dict, {}, "passed to the dataset's generator, e.g. { n_per_class = 100, noise = 0.2 }"),
+    ), doc="the data"),
+    Section("model", (
+        Field("hidden", list, [64, 64], "hidden widths; input and output widths come from the data",
+              rule=_widths, says=f"be a list of positive integers (at most {MAX_WIDTH})"),
+        Field("activation", (str, list), "relu", "one name, or one per hidden layer"),
+        Field("output_activation", str, "identity", "the loss takes logits"),
+        Field("init", str, "auto", '"auto": He for the ReLU family, Xavier otherwise'),
+        Field("batchnorm", bool, False, "batch normalization after each hidden Dense layer"),
+        Field("dropout", float, 0.0, "dropout rate after each hidden layer", rule=lambda v: 0 <= v < 1,
+              says="be in [0, 1)"),
+    ), doc="a multilayer perceptron"),
+    Section("loss", (
+        Field("name", str, "auto", '"auto": cross_entropy for classification, mse for regression'),
+    )),
+    Section("optimizer", (
+        Field("name", str, "adam", "a chainrule.optim name: sgd, momentum, adam, ..."),
+        Field("learning_rate", float, 0.01, "the base learning rate"),
+    ), open=True, extra_doc="any other option of the optimizer: momentum, betas, weight_decay, clip_norm, ..."),
+    Section("schedule", (
+        Field("name", str, UNSET, "constant, step, exponential, cosine, warmup, plateau"),
+    ), doc="optional", open=True, extra_doc="options of the schedule"),
+    Section("training", (
+        Field("epochs", int, 100, "passes over the training data", rule=_non_negative,
+              says="be a non-negative integer"),
+        Field("batch_size", int, 32, "samples per step", rule=_positive, says="be a positive integer"),
+        Field("early_stopping", int, 0, "patience in epochs on val_loss; 0 = off", rule=_non_negative,
+              says="be >= 0"),
+        Field("checkpoint_every", int, 0, "epochs between checkpoints; 0 = off", rule=_non_negative, says="be >= 0"),
+        Field("checkpoint_every_steps", int, 0, "optimizer steps between checkpoints; 0 = off",
+              rule=_non_negative, says="be >= 0"),
+        Field("checkpoint_keep", int, 3, "newest checkpoints kept (0: all)", rule=_non_negative,
+              says="be >= 0 (0 keeps all)"),
+        Field("on_divergence", str, "stop", "on NaN/inf: stop, or roll back to the last good state with a lower "
+              "learning rate", choices=("stop", "rollback")),
+        Field("rollback_factor", float, 0.5, "learning rate × this at each rollback", rule=lambda v: 0 < v < 1,
+              says="be in (0, 1)"),
+        Field("max_rollbacks", int, 3, "rollbacks before giving up", rule=_non_negative, says="be >= 0"),
+        Field("check_gradients", bool, False, "check every step's gradients for NaN/inf (a few µs per step)"),
+        Field("gradient_checkpointing", bool, False, "recompute activations in the backward pass to save memory"),
+        Field("gradient_check", bool, True, "per-layer gradient check of the trained model"),
+    )),
+    Section("output", (
+        Field("dir", str, "runs", "where run folders go"),
+        Field("name", str, "", "run folder name; default: <dataset>-<timestamp>"),
+        Field("plots", bool, True, "write PNG figures"),
+    )),
+)
+
+TOP = SECTIONS[0]
+TABLES = {s.name: s for s in SECTIONS[1:]}
+# Every top-level key, in the order a config file lists them.
+TOP_KEYS = (*TOP.keys, *TABLES)
+
+
+def defaults():
+    """The complete default configuration, a fresh dict each call."""
+    cfg = {f.name: copy.deepcopy(f.default) for f in TOP.fields}
+    for s in TABLES.values():
+        cfg[s.name] = {f.name: copy.deepcopy(f.default) for f in s.fields if f.default is not UNSET}
+    return cfg
+
+
+def complete(raw, source="config"):
+    """Defaults overlaid with ``raw``, after checking every key, type and value; a new dict."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: a configuration must be a table of keys, found {type(raw).__name__}")
+    cfg = defaults()
+    for key, value in raw.items():
+        if key in TOP.keys:
+            cfg[key] = _typed(TOP.keys[key], key, value, source)
+            continue
+        if key not in TABLES:
+            raise ConfigError(f"{source}: unknown key {_short(key)}{did_you_mean(key, TOP_KEYS)}; "
+                              f"valid: {', '.join(TOP_KEYS)}")
+        section = TABLES[key]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{key}] must be a table, found {type(value).__name__}")
+        for sub, v in value.items():
+            f = section.keys.get(sub)
+            if f is None and not section.open:
+                raise ConfigError(f"{source}: unknown key {_short(sub)} in [{key}]{did_you_mean(sub, section.keys)}; "
+                                  f"valid keys: {', '.join(section.keys)}")
+            cfg[key][sub] = v if f is None else _typed(f, f"{key}.{sub}", v, source)
+    for section in SECTIONS:
+        values = cfg if not section.name else cfg[section.name]
+        for f in section.fields:
+            if f.name in values:
+                _check(f, f"{section.name}.{f.name}" if section.name else f.name, values[f.name], source)
+    if cfg["data"]["name"] == "csv" and not (cfg["data"]["path"] and cfg["data"]["label"]):
+        raise ConfigError(f"{source}: [data] name = 'csv' needs path = '...' and label = '...'")
+    return cfg
+
+
+def _typed(f, key, value, source):
+    if value is None and f.default is None:
+        return value
+    if f.type is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if f.type is int and isinstance(value, bool) or not isinstance(value, f.type):
+        names = f.type.__name__ if isinstance(f.type, type) else " or ".join(t.__name__ for t in f.type)
+        raise ConfigError(f"{source}: {key} must be {names}, found {_short(value)} ({type(value).__name__})")
+    return value
+
+
+def _check(f, key, value, source):
+    if value is None and f.default is None:
+        return
+    if f.choices and value not in f.choices:
+        raise ConfigError(f"{source}: {key} must be {_either(f.choices)}, found {_short(value)}")
+    if f.rule is not None and not f.rule(value):
+        raise ConfigError(f"{source}: {key} must {f.says}, found {_short(value)}")
+
+
+def _either(choices):
+    names = [repr(c) for c in choices]
+    return " or ".join(names) if len(names) == 2 else "one of " + ", ".join(names)
+
+
+def _short(value, limit=100):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def describe():
+    """The schema as a commented TOML file: every key with its default and what it means."""
+    lines = []
+    for section in SECTIONS:
+        if section.name:
+            head = f"[{section.name}]"
+            lines += ["", f"{head:<34} # {section.doc}" if section.doc else head]
+        for f in section.fields:
+            value = "..." if f.default in (None, UNSET) else _toml(f.default)
+            doc = f.doc + (f" (one of {', '.join(map(repr, f.choices))})" if f.choices else "")
+            assignment = f"{f.name} = {value}"
+            lines.append(f"{assignment:<34} # {doc}")
+        if section.extra_doc:
+            lines.append(f"# {section.extra_doc}")
+    return "\n".join(lines).strip("\n")
+
+
+def _toml(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }" if value else "{}"
+    return repr(value)
