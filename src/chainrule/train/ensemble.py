@@ -97,6 +97,10 @@ class Ensemble:
         return self.state.epoch
 
     @property
+    def step(self):
+        return self.state.step
+
+    @property
     def history(self):
         return self.state.history
 
