@@ -11,7 +11,7 @@ import pytest
 from chainrule import nn
 from chainrule.data import make_moons
 from chainrule.errors import CheckpointError
-from chainrule.train import EarlyStopping, TrainState, Trainer
+from chainrule.train import EarlyStopping, Trainer, TrainState
 from chainrule.train.checkpoint import (
     CHECKSUMS,
     FORMAT,
