@@ -184,7 +184,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.monitor not in logs:
-            raise KeyError(f"EarlyStopping monitors {self.monitor!r}, but the logs have only {sorted(logs)}")
+            raise ConfigError(f"EarlyStopping monitors {self.monitor!r}, but the logs have only {sorted(logs)}")
         value = self.sign * logs[self.monitor]
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0

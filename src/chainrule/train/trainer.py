@@ -12,8 +12,12 @@ the step, the layer with the first non-finite gradient and the last finite loss)
 loss whose gradient is not finite makes the update non-finite; that is caught at the next
 step's loss, at the epoch's end and before any checkpoint is written, at no per-step cost
 (``check_gradients=True`` checks every step's gradients instead). With
-``on_divergence='rollback'`` training goes back to the newest checkpoint (or an in-memory
-snapshot from the last epoch's end) and continues with the learning rate × ``rollback_factor``.
+``on_divergence='rollback'`` a ``DivergenceGuard`` callback takes training back to the last good
+state (``chainrule.train.divergence``) and continues with the learning rate × ``rollback_factor``.
+
+What a resume needs is ``Trainer.state_dict()``: the ``TrainState`` (``chainrule.train.state``),
+the parameters, buffers, optimizer and callback state. Callbacks (``chainrule.train.callbacks``)
+see the loop through one declared set of hooks; the history and the progress bar are callbacks.
 """
 
 from __future__ import annotations
