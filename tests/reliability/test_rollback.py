@@ -10,6 +10,7 @@ import chainrule.numpy as cnp
 from chainrule import nn
 from chainrule.diagnostics import TrainingRecorder
 from chainrule.train import Callback, Checkpoint, DivergenceWarning, EarlyStopping, MetricLogger, Trainer
+from chainrule.train.checkpoint import list_checkpoints, step_of
 from chainrule.train.divergence import EXPLODED
 
 pytestmark = pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning", "ignore:invalid value:RuntimeWarning",
@@ -96,3 +97,21 @@ def test_an_exploded_checkpoint_is_not_a_rollback_target(tmp_path):
     assert len(rolled) == 1 and "to checkpoint ckpt-00000000" in rolled[0]
     target = int(rolled[0].split("(step ")[1].split(")")[0])
     assert target < 10 and np.isfinite(t.history["loss"][-1]) and t.history["loss"][-1] < 1e-6
+
+
+def test_a_rollback_removes_the_checkpoints_of_the_abandoned_branch(tmp_path):
+    class DiskAtRollback(Callback):
+        def on_rollback(self, trainer):
+            self.on_disk = [step_of(p) for p in list_checkpoints(tmp_path)]
+            self.step = trainer.step
+
+    spy = DiskAtRollback()
+    t = diverging(callbacks=[Checkpoint(tmp_path, every_epochs=1, keep=0), spy])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t.fit(X, Y, epochs=300)
+    assert t.rollbacks == 1 and spy.step < 10
+    # Every epoch had been checkpointed up to the divergence; the later (exploded) ones are gone,
+    # so a resume from this folder continues the good branch.
+    assert spy.on_disk == list(range(1, spy.step + 1))
+    assert [step_of(p) for p in list_checkpoints(tmp_path)] == list(range(1, 301))

@@ -22,6 +22,7 @@ from .checkpoint_files import (
     TENSORS,
     CheckpointWarning,
     _check_state,
+    discard_after,
     latest_checkpoint,
     list_checkpoints,
     read_checkpoint,
@@ -111,6 +112,14 @@ class Checkpoint(Callback):
         # consistent state, before on_fit_end may put back the best weights.
         if self._pending or trainer.stop_training or (self.every_epochs and epoch % self.every_epochs == 0):
             self.save(trainer)
+        self._pending = False
+
+    def on_rollback(self, trainer):
+        # The checkpoints after the state training went back to are of the abandoned, diverging
+        # branch: a resume must not pick them up (nor may they take the 'keep' slots).
+        discard_after(self.directory, trainer.step)
+        newest = list_checkpoints(self.directory)
+        self.last_step = step_of(newest[-1]) if newest else None
         self._pending = False
 
     def on_fit_end(self, trainer):

@@ -120,6 +120,14 @@ def remove_partial_writes(directory):
                 shutil.rmtree(p, ignore_errors=True)
 
 
+def discard_after(directory, step):
+    """Remove the checkpoints of steps after ``step`` (a rollback abandoned them); return how many."""
+    later = [p for p in list_checkpoints(directory) if step_of(p) > step]
+    for path in later:
+        _discard(path)
+    return len(later)
+
+
 def list_checkpoints(directory):
     """Checkpoint folders in ``directory``, oldest (fewest steps) first."""
     directory = Path(directory)
