@@ -25,7 +25,6 @@ from .advice import EXPLODING, MAX_NORM, VANISHING, gradient_flags, remedies, wa
 from .layers import dense_layers, weight_gain
 from .signals import SATURATION, probe
 
-STEP_METRICS = ("grad_norm", "weight_norm", "update_ratio")
 PROBE_METRICS = ("delta_norm", "act_mean", "act_std", "dead_fraction", "saturated_fraction")
 
 
@@ -76,7 +75,7 @@ class TrainingRecorder(Callback):
         self._ready = False
 
     # -- the callback --------------------------------------------------------------------------
-    def on_step(self, trainer, loss, grads):
+    def on_gradients(self, trainer, loss, grads):
         self._resolve()
         if trainer.step % self.every:
             return
@@ -105,7 +104,7 @@ class TrainingRecorder(Callback):
     def on_epoch_end(self, trainer, epoch, logs):
         self._resolve()
 
-    def on_train_end(self, trainer):
+    def on_fit_end(self, trainer):
         self._resolve()
 
     # -- pieces ----------------------------------------------------------------------------------
@@ -236,6 +235,7 @@ class TrainingRecorder(Callback):
         self.warned = set(state.get("warned", []))
         self._streak = {k: list(v) for k, v in state.get("streak", {}).items()}
         self._pending = None
+        self._ready = False  # the layers are found again at the next record (a rollback may restore none)
 
 
 class GradientNormRecorder(TrainingRecorder):

@@ -176,6 +176,62 @@ def _check_pm1(name, y):
         raise ValueError(f"{name}: targets must be -1 or +1, found {y[bad][0].item()!r}")
 
 
+# -- what each loss needs -----------------------------------------------------------------------------
+# A loss declares, as attributes, what the training loop and the data checks need to know of it:
+#   task:      'classification' (labels), 'binary' (one output for two classes) or 'regression';
+#   targets:   'labels' (int64 class indices), 'binary' (0/1 as floats), 'signs' (-1/+1 as floats)
+#              or 'values' (floats, one column per output);
+#   n_classes: 'outputs' (one class per output column), an int, or None;
+#   checks_width: the targets must have one column per output (for 'values');
+#   stageable: the loss can be staged by chainrule.jit (it reads no target *values* in Python).
+# ``needs(loss)`` reads them, with the defaults of a custom loss (a plain function).
+
+TARGETS = ("labels", "binary", "signs", "values")
+
+
+class LossNeeds:
+    """What a loss needs of its targets and of the network (see ``needs``)."""
+
+    __slots__ = ("task", "targets", "n_classes", "checks_width", "stageable")
+
+    def __init__(self, task="regression", targets="values", n_classes=None, checks_width=False, stageable=False):
+        self.task, self.targets, self.n_classes = task, targets, n_classes
+        self.checks_width, self.stageable = checks_width, stageable
+
+    @property
+    def classifier(self):
+        """Whether the network's outputs are class scores (default metric: accuracy)."""
+        return self.task in ("classification", "binary")
+
+    def classes(self, d_out):
+        """The number of classes the targets may hold for a network of ``d_out`` outputs (None: not labels)."""
+        return d_out if self.n_classes == "outputs" else self.n_classes
+
+    def __repr__(self):
+        return "LossNeeds(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
+
+
+def _declare(fn, task, targets, n_classes=None, checks_width=False, stageable=True):
+    fn.task, fn.targets, fn.n_classes = task, targets, n_classes
+    fn.checks_width, fn.stageable = checks_width, stageable
+    return fn
+
+
+for _fn in (mse, mae, huber):
+    _declare(_fn, "regression", "values", checks_width=True)
+_declare(cross_entropy, "classification", "labels", n_classes="outputs")
+_declare(binary_cross_entropy, "binary", "binary", n_classes=2)
+for _fn in (logistic, hinge):  # they check their targets' values at every call: not stageable
+    _declare(_fn, "binary", "signs", stageable=False)
+
+
+def needs(loss):
+    """The ``LossNeeds`` a loss declares (a name or a function); a custom loss's are the defaults."""
+    fn = get(loss)
+    defaults = LossNeeds()
+    return LossNeeds(*(getattr(fn, k, getattr(defaults, k)) for k in LossNeeds.__slots__))
+
+
 LOSSES = {
     "mse": mse,
     "mae": mae,

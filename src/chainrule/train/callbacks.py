@@ -1,10 +1,22 @@
-"""Callbacks: hooks the training loop calls at the start and end of training, of each epoch,
-and after each optimizer step.
+"""Callbacks: one declared set of hooks the training loop calls, and the list that dispatches them.
 
-A callback may set ``trainer.stop_training = True`` to stop after the current epoch. ``logs``
-is the epoch's dict of metrics (``loss``, ``val_loss``, ``accuracy``…). ``on_step_end(trainer)``
-runs after each update, once ``trainer.step`` and ``trainer.batch_index`` count it; the loop
-calls it only for callbacks that override it, so the others cost nothing per step.
+The hooks (each a method of ``Callback`` that does nothing; override the ones you need):
+
+- ``on_fit_begin(trainer)`` / ``on_fit_end(trainer)``: around each ``fit``;
+- ``on_epoch_begin(trainer, epoch)``: before the first step of an epoch (``epoch`` counts from 1);
+- ``on_gradients(trainer, loss, grads)``: after a step's loss and gradients, before the update;
+- ``on_step_end(trainer)``: after each update, once ``trainer.step`` and ``trainer.batch_index``
+  count it;
+- ``on_epoch_end(trainer, epoch, logs)``: ``logs`` is the epoch's dict of metrics (``loss``,
+  ``val_loss``, ``accuracy``…); set ``trainer.stop_training = True`` to stop after it;
+- ``on_divergence(trainer, error)``: the loss or the parameters became non-finite
+  (``error`` is the NonFiniteError); return True after restoring a good state to continue;
+- ``on_checkpoint(trainer, path)``: a checkpoint of the current (finite) state was written;
+- ``on_rollback(trainer)``: training went back to an earlier state.
+
+``CallbackList`` finds once, per hook, the callbacks that override it, so a hook nobody
+overrides costs nothing per step. A callback with state to resume has ``state_dict()`` and
+``load_state_dict(state)``.
 """
 
 from __future__ import annotations
@@ -16,9 +28,24 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ConfigError
+
+HOOKS = ("on_fit_begin", "on_epoch_begin", "on_gradients", "on_step_end", "on_epoch_end", "on_fit_end",
+         "on_divergence", "on_checkpoint", "on_rollback")
+# Hook names of earlier chainrule versions: a callback defining one would silently never be called.
+RENAMED = {"on_train_begin": "on_fit_begin", "on_train_end": "on_fit_end", "on_step": "on_gradients"}
+
 
 class Callback:
-    def on_train_begin(self, trainer):
+    """Base of training callbacks: every hook of ``HOOKS``, doing nothing."""
+
+    def on_fit_begin(self, trainer):
+        pass
+
+    def on_epoch_begin(self, trainer, epoch):
+        pass
+
+    def on_gradients(self, trainer, loss, grads):
         pass
 
     def on_step_end(self, trainer):
@@ -27,7 +54,16 @@ class Callback:
     def on_epoch_end(self, trainer, epoch, logs):
         pass
 
-    def on_train_end(self, trainer):
+    def on_fit_end(self, trainer):
+        pass
+
+    def on_divergence(self, trainer, error):
+        return False
+
+    def on_checkpoint(self, trainer, path):
+        pass
+
+    def on_rollback(self, trainer):
         pass
 
 
@@ -35,6 +71,102 @@ def overrides(callback, method):
     """Whether ``callback`` defines ``method`` other than as Callback's empty default."""
     fn = getattr(type(callback), method, None)
     return callable(fn) and fn is not getattr(Callback, method, None)
+
+
+def check_callback(cb, who="Trainer"):
+    """ConfigError unless ``cb`` is a Callback (or has the hooks of one) without renamed hooks."""
+    if not isinstance(cb, Callback) and not any(callable(getattr(cb, h, None)) for h in HOOKS):
+        raise ConfigError(f"{who}: callbacks must be chainrule.train.Callback objects, found {type(cb).__name__}")
+    for old, new in RENAMED.items():
+        if callable(getattr(cb, old, None)):
+            raise ConfigError(f"{who}: callback {type(cb).__name__} defines {old}, which is now called {new}")
+
+
+def _listens(cb, hook):
+    if isinstance(cb, Callback):
+        return overrides(cb, hook)
+    return callable(getattr(cb, hook, None))  # a duck-typed callback
+
+
+class CallbackList:
+    """Dispatches each hook to the callbacks (in order) that override it.
+
+    ``hooks[name]`` is the tuple of bound methods for hook ``name``, found once here; the
+    training loop reads the per-step ones into locals."""
+
+    def __init__(self, callbacks=()):
+        self.callbacks = list(callbacks)
+        self.hooks = {h: tuple(getattr(cb, h) for cb in self.callbacks if _listens(cb, h)) for h in HOOKS}
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def __len__(self):
+        return len(self.callbacks)
+
+    def call(self, hook, *args):
+        for fn in self.hooks[hook]:
+            fn(*args)
+
+    def on_fit_begin(self, trainer):
+        self.call("on_fit_begin", trainer)
+
+    def on_epoch_begin(self, trainer, epoch):
+        self.call("on_epoch_begin", trainer, epoch)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self.call("on_epoch_end", trainer, epoch, logs)
+
+    def on_fit_end(self, trainer):
+        self.call("on_fit_end", trainer)
+
+    def on_checkpoint(self, trainer, path):
+        self.call("on_checkpoint", trainer, path)
+
+    def on_rollback(self, trainer):
+        self.call("on_rollback", trainer)
+
+    def on_divergence(self, trainer, error):
+        """True when a callback restored a good state (training continues), else False."""
+        return any(fn(trainer, error) for fn in self.hooks["on_divergence"])
+
+
+def callback_states(callbacks):
+    """(arrays, states) of callbacks with a ``state_dict()``: arrays named ``callback<i>/<key>``, and
+    per callback None or {'type': its class name, 'state': the rest of its state}."""
+    arrays, states = {}, []
+    for i, cb in enumerate(callbacks):
+        state = cb.state_dict() if hasattr(cb, "state_dict") else None
+        if state is not None:
+            for k in [k for k, v in state.items() if isinstance(v, np.ndarray)]:
+                arrays[f"callback{i}/{k}"] = state.pop(k)
+            state = {"type": type(cb).__name__, "state": state}
+        states.append(state)
+    return arrays, states
+
+
+def load_callback_states(callbacks, states, arrays):
+    """Put back ``callback_states``'s output into the same callbacks (ConfigError if they differ)."""
+    for i, saved in enumerate(states):
+        if saved is None:
+            continue
+        cb = callbacks[i] if i < len(callbacks) else None
+        if cb is None or type(cb).__name__ != saved["type"] or not hasattr(cb, "load_state_dict"):
+            found = "nothing" if cb is None else type(cb).__name__
+            raise ConfigError(f"the checkpoint holds the state of a {saved['type']} as callback {i}, the trainer "
+                              f"has {found} there")
+        prefix = f"callback{i}/"
+        cb.load_state_dict({**saved["state"], **{k[len(prefix):]: v for k, v in arrays.items()
+                                                  if k.startswith(prefix)}})
+
+
+class History(Callback):
+    """Append each epoch's logs to ``trainer.history`` ({metric: [value per epoch]}); runs first."""
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        history = trainer.history
+        for k, v in logs.items():
+            history.setdefault(k, []).append(v)
 
 
 class EarlyStopping(Callback):
@@ -52,7 +184,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.monitor not in logs:
-            raise KeyError(f"EarlyStopping monitors {self.monitor!r}, but the logs have only {sorted(logs)}")
+            raise ConfigError(f"EarlyStopping monitors {self.monitor!r}, but the logs have only {sorted(logs)}")
         value = self.sign * logs[self.monitor]
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
@@ -78,7 +210,7 @@ class EarlyStopping(Callback):
         best = {k[5:]: np.array(v) for k, v in state.items() if k.startswith("best/")}
         self.best_params = best or None
 
-    def on_train_end(self, trainer):
+    def on_fit_end(self, trainer):
         if self.restore_best and self.best_params is not None:
             for k, v in self.best_params.items():
                 trainer.model.params[k][...] = v
@@ -92,7 +224,7 @@ class MetricLogger(Callback):
         self.jsonl = self.path.suffix in (".jsonl", ".json")
         self._fields = None
 
-    def on_train_begin(self, trainer):
+    def on_fit_begin(self, trainer):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             return
@@ -115,7 +247,7 @@ class MetricLogger(Callback):
     def on_rollback(self, trainer):
         """Training went back to an earlier state (divergence rollback): drop the rows after it."""
         if self.path.exists():
-            self.on_train_begin(trainer)
+            self.on_fit_begin(trainer)
 
     def _rows_up_to(self, lines, last_epoch):
         if self.jsonl:

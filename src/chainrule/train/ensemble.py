@@ -10,6 +10,13 @@ by one with :class:`~chainrule.train.Trainer` (the tests check it bit for bit).
 Only what keeps the models independent is allowed: Dense and activation layers (no
 BatchNorm or Dropout), elementwise optimizers, no clipping by the global norm (which would
 couple the models). A per-model learning rate is allowed for plain SGD.
+
+What it shares with the Trainer: the data preparation the loss declares and the evaluation
+(``chainrule.train.evaluation``), the training state (``TrainState``: epoch, step, history) and
+the callbacks (``CallbackList``: the history and the progress bar are callbacks here too, and user
+callbacks receive the ensemble, whose logs hold one value per model). Its epoch loop is its own:
+one step moves K models with one batched gradient, which the Trainer's single-model step cannot
+express without giving up the vectorization that is the ensemble's reason to exist.
 """
 
 from __future__ import annotations
@@ -18,15 +25,15 @@ import numpy as np
 
 from .. import optim
 from ..data.batching import Batcher
-from ..data.validation import check_Xy
 from ..errors import ConfigError
 from ..nn import losses
 from ..nn.layers import Activation, Dense
 from ..nn.model import Context
-from . import metrics as metrics_lib
-from .progress import Progress
+from . import evaluation
+from .callbacks import CallbackList, History, check_callback
+from .progress import ProgressBar
+from .state import TrainState
 from .step_gradient import StepGradient
-from .trainer import CLASSIFICATION_LOSSES
 
 
 class Ensemble:
@@ -36,11 +43,13 @@ class Ensemble:
         built from Dense and activation layers only.
     seeds: one seed per model (initialization and data order, as ``Trainer(seed=...)``).
     learning_rate: a float, or one per model (plain SGD only).
+    callbacks: ``chainrule.train.Callback`` objects; their hooks receive the ensemble and logs
+        of arrays (K,) (``on_gradients`` receives the K losses).
     History: ``history[metric]`` is an array (epochs, K).
     """
 
     def __init__(self, model_factory, seeds, loss="cross_entropy", optimizer="sgd", learning_rate=0.01,
-                 optimizer_options=None, batch_size=32, dtype=np.float64, metrics=None, verbose=1):
+                 optimizer_options=None, batch_size=32, dtype=np.float64, metrics=None, verbose=1, callbacks=()):
         self.seeds = [int(s) for s in seeds]
         if not self.seeds:
             raise ConfigError("Ensemble needs at least one seed")
@@ -56,7 +65,8 @@ class Ensemble:
         self.dtype = np.dtype(dtype)
         self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
         self.loss_fn = losses.get(loss)
-        self.task = "classification" if self.loss_name in CLASSIFICATION_LOSSES else "regression"
+        self.needs = losses.needs(self.loss_fn)
+        self.task = "classification" if self.needs.classifier else "regression"
         options = dict(optimizer_options or {})
         if options.get("clip_norm") is not None:
             raise ConfigError("Ensemble: clip_norm would couple the models (a global norm); use clip_value")
@@ -73,12 +83,34 @@ class Ensemble:
             learning_rate = 1.0
         self.optimizer = optim.get(optimizer, self.params, learning_rate=float(learning_rate), **options)
         self.batch_size = int(batch_size)
-        names = list(metrics) if metrics is not None else (["accuracy"] if self.task == "classification" else ["r2"])
-        self.metric_fns = {n: metrics_lib.get(n) for n in names}
+        names = list(metrics) if metrics is not None else evaluation.default_metrics(self.loss_fn)
+        self.metric_fns = evaluation.metric_functions(names)
         self.verbose = verbose
-        self.epoch = 0
-        self.history = {}
-        self._gradient = StepGradient(self.template, self._objective, isinstance(loss, str), has_aux=True)
+        for cb in callbacks:
+            check_callback(cb, "Ensemble")
+        self.callbacks = list(callbacks)
+        self.state = TrainState()
+        self._gradient = StepGradient(self.template, self._objective, self.needs.stageable, has_aux=True)
+
+    @property
+    def epoch(self):
+        return self.state.epoch
+
+    @property
+    def step(self):
+        return self.state.step
+
+    @property
+    def history(self):
+        return self.state.history
+
+    @property
+    def stop_training(self):
+        return self.state.stop_training
+
+    @stop_training.setter
+    def stop_training(self, value):
+        self.state.stop_training = value
 
     def _forward(self, params, x):
         return self.template.call(params, x, Context(training=False))
@@ -92,24 +124,24 @@ class Ensemble:
         model_losses = per.mean(axis=1)  # each model's own mean loss
         return model_losses.sum(), model_losses
 
-    def _prepare(self, X, y):
-        n_classes = self.template.d_out if self.loss_name in ("cross_entropy", "softmax_cross_entropy") else None
-        X, y = check_Xy(X, y, self.task, n_classes=n_classes, n_features=self.template.d_in)
-        X = np.ascontiguousarray(X, dtype=self.dtype)
-        if self.task == "classification":
-            y = np.asarray(y, np.int64)
-        else:
-            y = np.asarray(y, self.dtype)
-            y = y.reshape(-1, 1) if y.ndim == 1 else y
-        return X, y
+    def _prepare(self, X, y, name="training"):
+        return evaluation.prepare(X, y, self.template, self.loss_fn, dtype=self.dtype, name=name)
 
     def fit(self, X, y, epochs=10):
         """Train every model for ``epochs`` epochs; return the history {metric: (epochs, K)}."""
         X, y = self._prepare(X, y)
         batchers = [Batcher(len(X), self.batch_size, seed=s) for s in self.seeds]
-        progress = Progress(int(epochs), self.verbose, desc=f"ensemble of {self.K}")
+        state = self.state
+        state.stop_training = False
+        progress = ProgressBar(int(epochs), self.verbose, desc=f"ensemble of {self.K}",
+                               summarize=lambda logs: {k: float(np.mean(v)) for k, v in logs.items()})
+        callbacks = CallbackList([History(), *self.callbacks, progress])
+        on_gradients, on_step_end = callbacks.hooks["on_gradients"], callbacks.hooks["on_step_end"]
+        end = state.epoch + int(epochs)
         try:
-            for _ in range(int(epochs)):
+            callbacks.on_fit_begin(self)
+            while state.epoch < end and not state.stop_training:
+                callbacks.on_epoch_begin(self, state.epoch + 1)
                 grad_fn = self._gradient.current()  # (the template as it is now)
                 totals = np.zeros(self.K)
                 count = 0
@@ -122,16 +154,20 @@ class Ensemble:
                     # np.take(X, idx, axis=0) = X[idx] for the (K, B) index, 7× faster
                     (_, model_losses), grads = grad_fn(self.params, np.take(X, idx, axis=0),
                                                              np.take(y, idx, axis=0))
+                    for hook in on_gradients:
+                        hook(self, model_losses, grads)
                     if self._lr_scale is not None:
                         grads = {k: g * self._lr_scale[k] for k, g in grads.items()}
                     self.optimizer._step(grads)  # the engine's gradients of self.params: nothing to re-check
                     totals += np.asarray(model_losses, np.float64) * idx.shape[1]
                     count += idx.shape[1]
-                self.epoch += 1
-                logs = {"loss": totals / count, **self.evaluate(X, y, with_loss=False)}
-                for k, v in logs.items():
-                    self.history.setdefault(k, []).append(v)
-                progress.update(self.epoch, {k: float(np.mean(v)) for k, v in logs.items()})
+                    state.step += 1
+                    for hook in on_step_end:
+                        hook(self)
+                state.start_epoch()
+                logs = {"loss": totals / count, **self.evaluate(X, y, with_loss=False, prepared=True)}
+                callbacks.on_epoch_end(self, state.epoch, logs)  # History first: it records the logs
+            callbacks.on_fit_end(self)
         finally:
             progress.close()
         return {k: np.array(v) for k, v in self.history.items()}
@@ -140,20 +176,13 @@ class Ensemble:
         """Every model's output: (K, n, d_out)."""
         return np.asarray(self._forward(self.params, np.asarray(X, self.dtype)))
 
-    def evaluate(self, X, y, with_loss=True):
-        logs = {}
+    def evaluate(self, X, y, with_loss=True, prepared=False):
+        """{'loss': (K,), metric: (K,)} of every model on (X, y), in eval mode."""
         if not with_loss and not self.metric_fns:
-            return logs
-        out = self.predict(X)
-        if with_loss:
-            logs["loss"] = np.array([float(self.loss_fn(o, y)) for o in out])
-        for name, fn in self.metric_fns.items():
-            if fn is metrics_lib.accuracy and out.shape[2] > 1 and np.ndim(y) == 1:
-                # every model at once: the same fraction accuracy() computes model by model
-                logs[name] = np.mean(np.argmax(out, axis=2) == np.asarray(y)[None, :], axis=1)
-            else:
-                logs[name] = np.array([fn(o, y) for o in out])
-        return logs
+            return {}
+        if not prepared:
+            X, y = self._prepare(X, y, name="evaluation")
+        return evaluation.model_scores(self.predict(X), y, self.loss_fn if with_loss else None, self.metric_fns)
 
     def model_params(self, k):
         """Model k's parameters as an ordinary {name: array} dict."""

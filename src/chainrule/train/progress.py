@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .callbacks import Callback
+
 
 def _fmt(logs):
     return " ".join(f"{k}={v:.4g}" for k, v in logs.items() if isinstance(v, float | int))
@@ -34,3 +36,28 @@ class Progress:
     def close(self):
         if self.bar is not None:
             self.bar.close()
+
+
+class ProgressBar(Callback):
+    """The progress bar as a callback: one tick per epoch of a fit of ``total`` epochs.
+
+    summarize: logs -> the numbers shown (the Ensemble shows the mean over its models)."""
+
+    def __init__(self, total, verbose=1, desc="training", summarize=None):
+        self.total, self.verbose, self.desc, self.summarize = total, verbose, desc, summarize
+        self.bar = None
+
+    def on_fit_begin(self, trainer):
+        self.bar = Progress(self.total, self.verbose, desc=self.desc)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self.bar.update(epoch, self.summarize(logs) if self.summarize else logs)
+
+    def on_fit_end(self, trainer):
+        self.close()
+
+    def close(self):
+        """Also called when training stops with an error (the loop's ``finally``)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

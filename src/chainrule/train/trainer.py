@@ -12,61 +12,36 @@ the step, the layer with the first non-finite gradient and the last finite loss)
 loss whose gradient is not finite makes the update non-finite; that is caught at the next
 step's loss, at the epoch's end and before any checkpoint is written, at no per-step cost
 (``check_gradients=True`` checks every step's gradients instead). With
-``on_divergence='rollback'`` training goes back to the newest checkpoint (or an in-memory
-snapshot from the last epoch's end) and continues with the learning rate × ``rollback_factor``.
+``on_divergence='rollback'`` a ``DivergenceGuard`` callback takes training back to the last good
+state (``chainrule.train.divergence``) and continues with the learning rate × ``rollback_factor``.
+
+What a resume needs is ``Trainer.state_dict()``: the ``TrainState`` (``chainrule.train.state``),
+the parameters, buffers, optimizer and callback state. Callbacks (``chainrule.train.callbacks``)
+see the loop through one declared set of hooks; the history and the progress bar are callbacks.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import time
-import warnings
 
 import numpy as np
 
 from .. import optim
 from ..data.batching import Batcher
-from ..errors import CheckpointError, ConfigError, DataError, NonFiniteError
+from ..errors import ChainruleError, CheckpointError, CheckpointMismatchError, ConfigError, DataError, NonFiniteError
 from ..nn import losses
 from ..optim.schedules import Schedule
-from . import metrics as metrics_lib
-from .callbacks import overrides
-from .progress import Progress
+from . import evaluation
+from .callbacks import CallbackList, History, callback_states, check_callback, load_callback_states
+from .divergence import DivergenceGuard, DivergenceWarning, ScaledSchedule
+from .progress import ProgressBar
+from .state import TrainState
 from .step_gradient import StepGradient
 
-CLASSIFICATION_LOSSES = ("cross_entropy", "softmax_cross_entropy", "binary_cross_entropy", "bce",
-                         "logistic", "hinge")
 DIVERGENCE_MODES = ("stop", "rollback")
-
-
-class DivergenceWarning(UserWarning):
-    """Training diverged and was rolled back to a good state with a lower learning rate."""
-
-
-class ScaledSchedule(Schedule):
-    """``factor`` × another schedule (how a rollback lowers a scheduled learning rate)."""
-
-    name = "scaled"
-
-    def __init__(self, schedule, factor):
-        self.schedule, self.factor = schedule, float(factor)
-        self.learning_rate = schedule.learning_rate * self.factor
-
-    @property
-    def _config(self):
-        return {"schedule": self.schedule.config(), "factor": self.factor}
-
-    def __call__(self, step):
-        return self.factor * self.schedule(step)
-
-    def observe(self, metric):
-        self.schedule.observe(metric)
-
-    def state_dict(self):
-        return self.schedule.state_dict()
-
-    def load_state_dict(self, state):
-        self.schedule.load_state_dict(state)
+__all__ = ["DivergenceWarning", "NonFiniteError", "ScaledSchedule", "Trainer", "fit"]
 
 
 def _loss_and_grads(result):
@@ -78,11 +53,23 @@ def _is_int(x, low=0):
     return isinstance(x, int | np.integer) and not isinstance(x, bool) and x >= low
 
 
+def _state_attribute(name, doc):
+    def read(self):
+        return getattr(self.state, name)
+
+    def write(self, value):
+        setattr(self.state, name, value)
+
+    return property(read, write, doc=doc)
+
+
 class Trainer:
     """Trains ``model`` (a ``chainrule.nn.Sequential``) with a loss and an optimizer.
 
     model: the network; initialized from ``seed`` (in ``dtype``) if it has no parameters yet.
-    loss: a name from ``chainrule.nn.losses`` or a function ``(output, y) -> scalar``.
+    loss: a name from ``chainrule.nn.losses`` or a function ``(output, y) -> scalar``; what it
+        declares (``losses.needs``: task, targets, classes, stageable) decides the data checks,
+        the default metric and whether steps can be compiled.
     optimizer: a name from ``chainrule.optim`` (with ``learning_rate`` and
         ``optimizer_options``) or an optimizer already built on ``model.params``.
     batch_size: M; clamped to N with a warning if larger.
@@ -97,14 +84,28 @@ class Trainer:
     compiled: run each step's forward and backward pass as code compiled once per batch shape
         (``chainrule.jit`` of ``value_and_grad``: the same numbers, 2-3× less overhead on small
         networks; with gradient checkpointing the compiled backward pass still recomputes each
-        segment). Used when it is safe: a built-in loss and a model without randomness or state
-        in training (no Dropout with p > 0, no BatchNorm); hinge and logistic, which check their
-        targets' values at every step, run eagerly.
+        segment). Used when it is safe: a loss that declares itself stageable and a model
+        without randomness or state in training (no Dropout with p > 0, no BatchNorm); hinge and
+        logistic, which check their targets' values at every step, run eagerly.
 
-    State (saved by checkpoints): ``epoch`` (epochs completed), ``step`` (optimizer steps),
-    ``batch_index`` (next batch of the current epoch), ``epoch_loss_sum`` and ``epoch_samples``
-    (the current epoch's running loss total), ``history``, ``lr_scale``, ``rollbacks``.
+    State: ``state`` (a ``TrainState``: epoch, step, batch index, the partial epoch's running
+    sums, history, learning-rate scale, rollbacks, the dropout generator), also readable as
+    ``epoch``, ``step``, ``history``… ``state_dict()`` is it with the parameters, buffers,
+    optimizer and callback state: what checkpoints save and ``load_state_dict`` restores.
     """
+
+    epoch = _state_attribute("epoch", "epochs completed")
+    step = _state_attribute("step", "optimizer steps taken")
+    batch_index = _state_attribute("batch_index", "the next batch of the current epoch")
+    epoch_loss_sum = _state_attribute("loss_sum", "Σ loss·|batch| so far this epoch")
+    epoch_samples = _state_attribute("samples", "Σ |batch| so far this epoch")
+    history = _state_attribute("history", "{metric: [value per epoch]}")
+    lr_scale = _state_attribute("lr_scale", "the learning rate × this (lowered by rollbacks)")
+    rollbacks = _state_attribute("rollbacks", "rollbacks so far")
+    last_finite_loss = _state_attribute("last_finite_loss", "the last step's loss, if finite")
+    stop_reason = _state_attribute("stop_reason", "why training stopped early, if it did")
+    stop_training = _state_attribute("stop_training", "set by a callback to stop after this epoch")
+    dropout_rng = _state_attribute("dropout_rng", "the generator of dropout masks")
 
     def __init__(self, model, loss="cross_entropy", optimizer="adam", learning_rate=None,
                  optimizer_options=None, batch_size=32, seed=0, dtype=None, metrics=None, callbacks=(),
@@ -128,12 +129,11 @@ class Trainer:
         if not _is_int(metric_samples, 1):
             raise ConfigError(f"Trainer: metric_samples must be a positive integer, found {metric_samples!r}")
         for cb in callbacks:
-            if not all(callable(getattr(cb, m, None)) for m in ("on_train_begin", "on_epoch_end", "on_train_end")):
-                raise ConfigError(f"Trainer: callbacks must be chainrule.train.Callback objects, found "
-                                  f"{type(cb).__name__}")
+            check_callback(cb)
         self.model = model
         self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
         self.loss_fn = losses.get(loss)
+        self.needs = losses.needs(self.loss_fn)
         self.seed = int(seed)
         if model.params is None:
             model.init(seed=self.seed, dtype=dtype or np.float64)
@@ -143,11 +143,9 @@ class Trainer:
         self.dtype = model.dtype
         self.optimizer = self._make_optimizer(optimizer, learning_rate, optimizer_options or {})
         self.batch_size = int(batch_size)
-        classification = self.loss_name in CLASSIFICATION_LOSSES
-        self.task = "classification" if classification else "regression"
-        self.metric_names = list(metrics) if metrics is not None else (["accuracy"] if classification else ["r2"])
-        self.metric_fns = {name if isinstance(name, str) else name.__name__: metrics_lib.get(name)
-                           for name in self.metric_names}
+        self.task = "classification" if self.needs.classifier else "regression"
+        self.metric_names = list(metrics) if metrics is not None else evaluation.default_metrics(self.loss_fn)
+        self.metric_fns = evaluation.metric_functions(self.metric_names)
         self.callbacks = list(callbacks)
         self.remat = bool(gradient_checkpointing)
         self.verbose = verbose
@@ -158,20 +156,11 @@ class Trainer:
         if on_divergence == "rollback" and self._base_learning_rate is None:
             raise ConfigError("Trainer: on_divergence='rollback' lowers the learning rate, but this optimizer has "
                               "no learning_rate attribute")
-        self.dropout_rng = np.random.default_rng([self.seed, 1])
-        self.epoch = 0  # epochs completed
-        self.step = 0  # optimizer steps taken
-        self.batch_index = 0  # the next batch of the current epoch
-        self.epoch_loss_sum, self.epoch_samples = 0.0, 0  # Σ loss·|batch| and Σ |batch| so far this epoch
-        self.lr_scale, self.rollbacks = 1.0, 0
+        self.state = TrainState(dropout_rng=np.random.default_rng([self.seed, 1]))
         self.batcher = None
-        self.resume_data = None  # the batcher configuration recorded by a restored checkpoint
-        self.history = {}
-        self.stop_training = False
-        self.stop_reason = None
-        self.last_finite_loss = None
-        self.step_hooks = [cb for cb in self.callbacks if hasattr(cb, "on_step")]
-        self._gradient = StepGradient(model, self._objective, compiled and isinstance(loss, str), has_aux=True)
+        self.callback_list = CallbackList(self.callbacks)  # (a fit adds the history, guard and progress bar)
+        self._on_gradients = self.callback_list.hooks["on_gradients"]
+        self._gradient = StepGradient(model, self._objective, compiled and self.needs.stageable, has_aux=True)
         self._needs_closure = isinstance(self.optimizer, optim.LBFGS)
         # Gradients made by the engine from model.params match the optimizer's parameters by
         # construction: a chainrule optimizer skips re-checking them each step (unless a subclass
@@ -211,37 +200,7 @@ class Trainer:
         return optim.get(optimizer, self.model.params, **kwargs)
 
     def _prepare(self, X, y, name="training"):
-        from ..data.validation import check_Xy
-
-        n_out = self.model.d_out
-        n_classes = None
-        if self.task == "classification" and self.loss_name in ("cross_entropy", "softmax_cross_entropy"):
-            n_classes = n_out
-        elif self.loss_name in ("binary_cross_entropy", "bce"):
-            n_classes = 2
-        task = self.task
-        if self.loss_name in ("logistic", "hinge"):
-            task = "regression"  # targets are ±1
-        try:
-            X, y = check_Xy(X, y, task, n_classes=n_classes, n_features=self.model.d_in)
-        except DataError as e:
-            raise DataError(f"{name} data: {e}") from None
-        X = np.ascontiguousarray(X, dtype=self.dtype)
-        if task == "classification":
-            y = np.asarray(y, dtype=np.int64)
-            if self.loss_name in ("binary_cross_entropy", "bce"):
-                y = y.astype(self.dtype)
-        else:
-            y = np.asarray(y, dtype=self.dtype)
-            if self.loss_name in ("logistic", "hinge"):
-                wrong = ~np.isin(y, (-1, 1))
-                if wrong.any():
-                    row = int(np.flatnonzero(wrong.any(axis=1))[0])
-                    raise DataError(f"{name} data: the {self.loss_name} loss needs targets -1 or +1; found "
-                                    f"{y[row][wrong[row]][0]} at row {row}")
-            elif self.loss_name in losses.LOSSES and y.shape[1] != n_out:
-                raise DataError(f"{name} data: y has {y.shape[1]} target columns but the model has {n_out} outputs")
-        return X, y
+        return evaluation.prepare(X, y, self.model, self.loss_fn, dtype=self.dtype, name=name)
 
     # -- the step ------------------------------------------------------------------------------
     def _objective(self, params, xb, yb, buffers):
@@ -258,8 +217,8 @@ class Trainer:
             self._raise_non_finite(loss, grads)
         if self.check_gradients:
             self._check_gradients(loss, grads)
-        for hook in self.step_hooks:
-            hook.on_step(self, loss, grads)
+        for hook in self._on_gradients:
+            hook(self, loss, grads)
         if self._needs_closure:  # L-BFGS re-evaluates the loss during its line search
             self.optimizer.step(grads, lambda: _loss_and_grads(self._grad_fn(self.model.params, xb, yb,
                                                                              self.model.buffers)), loss=loss)
@@ -269,8 +228,9 @@ class Trainer:
             self._apply_update(grads)
         if buffers:  # the batch's running statistics count once the step is taken
             self.model.buffers.update(buffers)
-        self.step += 1
-        self.last_finite_loss = loss
+        state = self.state
+        state.step += 1
+        state.last_finite_loss = loss
         return loss
 
     def _where(self):
@@ -321,33 +281,82 @@ class Trainer:
         else:
             self.optimizer.learning_rate = base * self.lr_scale
 
-    def _roll_back(self, error, snapshot):
-        from .checkpoint import Checkpoint, latest_checkpoint, restore
+    # -- state -----------------------------------------------------------------------------------
+    def state_dict(self):
+        """(arrays, state): everything a resume needs, split for safetensors and JSON.
 
-        if self.rollbacks >= self.max_rollbacks:
-            raise NonFiniteError(f"{error} (after {self.rollbacks} rollbacks with the learning rate × "
-                                 f"{self.rollback_factor} each)") from None
-        rollbacks, scale, step = self.rollbacks + 1, self.lr_scale * self.rollback_factor, self.step
-        source = None
-        for cb in self.callbacks:
-            if isinstance(cb, Checkpoint):
-                try:
-                    path, arrays, state = latest_checkpoint(cb.directory, self)
-                    source = (f"checkpoint {path.name}", arrays, state)
-                except CheckpointError:
-                    pass  # nothing written yet: use the snapshot
-                break
-        if source is None:
-            source = ("the state at the end of the last good epoch", *snapshot)
-        restore(self, source[1], source[2])
-        self.rollbacks, self.lr_scale = rollbacks, scale
-        self.apply_lr_scale()
-        for cb in self.callbacks:
-            if callable(getattr(cb, "on_rollback", None)):
-                cb.on_rollback(self)
-        warnings.warn(f"{error}; rolled back from step {step} to {source[0]} (step {self.step}) and continuing with "
-                      f"the learning rate × {scale:g} (rollback {rollbacks} of at most {self.max_rollbacks})",
-                      DivergenceWarning, stacklevel=3)
+        arrays: ``param/…``, ``buffer/…``, ``optimizer/…`` and ``callback<i>/…`` (the trainer's own
+        arrays, not copies; ``snapshot()`` copies); state: the ``TrainState`` fields
+        (``TrainState.to_dict``), the optimizer's scalars and each callback's state (or None)."""
+        arrays = {f"param/{k}": v for k, v in self.model.params.items()}
+        arrays.update({f"buffer/{k}": v for k, v in self.model.buffers.items()})
+        scalars = {}
+        for k, v in self.optimizer.state_dict().items():
+            if isinstance(v, np.ndarray):
+                arrays[f"optimizer/{k}"] = v
+            else:
+                scalars[k] = v
+        cb_arrays, cb_states = callback_states(self.callbacks)
+        arrays.update(cb_arrays)
+        return arrays, {**self.state.to_dict(), "optimizer": scalars, "callbacks": cb_states}
+
+    def snapshot(self):
+        """An in-memory copy of ``state_dict()`` that ``load_state_dict`` puts back."""
+        arrays, state = self.state_dict()
+        history = state.pop("history")  # floats: a list copy is a copy (to_dict made one)
+        state = copy.deepcopy(state)
+        state["history"] = history
+        return {k: np.array(v, copy=True) for k, v in arrays.items()}, state
+
+    def load_state_dict(self, arrays, state):
+        """Put back a ``state_dict()`` (from a checkpoint or ``snapshot()``) of the same architecture
+        and optimizer. All or nothing: if any part does not fit, the trainer is left exactly as it
+        was and a CheckpointMismatchError says what did not fit."""
+        self.check_fits({k: (np.shape(v), np.asarray(v).dtype) for k, v in arrays.items()}, "checkpoint")
+        before = self.snapshot()
+        try:
+            self._load(arrays, state)
+        except (ChainruleError, ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError) as e:
+            self._load(*before)
+            text = str(e).splitlines()[0][:300] if str(e).strip() else type(e).__name__
+            raise CheckpointMismatchError(f"checkpoint does not fit this trainer: {text}") from None
+
+    def _load(self, arrays, state):
+        scale = self.lr_scale
+        self.state.load_dict(state)  # validates first: nothing changes on a malformed state
+        for k, v in self.model.params.items():
+            v[...] = arrays[f"param/{k}"]
+        for k, v in self.model.buffers.items():
+            v[...] = arrays[f"buffer/{k}"]
+        if self.lr_scale != scale or scale != 1.0:  # untouched otherwise: a rate the user set stays
+            self.apply_lr_scale()
+        opt_state = dict(state["optimizer"])
+        opt_state.update({k[len("optimizer/"):]: v for k, v in arrays.items() if k.startswith("optimizer/")})
+        self.optimizer.load_state_dict(opt_state)
+        load_callback_states(self.callbacks, state["callbacks"], arrays)
+
+    def tensor_spec(self):
+        """{name: (shape, dtype)} of the model's and optimizer's arrays in ``state_dict()``."""
+        spec = {f"param/{k}": (v.shape, v.dtype) for k, v in self.model.params.items()}
+        spec.update({f"buffer/{k}": (v.shape, v.dtype) for k, v in self.model.buffers.items()})
+        spec.update({f"optimizer/{k}": (v.shape, v.dtype) for k, v in self.optimizer.state_dict().items()
+                     if isinstance(v, np.ndarray)})
+        return spec
+
+    def check_fits(self, spec, where="checkpoint"):
+        """CheckpointMismatchError unless ``spec``'s model and optimizer tensors are exactly this trainer's."""
+        expected = self.tensor_spec()
+        got = {k for k in spec if not k.startswith("callback")}
+        if set(expected) != got:
+            diff = sorted(set(expected) ^ got)
+            raise CheckpointMismatchError(f"{where} does not fit the model and optimizer: they differ in "
+                                          f"{str(diff[:5])[:200]}")
+        for k, (shape, dtype) in expected.items():
+            f_shape, f_dtype = spec[k]
+            if tuple(f_shape) != tuple(shape) or np.dtype(f_dtype) != np.dtype(dtype):
+                raise CheckpointMismatchError(
+                    f"{where} does not fit: '{k}' has shape {tuple(f_shape)} and dtype {f_dtype}, "
+                    f"the run expects {tuple(shape)} and {np.dtype(dtype)}")
 
     # -- the loop ------------------------------------------------------------------------------
     def fit(self, X, y, epochs=10, validation_data=None, shuffle=True):
@@ -356,8 +365,6 @@ class Trainer:
         After a restore in the middle of an epoch, that epoch is finished first and counts as
         one of the ``epochs``.
         """
-        from .checkpoint import capture
-
         if not _is_int(epochs):
             raise ConfigError(f"epochs must be a non-negative integer, found {epochs!r}")
         X, y = self._prepare(X, y)
@@ -370,34 +377,32 @@ class Trainer:
         batcher = Batcher(len(X), self.batch_size, shuffle=bool(shuffle), seed=self.seed)
         self._check_position(batcher)
         self.batcher = batcher
-        end = self.epoch + int(epochs)
-        progress = Progress(int(epochs), self.verbose)
-        self.stop_training = False
-        self._step_end = [cb for cb in self.callbacks if overrides(cb, "on_step_end")]
-        for cb in self.callbacks:
-            cb.on_train_begin(self)
-        snapshot = capture(self) if self.on_divergence == "rollback" else None
+        state = self.state
+        state.data = {k: v for k, v in batcher.state_dict().items() if k not in ("epoch", "batch_index")}
+        end = state.epoch + int(epochs)
+        guard = [DivergenceGuard(self.rollback_factor, self.max_rollbacks)] if self.on_divergence == "rollback" else []
+        progress = ProgressBar(int(epochs), self.verbose)
+        callbacks = self.callback_list = CallbackList([History(), *self.callbacks, *guard, progress])
+        self._on_gradients = callbacks.hooks["on_gradients"]
+        state.stop_training = False
         try:
-            while self.epoch < end and not self.stop_training:
+            callbacks.on_fit_begin(self)
+            while state.epoch < end and not state.stop_training:
                 try:
-                    logs = self._epoch(X, y, val, batcher)
+                    self._epoch(X, y, val, batcher, callbacks)
                 except NonFiniteError as e:
-                    if self.on_divergence != "rollback":
+                    if not callbacks.on_divergence(self, e):
                         raise
-                    self._roll_back(e, snapshot)
-                    continue
-                if snapshot is not None:
-                    snapshot = capture(self)
-                progress.update(self.epoch, logs)
+            callbacks.on_fit_end(self)
         finally:
             progress.close()
-        for cb in self.callbacks:
-            cb.on_train_end(self)
+            self.callback_list = CallbackList(self.callbacks)
+            self._on_gradients = self.callback_list.hooks["on_gradients"]
         return self.history
 
     def _check_position(self, batcher):
         """A restored mid-epoch position is only meaningful for the same data order."""
-        data = self.resume_data
+        data = self.state.data
         if data is None or self.batch_index == 0:
             return
         mine = {k: v for k, v in batcher.state_dict().items() if k not in ("epoch", "batch_index")}
@@ -411,19 +416,21 @@ class Trainer:
             raise CheckpointError(f"the checkpoint's batch index {self.batch_index} is past the epoch's "
                                   f"{batcher.n_batches} batches")
 
-    def _epoch(self, X, y, val, batcher):
-        """Run the rest of the current epoch and its end-of-epoch bookkeeping; return its logs."""
+    def _epoch(self, X, y, val, batcher, callbacks):
+        """Run the rest of the current epoch and its end-of-epoch bookkeeping."""
         t0 = time.perf_counter()
-        total, count = self.epoch_loss_sum, self.epoch_samples
-        hooks = self._step_end
-        for idx in batcher.batches(self.epoch, self.batch_index):
+        state = self.state
+        callbacks.on_epoch_begin(self, state.epoch + 1)
+        total, count = state.loss_sum, state.samples
+        hooks = callbacks.hooks["on_step_end"]
+        for idx in batcher.batches(state.epoch, state.batch_index):
             n = len(idx)
             total += self.train_step(np.take(X, idx, axis=0), np.take(y, idx, axis=0)) * n  # = X[idx], faster
             count += n
-            self.batch_index += 1
-            self.epoch_loss_sum, self.epoch_samples = total, count
+            state.batch_index += 1
+            state.loss_sum, state.samples = total, count
             for hook in hooks:
-                hook.on_step_end(self)
+                hook(self)
         self.check_finite()  # an update of the epoch's last step that went non-finite
         logs = {"loss": total / max(count, 1)}
         logs.update(self.evaluate(X, y, prefix="", limit=self.metric_samples, with_loss=False, prepared=True))
@@ -431,43 +438,27 @@ class Trainer:
             logs.update(self.evaluate(*val, prefix="val_", prepared=True))
         logs["lr"] = float(self.optimizer.learning_rate_now)
         logs["time"] = time.perf_counter() - t0
-        self.epoch += 1
-        self.batch_index, self.epoch_loss_sum, self.epoch_samples = 0, 0.0, 0
+        state.start_epoch()
         schedule = getattr(self.optimizer, "learning_rate", None)
         if hasattr(schedule, "observe"):  # ReduceOnPlateau watches the epoch's loss
             schedule.observe(logs.get("val_loss", logs["loss"]))
-        for k, v in logs.items():
-            self.history.setdefault(k, []).append(v)
-        for cb in self.callbacks:
-            cb.on_epoch_end(self, self.epoch, logs)
+        callbacks.on_epoch_end(self, state.epoch, logs)  # History first: it records the logs
         return logs
 
-    def predict(self, X, batch_size=4096):
+    def predict(self, X, batch_size=evaluation.PREDICT_BATCH):
         """The network's output in eval mode (logits for classification losses): (n, d_out)."""
-        from ..data.validation import check_X
-
-        X = check_X(X)
-        if X.shape[1] != self.model.d_in:
-            raise DataError(f"X has {X.shape[1]} features per sample but the model expects {self.model.d_in}")
-        return self._predict(np.asarray(X, dtype=self.dtype), batch_size)
-
-    def _predict(self, X, batch_size=4096):
-        outs = [self.model.apply(self.model.params, X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
-        return np.concatenate(outs) if outs else np.zeros((0, self.model.d_out), self.dtype)
+        return evaluation.predict(self.model, evaluation.check_features(self.model, X, self.dtype),
+                                  batch_size=batch_size)
 
     def evaluate(self, X, y, prefix="", limit=None, with_loss=True, prepared=False):
-        """{prefix + 'loss': ..., prefix + metric: ...} on (X, y) in eval mode."""
+        """{prefix + 'loss': ..., prefix + metric: ...} on (X, y) in eval mode
+        (``chainrule.train.evaluation.evaluate`` with this trainer's loss and metrics)."""
         if not prepared:
             X, y = self._prepare(X, y, name="evaluation")
         if limit is not None and len(X) > limit:
             X, y = X[:limit], y[:limit]
-        out = self._predict(X)
-        logs = {}
-        if with_loss:
-            logs[prefix + "loss"] = float(self.loss_fn(out, y))
-        for name, fn in self.metric_fns.items():
-            logs[prefix + name] = fn(out, y)
-        return logs
+        out = evaluation.predict(self.model, X)
+        return evaluation.scores(out, y, self.loss_fn if with_loss else None, self.metric_fns, prefix)
 
 
 def fit(model, X, y, epochs=10, validation_data=None, **options):
