@@ -21,6 +21,10 @@ class DifferentiationTypeError(ChainruleError, TypeError):
     """Differentiating with respect to something that is not a floating-point array."""
 
 
+class ArgumentTypeError(ChainruleError, TypeError):
+    """An argument of the wrong type; the message names the argument, what was expected and what was found."""
+
+
 class StagingError(ChainruleError, TypeError):
     """A function cannot be compiled by ``chainrule.jit`` (control flow on a traced value, ...)."""
 

@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from chainrule.cli.run import data_hash, load_data
+from chainrule.runs.build import load_data
+from chainrule.runs.folder import data_hash
 from chainrule.saving import load_weights
 
 pytest.importorskip("safetensors")

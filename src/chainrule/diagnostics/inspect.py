@@ -23,7 +23,6 @@ from .advice import EXPLODING, RELU_LIKE, VANISHING, gradient_flags, remedies
 from .layers import SATURATING, dense_layers
 from .signals import SATURATION, probe
 
-CLASSIFICATION = ("cross_entropy", "softmax_cross_entropy", "binary_cross_entropy", "bce")
 DEEP = 4  # hidden layers from which a per-layer loss of signal compounds into a problem
 
 
@@ -113,12 +112,15 @@ def _loss_for(loss, y, d_out):
     return "mse"
 
 
-def _targets(loss_name, y, dtype, d_out):
+def _targets(loss, y, dtype, d_out):
+    """y as ``loss`` declares its targets (``losses.needs``): int64 labels, or floats, with a
+    column axis for 'values' and 'signs' targets of a one-output network."""
     y = np.asarray(y)
-    if loss_name in ("cross_entropy", "softmax_cross_entropy") and np.issubdtype(y.dtype, np.integer):
+    kind = losses_lib.needs(loss).targets
+    if kind == "labels" and np.issubdtype(y.dtype, np.integer):
         return y.astype(np.int64)
     y = y.astype(dtype)
-    return y.reshape(-1, 1) if y.ndim == 1 and d_out == 1 and loss_name not in CLASSIFICATION else y
+    return y.reshape(-1, 1) if y.ndim == 1 and d_out == 1 and kind in ("values", "signs") else y
 
 
 def inspect_model(model, X, y, loss="auto", batch_size=256, seed=0, vanishing=VANISHING, exploding=EXPLODING):
@@ -135,7 +137,7 @@ def inspect_model(model, X, y, loss="auto", batch_size=256, seed=0, vanishing=VA
     X, y = np.asarray(X[rows], model.dtype), np.asarray(y)[rows]
     name = _loss_for(loss, y, model.d_out)
     loss_fn = losses_lib.get(name)
-    y = _targets(name if isinstance(name, str) else "", y, model.dtype, model.d_out)
+    y = _targets(name, y, model.dtype, model.d_out)
     p = probe(model, X, y, loss_fn, training=True, seed=seed)
     infos = dense_layers(model)
     findings = _pairings(infos, p.layers) + _propagation(infos, p.layers, vanishing, exploding) + _units(p.layers)

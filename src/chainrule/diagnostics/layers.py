@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ArgumentTypeError, ConfigError
 from ..nn.fusion import fusion_plan
 from ..nn.layers import Dense
 from ..nn.model import Sequential
@@ -56,7 +57,7 @@ class DenseInfo:
 def dense_layers(model):
     """The Dense layers of ``model`` in forward order, as ``DenseInfo``."""
     if not isinstance(model, Sequential):
-        raise TypeError(f"diagnostics need a chainrule.nn.Sequential (or MLP), found {type(model).__name__}")
+        raise ArgumentTypeError(f"diagnostics need a chainrule.nn.Sequential (or MLP), found {type(model).__name__}")
     out = []
     _walk(model, out)
     return out
@@ -90,7 +91,7 @@ def derivative_from_output(activation, a, alpha=0.01):
         return 1 - a * a
     if activation == "sigmoid":
         return a * (1 - a)
-    raise ValueError(f"σ' of {activation!r} is not a function of its output")
+    raise ConfigError(f"σ' of {activation!r} is not a function of its output")
 
 
 def weight_gain(W):

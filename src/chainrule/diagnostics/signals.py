@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..engine.transforms import value_and_grad
+from ..errors import ArgumentTypeError, ConfigError
 from .layers import DERIVATIVE_FROM_OUTPUT, SATURATING, dense_layers, derivative_from_output, weight_gain
 
 # A sigmoid/tanh unit counts as saturated where σ'(z) < SATURATION · max σ' (sigmoid: σ < 0.026
@@ -78,7 +79,7 @@ def probe(model, X, y, loss_fn, params=None, training=True, seed=0, saturation=S
     """
     params = model.params if params is None else params
     if params is None:
-        raise ValueError("the model has no parameters yet: call model.init(seed) first")
+        raise ConfigError("the model has no parameters yet: call model.init(seed) first")
     infos = dense_layers(model)
 
     def run(p, taps, seen):
@@ -96,7 +97,7 @@ def probe(model, X, y, loss_fn, params=None, training=True, seed=0, saturation=S
     run(params, None, seen)
     missing = [i.out_step for i in infos if i.out_step not in seen]
     if missing:
-        raise RuntimeError(f"probe: the model never reported steps {missing}; is it a plain Sequential?")
+        raise ArgumentTypeError(f"probe: the model never reported steps {missing}; is it a plain Sequential?")
     taps = {i.out_step: np.zeros_like(np.asarray(seen[i.out_step])) for i in infos}
     loss, (grads, tap_grads) = value_and_grad(lambda p, t: run(p, t, None), argnums=(0, 1))(params, taps)
 

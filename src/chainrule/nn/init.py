@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..errors import did_you_mean
+from ..errors import ConfigError, did_you_mean
 
 
 def _normal(rng, shape, var, dtype):
@@ -128,5 +128,5 @@ def get(spec):
     if spec not in INITIALIZERS:
         valid = list(INITIALIZERS) + ["uniform(a, b)", "normal(std)", "constant(v)"]
         hint = did_you_mean(spec, INITIALIZERS)
-        raise ValueError(f"unknown initializer {spec!r}{hint}; valid: {', '.join(valid)}")
+        raise ConfigError(f"unknown initializer {spec!r}{hint}; valid: {', '.join(valid)}")
     return INITIALIZERS[spec]

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import numpy as cnp
 from ..engine.core import dtype_of
-from ..errors import ShapeError
+from ..errors import ConfigError, ShapeError
 from ..primitives.nn import FUSED_ACTIVATIONS, dense
 from . import init as initializers
 from .activations import ACTIVATIONS, check_activation
@@ -96,7 +96,7 @@ class Dense(Layer):
     def __init__(self, d_in, d_out, init=None, bias_init="zeros"):
         for name, d in (("d_in", d_in), ("d_out", d_out)):
             if not isinstance(d, int | np.integer) or d <= 0:
-                raise ValueError(f"Dense: {name} must be a positive integer, found {d!r}")
+                raise ConfigError(f"Dense: {name} must be a positive integer, found {d!r}")
         self.d_in, self.d_out = int(d_in), int(d_out)
         self.init_spec = init
         self.bias_init = bias_init
@@ -225,7 +225,7 @@ class BatchNorm(Layer):
                 ctx.updates.update(self.running(ctx.buffers, cnp.stop_gradient(mu), cnp.stop_gradient(var), n))
         else:
             if ctx.buffers is None:
-                raise ValueError("BatchNorm in evaluation mode needs the running statistics: pass buffers=")
+                raise ConfigError("BatchNorm in evaluation mode needs the running statistics: pass buffers=")
             mu, var = ctx.buffers["running_mean"], ctx.buffers["running_var"]
         x_hat = (a - mu) / cnp.sqrt(var + self.eps)
         return x_hat * gamma + beta
@@ -256,14 +256,14 @@ class Dropout(Layer):
 
     def __init__(self, p=0.5):
         if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be in [0, 1), found {p}")
+            raise ConfigError(f"Dropout: p must be in [0, 1), found {p}")
         self.p = float(p)
 
     def call(self, params, a, ctx):
         if not ctx.training or self.p == 0:
             return a
         if ctx.rng is None:
-            raise ValueError("Dropout in training mode needs a seeded generator: pass rng= to apply()")
+            raise ConfigError("Dropout in training mode needs a seeded generator: pass rng= to apply()")
         keep = ctx.rng.random(a.shape) >= self.p
         return a * (keep / (1 - self.p)).astype(dtype_of(a))
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import numpy as cnp
 from ..engine.core import Tracer, dtype_of, shape_of
-from ..errors import ShapeError, lookup
+from ..errors import ConfigError, DataError, ShapeError, lookup
 from ..primitives.nn import mean_softmax_cross_entropy as _mean_sce
 from ..primitives.nn import softmax_cross_entropy as _sce
 
@@ -29,7 +29,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _check_reduction(reduction):
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', found {reduction!r}")
+        raise ConfigError(f"reduction must be 'mean', 'sum' or 'none', found {reduction!r}")
 
 
 def _weights(sample_weight, like, reduction):
@@ -39,7 +39,7 @@ def _weights(sample_weight, like, reduction):
     if w.shape != n:
         raise ShapeError(f"sample_weight of shape {w.shape} for a batch of {n[0] if n else 1} samples")
     if reduction == "mean" and float(np.sum(w)) == 0:
-        raise ValueError("sample_weight sums to 0: the weighted mean Σ wᵢ ℓᵢ / Σ wᵢ is undefined")
+        raise DataError("sample_weight sums to 0: the weighted mean Σ wᵢ ℓᵢ / Σ wᵢ is undefined")
     dtype = dtype_of(like)
     return w.astype(dtype if np.issubdtype(dtype, np.floating) else np.result_type(w, np.float32))
 
@@ -173,7 +173,7 @@ def hinge(z, y, reduction="mean", sample_weight=None):
 def _check_pm1(name, y):
     bad = ~np.isin(y, (-1, 1))
     if bad.any():
-        raise ValueError(f"{name}: targets must be -1 or +1, found {y[bad][0].item()!r}")
+        raise DataError(f"{name}: targets must be -1 or +1, found {y[bad][0].item()!r}")
 
 
 # -- what each loss needs -----------------------------------------------------------------------------

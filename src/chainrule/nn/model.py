@@ -21,7 +21,7 @@ import operator
 import numpy as np
 
 from ..engine.remat import checkpoint
-from ..errors import ConfigError, ShapeError
+from ..errors import ArgumentTypeError, ConfigError, ShapeError
 from . import init as initializers
 from .fusion import fusion_plan
 from .layers import Activation, BatchNorm, Dense, Dropout, Layer
@@ -87,10 +87,10 @@ class Sequential(Layer):
         if len(layers) == 1 and isinstance(layers[0], list | tuple):
             layers = tuple(layers[0])
         if not layers:
-            raise ValueError("Sequential needs at least one layer")
+            raise ConfigError("Sequential needs at least one layer")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"Sequential: item {i} is {type(layer).__name__}, not a chainrule layer")
+                raise ArgumentTypeError(f"Sequential: item {i} is {type(layer).__name__}, not a chainrule layer")
         self._revision = 0
         self.params = self.buffers = None
         self.layers = layers
@@ -201,7 +201,7 @@ class Sequential(Layer):
         """Create (and keep) the parameters from ``seed``; return the parameter dict."""
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, found {dtype}")
+            raise ConfigError(f"dtype must be float32 or float64, found {dtype}")
         self.params, self.buffers = self.init_params(np.random.default_rng(seed), dtype)
         return self.params
 
@@ -212,7 +212,7 @@ class Sequential(Layer):
     def n_params(self):
         """Σ_l (n_l · n_{l−1} + n_l) for dense layers, plus every other parameter."""
         if self.params is None:
-            raise ValueError("call init(seed) first")
+            raise ConfigError("call init(seed) first")
         return int(sum(np.size(v) for v in self.params.values()))
 
     def state_dict(self):
@@ -309,7 +309,7 @@ class Sequential(Layer):
 
     def __call__(self, x):
         if self.params is None:
-            raise ValueError("the model has no parameters yet: call model.init(seed) first")
+            raise ConfigError("the model has no parameters yet: call model.init(seed) first")
         return self.apply(self.params, np.asarray(x, dtype=self.dtype))
 
     def config(self):
@@ -434,11 +434,11 @@ def MLP(sizes, activation="relu", output_activation=None, init=None, batchnorm=F
     """
     sizes = list(sizes)
     if len(sizes) < 2 or any(not isinstance(n, int | np.integer) or n <= 0 for n in sizes):
-        raise ValueError(f"MLP: sizes must be at least two positive integers, found {sizes}")
+        raise ConfigError(f"MLP: sizes must be at least two positive integers, found {sizes}")
     n_hidden = len(sizes) - 2
     acts = activation if isinstance(activation, list | tuple) else [activation] * n_hidden
     if len(acts) != n_hidden:
-        raise ValueError(f"MLP: {len(acts)} activations given for {n_hidden} hidden layers")
+        raise ConfigError(f"MLP: {len(acts)} activations given for {n_hidden} hidden layers")
     layers = []
     for k in range(n_hidden + 1):
         layers.append(Dense(sizes[k], sizes[k + 1], init=init))

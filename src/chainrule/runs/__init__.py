@@ -17,8 +17,8 @@ from .build import Run, build, build_model, build_optimizer, load_data, loss_nam
 from .config import load_config
 from .inspect import inspect_config
 from .loaded import LoadedRun, load_run
-from .schema import SECTIONS, complete, defaults, describe
 from .pipeline import train
+from .schema import SECTIONS, complete, defaults, describe
 
 __all__ = ["SECTIONS", "LoadedRun", "Run", "build", "build_model", "build_optimizer", "complete", "defaults",
            "describe", "inspect_config", "load_config", "load_data", "load_run", "loss_name", "train"]

@@ -106,14 +106,10 @@ class LoadedRun:
 
     def evaluate(self, X, y):
         """{loss, metrics...} of the trained model on raw inputs X and targets y."""
-        from ..train import Trainer
+        from ..train.evaluation import evaluate
         from .build import loss_name
 
-        # A Trainer that never steps (learning rate 0) computes the loss and metrics exactly as
-        # training reported them; it gives way to train's own evaluate function when that exists.
-        trainer = Trainer(self.model, loss=loss_name(self.config, self.task), optimizer="sgd", learning_rate=0.0,
-                          verbose=0)
-        return trainer.evaluate(self.transform(X), y)
+        return evaluate(self.model, self.transform(X), y, loss=loss_name(self.config, self.task))
 
 
 def load_run(directory):

@@ -19,8 +19,7 @@ from ..gradcheck import check_grads
 from ..saving import atomic_write_json, save_model
 from ..train.checkpoint import latest_checkpoint, list_checkpoints, restore
 from .build import build
-from .folder import (check_new, check_resumable, config_hash, data_hash, remove_partial_files, run_dir_for,
-                     versions)
+from .folder import check_new, check_resumable, config_hash, data_hash, remove_partial_files, run_dir_for, versions
 from .schema import complete
 
 

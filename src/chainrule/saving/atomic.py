@@ -10,6 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..errors import ArgumentTypeError
+
 
 def atomic_write_bytes(path, data):
     path = Path(path)
@@ -41,7 +43,7 @@ def _json_default(x):
         return float(x)
     if isinstance(x, np.ndarray):
         return x.tolist()
-    raise TypeError(f"cannot write {type(x).__name__} to JSON")
+    raise ArgumentTypeError(f"cannot write {type(x).__name__} to JSON")
 
 
 def _fsync_dir(directory):
