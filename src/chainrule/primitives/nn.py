@@ -26,10 +26,11 @@ from ..engine.core import dtype_of, shape_of
 from ..errors import ShapeError
 from ..extend import defjvp, defvjp, defvjp_all, primitive
 from .elementwise import divide, greater, multiply, negative, subtract, where
-from .linalg import matmul
+from .linalg import _matmul_impl, matmul
 from .reduce import sum_
-from .shape import reshape, transpose
+from .shape import _transpose_impl, reshape, transpose
 from .softmax import _logsumexp_rows, _softmax_impl, _softmax_linear, log_softmax, softmax
+from .unary import _sigmoid_impl
 
 FUSED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "tanh", "sigmoid")
 
@@ -47,8 +48,6 @@ def _activate(z, activation, alpha):
     if activation == "tanh":
         return np.tanh(z, out=z)
     if activation == "sigmoid":
-        from .unary import _sigmoid_impl
-
         return _sigmoid_impl(z)
     raise ValueError(f"dense: unknown fused activation {activation!r}; expected one of {FUSED_ACTIVATIONS}")
 
@@ -60,11 +59,38 @@ def _one_network(x, W, b):
             and x.shape[1] == W.shape[1] and b.shape == W.shape[:1])
 
 
+# z = x Wᵀ + b, then σ in place, for arrays that pass ``_one_network``: the one copy of the forward
+# formula, as NumPy statements over x, W, b (and ``zero``, a 0-d zero of z's dtype). ``dense`` runs
+# them as functions compiled once below; chainrule.jit writes the same statements into its code.
+# (x.dot(W.T) is x @ W.T, the same BLAS call with less dispatch: see linalg.matmul.)
+DENSE_STATEMENTS = {
+    "identity": ("z = x.dot(W.T)", "z += b"),
+    "relu": ("z = x.dot(W.T)", "z += b", "np.maximum(z, zero, out=z)"),
+    "tanh": ("z = x.dot(W.T)", "z += b", "np.tanh(z, out=z)"),
+}
+
+
+def _compile_statements(activation, statements):
+    body = "\n".join("    " + line for line in statements)
+    source = f"def dense_{activation}(x, W, b, zero):\n{body}\n    return z\n"
+    namespace = {"np": np}
+    exec(compile(source, f"<chainrule dense {activation}>", "exec"), namespace)
+    return namespace[f"dense_{activation}"]
+
+
+_DENSE_KERNELS = {act: _compile_statements(act, lines) for act, lines in DENSE_STATEMENTS.items()}
+
+
+def dense_one_network(x, W, b, activation="identity", alpha=0.01):
+    kernel = _DENSE_KERNELS.get(activation)
+    if kernel is not None:
+        return kernel(x, W, b, _ZERO.get(x.dtype, 0))
+    return _activate(_DENSE_KERNELS["identity"](x, W, b, None), activation, alpha)
+
+
 def _dense_impl(x, W, b, activation="identity", alpha=0.01):
     if _one_network(x, W, b):
-        z = x.dot(W.T)  # = x @ W.T, the same BLAS call with less dispatch (see linalg.matmul)
-        z += b
-        return _activate(z, activation, alpha)
+        return dense_one_network(x, W, b, activation, alpha)
     x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
     x_shape, W_shape, b_shape = x.shape, W.shape, b.shape
     if len(x_shape) not in (2, 3) or x_shape[-1] != W_shape[-1] or b_shape != W_shape[:-1]:
@@ -129,80 +155,71 @@ def _bias_shaped(t, W):
     return t if len(shape_of(W)) == 2 else reshape(t, (shape_of(t)[0], 1, shape_of(t)[1]))
 
 
-def _act_derivative(a, activation, alpha):
+class _NumPyOps:
+    """The operations the dense formulas below are written with, on plain arrays: the NumPy
+    functions the primitives' implementations call, without dispatch (the fast first-order path)."""
+
+    greater = staticmethod(np.greater)
+    multiply = staticmethod(np.multiply)
+    subtract = staticmethod(np.subtract)
+    where = staticmethod(np.where)
+    matmul = staticmethod(_matmul_impl)
+    transpose = staticmethod(_transpose_impl)
+
+
+class _TracedOps:
+    """The same operations as chainrule primitives: differentiable, and recorded by jit."""
+
+    greater = staticmethod(greater)
+    multiply = staticmethod(multiply)
+    subtract = staticmethod(subtract)
+    where = staticmethod(where)
+    matmul = staticmethod(matmul)
+    transpose = staticmethod(transpose)
+
+
+def _act_derivative(ops, a, activation, alpha):
     """σ'(z) as a function of a = σ(z) (None for the identity)."""
     if activation == "identity":
         return None
     if activation == "relu":
-        return greater(a, 0)
+        return ops.greater(a, 0)
     if activation == "leaky_relu":
-        return where(greater(a, 0), np.ones((), dtype_of(a)), np.asarray(alpha, dtype_of(a)))
+        return ops.where(ops.greater(a, 0), np.ones((), dtype_of(a)), np.asarray(alpha, dtype_of(a)))
     if activation == "tanh":
-        return subtract(1.0, multiply(a, a))
-    return multiply(a, subtract(1.0, a))  # sigmoid
+        return ops.subtract(1.0, ops.multiply(a, a))
+    return ops.multiply(a, ops.subtract(1.0, a))  # sigmoid
 
 
-def _delta(g, a, activation, alpha):
-    d = _act_derivative(a, activation, alpha)
-    return g if d is None else multiply(g, d)  # a boolean mask (relu) keeps g's dtype
+def _delta(ops, g, a, activation, alpha):
+    """BP1/BP2: δ = g ⊙ σ'(z), the layer's error signal."""
+    d = _act_derivative(ops, a, activation, alpha)
+    return g if d is None else ops.multiply(g, d)  # a boolean mask (relu) keeps g's dtype
 
 
-def _delta_numpy(g, a, activation, alpha):
-    """_delta on plain arrays, without dispatch: the same operations, so the same bits."""
-    if activation == "identity":
-        return g
-    if activation == "relu":
-        return g * (a > 0)
-    if activation == "leaky_relu":
-        return g * np.where(a > 0, np.ones((), a.dtype), np.asarray(alpha, a.dtype))
-    if activation == "tanh":
-        return g * (1.0 - a * a)
-    return g * (a * (1.0 - a))
-
-
-def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
-    ndarray = np.ndarray
-    if type(g) is ndarray and type(a) is ndarray and type(x) is ndarray and type(W) is ndarray:
-        # First order (the training step): plain NumPy, no dispatch — the same arithmetic as the
-        # differentiable rule below (tests check the two against each other and the unfused layer).
-        delta = _delta_numpy(g, a, activation, alpha)
-        if delta.ndim == 2 and x.ndim == 2 and delta.dtype is W.dtype is x.dtype:  # .dot = matmul, less dispatch
-            return [delta.dot(W) if i == 0 else delta.T.dot(x) if i == 1 else _batch_sum(delta) for i in argnums]
-        return [delta @ W if i == 0 else np.matmul(np.swapaxes(delta, -1, -2), x) if i == 1
-                else _batch_sum(delta) for i in argnums]
-    delta = _delta(g, a, activation, alpha)  # BP1/BP2: the layer's error signal
+def _dense_backward(ops, argnums, g, a, x, W, activation, alpha):
+    """The one copy of the dense layer's backward formulas, with ``ops`` plain NumPy or chainrule."""
+    delta = _delta(ops, g, a, activation, alpha)
     out = []
     for i in argnums:
         if i == 0:
-            out.append(matmul(delta, W))  # error signal for the layer below
+            out.append(ops.matmul(delta, W))  # error signal for the layer below: δ W
         elif i == 1:
-            out.append(matmul(_T(delta), x))  # BP4: ∂L/∂W = δᵀ x
+            out.append(ops.matmul(ops.transpose(delta, axes=_SWAP_LAST[len(shape_of(delta))]), x))  # BP4: δᵀ x
         else:
             out.append(_batch_sum(delta))  # BP3: ∂L/∂b = Σ_batch δ
     return out
 
 
+def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
+    ndarray = np.ndarray
+    # First order (the training step) runs on plain arrays, without dispatch; at higher order or
+    # under jit the same formulas run as primitives (tests check the two give the same bits).
+    plain = type(g) is ndarray and type(a) is ndarray and type(x) is ndarray and type(W) is ndarray
+    return _dense_backward(_NumPyOps if plain else _TracedOps, argnums, g, a, x, W, activation, alpha)
+
+
 dense = primitive("dense", _dense_impl)
-
-
-def _dense_inline(args, params):
-    """_dense_impl's one-network fast path, as statements (identity, relu and tanh)."""
-    x, W, b = args
-    activation = params.get("activation", "identity")
-    if not _one_network(x, W, b):
-        return None
-    lines = ["{out} = {a0}.dot({a1}.T)", "{out} += {a2}"]
-    dtype = np.result_type(x, W)
-    if activation == "relu" and dtype in _ZERO:
-        return lines + ["np.maximum({out}, {zero}, out={out})"], {"zero": _ZERO[dtype]}
-    if activation == "tanh":
-        return lines + ["np.tanh({out}, out={out})"], {}
-    if activation == "identity":
-        return lines, {}
-    return None
-
-
-dense.inline = _dense_inline
 defvjp_all(dense, _dense_vjp)
 
 
@@ -214,7 +231,7 @@ def _dense_jvp(i):
             z_dot = matmul(x, _T(t))
         else:
             z_dot = _bias_shaped(t, W)
-        return _delta(z_dot, a, activation, alpha)
+        return _delta(_TracedOps, z_dot, a, activation, alpha)
 
     return rule
 

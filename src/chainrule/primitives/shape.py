@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.core import IndexingPrimitive, dtype_of, shape_of
+from ..engine.core import dtype_of, shape_of
 from ..errors import ShapeError
-from ..extend import deflinear, defvjp, primitive
+from ..extend import defjvp_argnum, deflinear, defvjp, defvjp_argnum, primitive
 
 
 def _reshape_impl(x, shape):
@@ -23,7 +23,6 @@ def _reshape_impl(x, shape):
 
 
 reshape = primitive("reshape", _reshape_impl)
-reshape.inline = lambda args, params: (["{out} = {a0}.reshape({a1})"], {}) if type(args[0]) is np.ndarray else None
 defvjp(reshape, lambda g, ans, x, shape: reshape(g, shape_of(x)))
 deflinear(reshape)
 
@@ -40,15 +39,6 @@ def _inverse_axes(x, axes):
 
 transpose = primitive("transpose", _transpose_impl)
 
-
-def _transpose_inline(args, params):
-    if type(args[0]) is not np.ndarray:
-        return None
-    axes = params.get("axes")
-    return ([f"{{out}} = {{a0}}.transpose({axes!r})"] if axes is not None else ["{out} = {a0}.T"]), {}
-
-
-transpose.inline = _transpose_inline
 defvjp(transpose, lambda g, ans, x, axes=None: transpose(g, axes=_inverse_axes(x, axes)))
 deflinear(transpose)
 
@@ -89,7 +79,7 @@ def _scatter_add_impl(g, idx, shape):
     return out
 
 
-scatter_add = IndexingPrimitive("scatter_add", _scatter_add_impl)
+scatter_add = primitive("scatter_add", _scatter_add_impl)
 defvjp(scatter_add, lambda g, ans, x, idx, shape: getitem(g, idx))
 deflinear(scatter_add)
 
@@ -98,7 +88,7 @@ def _getitem_impl(x, idx):
     return np.asarray(x)[idx]
 
 
-getitem = IndexingPrimitive("getitem", _getitem_impl)
+getitem = primitive("getitem", _getitem_impl)
 defvjp(getitem, lambda g, ans, x, idx: scatter_add(g, idx, shape_of(x)))
 deflinear(getitem)
 
@@ -124,38 +114,17 @@ def _concatenate_slices(xs, axis):
 concatenate = primitive("concatenate", _concatenate_impl)
 
 
-def _concatenate_vjp(i):
-    def rule(g, ans, *xs, axis=0):
-        return getitem(g, list(_concatenate_slices(xs, axis))[i])
-
-    return rule
+def _concatenate_vjp(i, g, ans, *xs, axis=0):
+    return getitem(g, list(_concatenate_slices(xs, axis))[i])
 
 
-def _concatenate_jvp(i):
-    def rule(x_dot, ans, *xs, axis=0):
-        parts = [x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)]
-        return concatenate(*parts, axis=axis)
-
-    return rule
+def _concatenate_jvp(i, x_dot, ans, *xs, axis=0):
+    parts = [x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)]
+    return concatenate(*parts, axis=axis)
 
 
-class _PerArgument(dict):
-    """A rule table for primitives of any number of arguments (concatenate, stack)."""
-
-    def __init__(self, make_rule):
-        super().__init__()
-        self._make_rule = make_rule
-
-    def __missing__(self, i):
-        rule = self[i] = self._make_rule(i)
-        return rule
-
-    def get(self, i, default=None):
-        return self[i]
-
-
-concatenate.vjps = _PerArgument(_concatenate_vjp)
-concatenate.jvps = _PerArgument(_concatenate_jvp)
+defvjp_argnum(concatenate, _concatenate_vjp)
+defjvp_argnum(concatenate, _concatenate_jvp)
 
 
 def _stack_impl(*xs, axis=0):
@@ -172,11 +141,6 @@ def _stack_index(i, ndim, axis):
 
 
 stack = primitive("stack", _stack_impl)
-stack.vjps = _PerArgument(
-    lambda i: lambda g, ans, *xs, axis=0: getitem(g, _stack_index(i, len(shape_of(xs[0])), axis))
-)
-stack.jvps = _PerArgument(
-    lambda i: lambda x_dot, ans, *xs, axis=0: stack(
-        *[x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)], axis=axis
-    )
-)
+defvjp_argnum(stack, lambda i, g, ans, *xs, axis=0: getitem(g, _stack_index(i, len(shape_of(xs[0])), axis)))
+defjvp_argnum(stack, lambda i, x_dot, ans, *xs, axis=0: stack(
+    *[x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)], axis=axis))

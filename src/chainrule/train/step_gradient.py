@@ -10,8 +10,8 @@ layer object gives a new function, traced anew or run eagerly.
 
 from __future__ import annotations
 
-from ..engine.jit import jit_or_eager
 from ..engine.transforms import value_and_grad
+from ..jit import jit_or_eager
 from ..nn.layers import changes as layer_changes
 from ..nn.model import is_pure, network_fingerprint
 
