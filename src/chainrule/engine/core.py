@@ -10,6 +10,8 @@ When a primitive sees tracers of several traces (nested transforms), the trace w
 highest level handles the call, unwrapping only its own tracers; the rest stay wrapped and
 are handled when the primitive is re-applied one level down. Tagging values with the trace
 that created them is what prevents *perturbation confusion* (Siskind & Pearlmutter, 2005).
+A primitive with no derivative (a comparison, a mask) goes to ``Trace.process_constant``
+instead, which by default just passes the call down to the next trace.
 """
 
 from __future__ import annotations

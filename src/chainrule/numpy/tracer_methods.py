@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import numpy as cnp
+import chainrule.numpy as cnp
+
 from ..engine.core import Tracer
 
 _UFUNCS = {
