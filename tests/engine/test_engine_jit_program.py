@@ -53,6 +53,23 @@ def test_clip_compiles_under_grad(bounds):
     np.testing.assert_array_equal(compiled(x), np.clip(x, lo, hi) + np.where(expected_inside, x, 0.0))
 
 
+def test_an_index_tuple_holding_an_input_is_staged():
+    table = np.arange(12.0).reshape(4, 3)  # a constant indexed by an input: z[rows, y]
+    rows = np.arange(4)
+
+    def f(z, y):
+        picked = cnp.getitem(table, (rows, y)) + z[rows, y]
+        return cnp.sum(picked * picked)
+
+    g = cr.grad(f)
+    compiled_f, compiled_g = cr.jit(f), cr.jit(g)
+    z = np.random.default_rng(0).standard_normal((4, 3))
+    for y in (np.array([0, 1, 2, 0]), np.array([2, 2, 1, 0])):  # compiled with the first labels only
+        same(compiled_f(z, y), f(z, y))
+        same(compiled_g(z, y), g(z, y))
+    assert len(compiled_g.programs) == 1
+
+
 def _jit_entries():
     return sum(1 for key in linecache.cache if key.startswith("<chainrule.jit"))
 

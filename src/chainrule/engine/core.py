@@ -139,13 +139,8 @@ class Primitive:
     def __call__(self, *args, **params):
         top = None
         for x in args:
-            if isinstance(x, Tracer):
-                if top is None or x.trace.level > top.level:
-                    top = x.trace
-            elif type(x) is tuple or type(x) is list:  # an index such as (rows, y) may hold tracers
-                for e in x:
-                    if isinstance(e, Tracer) and (top is None or e.trace.level > top.level):
-                        top = e.trace
+            if isinstance(x, Tracer) and (top is None or x.trace.level > top.level):
+                top = x.trace
         if top is None:
             return self.impl(*args, **params)
         if self.differentiable:

@@ -22,7 +22,7 @@ import numpy as np
 from ..engine.core import Trace, Tracer
 from ..engine.tree import flatten, leaf_paths, unflatten
 from ..errors import StagingError
-from ..primitives.shape import getitem, scatter_add
+from ..primitives.shape import getitem_p, scatter_add_p
 from .ir import Equation, Program, vars_of
 from .lowering import LOWERINGS
 
@@ -108,8 +108,8 @@ class StagingTrace(Trace):
             if isinstance(value, Tracer):
                 raise StagingError(f"jit: the option {key}= of '{prim.name}' is a traced value; options are "
                                    "constants of the compiled code (pass plain numbers)")
-        if prim is getitem or prim is scatter_add:
-            _check_index(prim, args[1] if len(args) > 1 else None)
+        if prim is getitem_p or prim is scatter_add_p:
+            _check_index(prim, args[1:])
         ins, values = [], []
         for x in args:
             spec, value = self._input(prim, x)
@@ -172,8 +172,8 @@ def _one_value(a):
     return bool((bits == bits[0]).all())
 
 
-def _check_index(prim, idx):
-    for i in idx if type(idx) in (tuple, list) else (idx,):
+def _check_index(prim, index):
+    for i in index:
         if isinstance(i, Tracer) and np.result_type(i.value) == np.bool_:
             raise StagingError(f"jit: '{prim.name}' with a traced boolean mask: the result's shape would depend on "
                                "the data; use chainrule.numpy.where(mask, x, 0) instead")

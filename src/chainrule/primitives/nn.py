@@ -81,16 +81,12 @@ def _compile_statements(activation, statements):
 _DENSE_KERNELS = {act: _compile_statements(act, lines) for act, lines in DENSE_STATEMENTS.items()}
 
 
-def dense_one_network(x, W, b, activation="identity", alpha=0.01):
-    kernel = _DENSE_KERNELS.get(activation)
-    if kernel is not None:
-        return kernel(x, W, b, _ZERO.get(x.dtype, 0))
-    return _activate(_DENSE_KERNELS["identity"](x, W, b, None), activation, alpha)
-
-
 def _dense_impl(x, W, b, activation="identity", alpha=0.01):
     if _one_network(x, W, b):
-        return dense_one_network(x, W, b, activation, alpha)
+        kernel = _DENSE_KERNELS.get(activation)
+        if kernel is not None:
+            return kernel(x, W, b, _ZERO.get(x.dtype, 0))
+        return _activate(_DENSE_KERNELS["identity"](x, W, b, None), activation, alpha)
     x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
     x_shape, W_shape, b_shape = x.shape, W.shape, b.shape
     if len(x_shape) not in (2, 3) or x_shape[-1] != W_shape[-1] or b_shape != W_shape[:-1]:
@@ -155,68 +151,63 @@ def _bias_shaped(t, W):
     return t if len(shape_of(W)) == 2 else reshape(t, (shape_of(t)[0], 1, shape_of(t)[1]))
 
 
-class _NumPyOps:
-    """The operations the dense formulas below are written with, on plain arrays: the NumPy
-    functions the primitives' implementations call, without dispatch (the fast first-order path)."""
-
-    greater = staticmethod(np.greater)
-    multiply = staticmethod(np.multiply)
-    subtract = staticmethod(np.subtract)
-    where = staticmethod(np.where)
-    matmul = staticmethod(_matmul_impl)
-    transpose = staticmethod(_transpose_impl)
-
-
 class _TracedOps:
-    """The same operations as chainrule primitives: differentiable, and recorded by jit."""
+    """The operations the dense formulas below are written with, as chainrule primitives:
+    differentiable (higher order), and recorded by jit."""
 
     greater = staticmethod(greater)
     multiply = staticmethod(multiply)
     subtract = staticmethod(subtract)
     where = staticmethod(where)
     matmul = staticmethod(matmul)
-    transpose = staticmethod(transpose)
+    T = staticmethod(_T)
 
 
-def _act_derivative(ops, a, activation, alpha):
-    """σ'(z) as a function of a = σ(z) (None for the identity)."""
-    if activation == "identity":
-        return None
-    if activation == "relu":
-        return ops.greater(a, 0)
-    if activation == "leaky_relu":
-        return ops.where(ops.greater(a, 0), np.ones((), dtype_of(a)), np.asarray(alpha, dtype_of(a)))
-    if activation == "tanh":
-        return ops.subtract(1.0, ops.multiply(a, a))
-    return ops.multiply(a, ops.subtract(1.0, a))  # sigmoid
+class _NumPyOps(_TracedOps):
+    """The same operations on plain arrays: the NumPy functions the primitives' implementations
+    call, without dispatch (the fast first-order path; the same calls, so the same bits)."""
+
+    greater = staticmethod(np.greater)
+    multiply = staticmethod(np.multiply)
+    subtract = staticmethod(np.subtract)
+    where = staticmethod(np.where)
+    matmul = staticmethod(_matmul_impl)
+    T = staticmethod(lambda d: _transpose_impl(d, _SWAP_LAST[d.ndim]))
+
+
+class _MatrixOps(_NumPyOps):
+    """Plain 2-D arrays of one dtype: ``matmul`` is ``ndarray.dot`` (what _matmul_impl runs for them)."""
+
+    matmul = staticmethod(np.ndarray.dot)
+    T = staticmethod(np.ndarray.transpose)
 
 
 def _delta(ops, g, a, activation, alpha):
-    """BP1/BP2: δ = g ⊙ σ'(z), the layer's error signal."""
-    d = _act_derivative(ops, a, activation, alpha)
-    return g if d is None else ops.multiply(g, d)  # a boolean mask (relu) keeps g's dtype
-
-
-def _dense_backward(ops, argnums, g, a, x, W, activation, alpha):
-    """The one copy of the dense layer's backward formulas, with ``ops`` plain NumPy or chainrule."""
-    delta = _delta(ops, g, a, activation, alpha)
-    out = []
-    for i in argnums:
-        if i == 0:
-            out.append(ops.matmul(delta, W))  # error signal for the layer below: δ W
-        elif i == 1:
-            out.append(ops.matmul(ops.transpose(delta, axes=_SWAP_LAST[len(shape_of(delta))]), x))  # BP4: δᵀ x
-        else:
-            out.append(_batch_sum(delta))  # BP3: ∂L/∂b = Σ_batch δ
-    return out
+    """BP1/BP2: δ = g ⊙ σ'(z), the layer's error signal, with σ' read off the output a = σ(z)."""
+    if activation == "identity":
+        return g
+    if activation == "relu":
+        return ops.multiply(g, ops.greater(a, 0))  # a boolean mask keeps g's dtype
+    if activation == "leaky_relu":
+        return ops.multiply(g, ops.where(ops.greater(a, 0), np.ones((), dtype_of(a)), np.asarray(alpha, dtype_of(a))))
+    if activation == "tanh":
+        return ops.multiply(g, ops.subtract(1.0, ops.multiply(a, a)))
+    return ops.multiply(g, ops.multiply(a, ops.subtract(1.0, a)))  # sigmoid
 
 
 def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
+    """BP1–BP4, written once over ``ops``: plain NumPy at first order (the training step, no
+    dispatch), chainrule primitives at higher order or under jit (tests check both give the same bits)."""
     ndarray = np.ndarray
-    # First order (the training step) runs on plain arrays, without dispatch; at higher order or
-    # under jit the same formulas run as primitives (tests check the two give the same bits).
-    plain = type(g) is ndarray and type(a) is ndarray and type(x) is ndarray and type(W) is ndarray
-    return _dense_backward(_NumPyOps if plain else _TracedOps, argnums, g, a, x, W, activation, alpha)
+    if type(g) is ndarray and type(a) is ndarray and type(x) is ndarray and type(W) is ndarray:
+        ops = _MatrixOps if g.ndim == x.ndim == W.ndim == 2 and g.dtype is a.dtype is x.dtype is W.dtype else _NumPyOps
+    else:
+        ops = _TracedOps
+    delta = _delta(ops, g, a, activation, alpha)
+    return [ops.matmul(delta, W) if i == 0  # the error signal for the layer below: δ W
+            else ops.matmul(ops.T(delta), x) if i == 1  # BP4: ∂L/∂W = δᵀ x
+            else _batch_sum(delta)  # BP3: ∂L/∂b = Σ_batch δ
+            for i in argnums]
 
 
 dense = primitive("dense", _dense_impl)

@@ -69,8 +69,18 @@ def _is_basic_index(idx):
     return all(isinstance(i, int | np.integer | slice) or i is None or i is Ellipsis for i in items)
 
 
-def _scatter_add_impl(g, idx, shape):
+# An index is passed as positional arguments, one per entry of an index tuple (``tuple_index=True``),
+# so an entry that is a traced array (``z[rows, y]`` with ``y`` traced) is an argument like any other
+# and the engine's dispatch sees it; slices, None and Ellipsis are constants among them.
+
+
+def _index(index, tuple_index):
+    return index if tuple_index else index[0]
+
+
+def _scatter_add_impl(g, *index, shape, tuple_index=False):
     """Zeros of ``shape`` with ``g`` added at ``x[idx]`` (repeated indices accumulate)."""
+    idx = _index(index, tuple_index)
     out = np.zeros(shape, dtype=np.result_type(g))
     if _is_basic_index(idx):
         out[idx] = g  # a basic index selects each entry at most once
@@ -79,18 +89,37 @@ def _scatter_add_impl(g, idx, shape):
     return out
 
 
-scatter_add = primitive("scatter_add", _scatter_add_impl)
-defvjp(scatter_add, lambda g, ans, x, idx, shape: getitem(g, idx))
-deflinear(scatter_add)
+def _getitem_impl(x, *index, tuple_index=False):
+    return np.asarray(x)[_index(index, tuple_index)]
 
 
-def _getitem_impl(x, idx):
-    return np.asarray(x)[idx]
+getitem_p = primitive("getitem", _getitem_impl)
+scatter_add_p = primitive("scatter_add", _scatter_add_impl)
 
 
-getitem = primitive("getitem", _getitem_impl)
-defvjp(getitem, lambda g, ans, x, idx: scatter_add(g, idx, shape_of(x)))
-deflinear(getitem)
+def getitem(x, idx):
+    """``x[idx]``."""
+    if type(idx) is tuple:
+        return getitem_p(x, *idx, tuple_index=True)
+    return getitem_p(x, idx)
+
+
+def scatter_add(g, idx, shape):
+    """Zeros of ``shape`` with ``g`` added at ``[idx]``: the adjoint of ``getitem``."""
+    if type(idx) is tuple:
+        return scatter_add_p(g, *idx, shape=shape, tuple_index=True)
+    return scatter_add_p(g, idx, shape=shape)
+
+
+# Only the array argument (0) has a derivative; index entries are integers (zero derivative).
+defvjp_argnum(getitem_p, lambda i, g, ans, x, *index, tuple_index=False:
+              scatter_add(g, _index(index, tuple_index), shape_of(x)) if i == 0 else None)
+defjvp_argnum(getitem_p, lambda i, x_dot, ans, x, *index, tuple_index=False:
+              getitem_p(x_dot, *index, tuple_index=tuple_index) if i == 0 else None)
+defvjp_argnum(scatter_add_p, lambda i, g, ans, x, *index, shape, tuple_index=False:
+              getitem(g, _index(index, tuple_index)) if i == 0 else None)
+defjvp_argnum(scatter_add_p, lambda i, x_dot, ans, x, *index, shape, tuple_index=False:
+              scatter_add_p(x_dot, *index, shape=shape, tuple_index=tuple_index) if i == 0 else None)
 
 
 def _concatenate_impl(*xs, axis=0):
