@@ -1,7 +1,7 @@
-"""Elementwise arithmetic: + - * / ** and friends, with broadcasting.
+"""Elementwise arithmetic: + - * / and friends, with broadcasting (``power`` is in ``unary.py``).
 
 Rules return cotangents of the broadcast shape; the engine sums them back to each
-argument's shape (``engine/shapes.py``). Conventions at non-differentiable points follow
+argument's shape (``broadcast.py``). Conventions at non-differentiable points follow
 PyTorch and JAX: ``maximum``/``minimum`` split the gradient equally between tied arguments;
 ``clip`` passes the gradient where ``lo <= x <= hi`` (inclusive, as ``torch.clamp``).
 """
