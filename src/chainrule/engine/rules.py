@@ -28,6 +28,9 @@ def defjvp_argnums(prim, rule):
     prim.jvp = rule
 
 
+_FIRST, _SECOND, _BOTH = (0,), (1,), (0, 1)
+
+
 def _zero(*_, **__):
     return None
 
@@ -43,19 +46,38 @@ def defvjp(prim, *rules):
     """Register VJP rules ``rule_i(g, ans, *args, **params)`` for arguments 0, 1, ..."""
     table = tuple(_zero if rule is None else rule for rule in rules)
     n = len(table)
-    if n == 1:  # the common case (unary primitives) without a loop
-        only = table[0]
 
-        def vjp(argnums, g, ans, *args, **params):
-            if argnums == (0,):
-                return (only(g, ans, *args, **params),)
-            return [(only if i == 0 else _missing("VJP", prim, i))(g, ans, *args, **params) for i in argnums]
+    def vjp(argnums, g, ans, *args, **params):
+        out = []
+        for i in argnums:
+            out.append((table[i] if i < n else _missing("VJP", prim, i))(g, ans, *args, **params))
+        return out
+
+    # The common cases without a loop (this runs once per recorded node in every backward pass).
+    if n == 1:
+        first = table[0]
+
+        def vjp_one(argnums, g, ans, *args, **params):
+            if argnums == _FIRST:
+                return (first(g, ans, *args, **params),)
+            return vjp(argnums, g, ans, *args, **params)
+
+        prim.vjp = vjp_one
+    elif n == 2:
+        first, second = table
+
+        def vjp_two(argnums, g, ans, *args, **params):
+            if argnums == _BOTH:
+                return first(g, ans, *args, **params), second(g, ans, *args, **params)
+            if argnums == _FIRST:
+                return (first(g, ans, *args, **params),)
+            if argnums == _SECOND:
+                return (second(g, ans, *args, **params),)
+            return vjp(argnums, g, ans, *args, **params)
+
+        prim.vjp = vjp_two
     else:
-
-        def vjp(argnums, g, ans, *args, **params):
-            return [(table[i] if i < n else _missing("VJP", prim, i))(g, ans, *args, **params) for i in argnums]
-
-    prim.vjp = vjp
+        prim.vjp = vjp
 
 
 def defjvp(prim, *rules):
@@ -63,8 +85,37 @@ def defjvp(prim, *rules):
     the output tangent is the sum of the arguments' contributions."""
     table = tuple(_zero if rule is None else rule for rule in rules)
     n = len(table)
-    defjvp_argnum(prim, lambda i, x_dot, ans, *args, **params:
-                  (table[i] if i < n else _missing("JVP", prim, i))(x_dot, ans, *args, **params))
+
+    def jvp(argnums, tangents, ans, *args, **params):
+        out = None
+        for i, x_dot in zip(argnums, tangents):
+            t = (table[i] if i < n else _missing("JVP", prim, i))(x_dot, ans, *args, **params)
+            if t is not None:
+                out = t if out is None else out + t
+        return out
+
+    if n == 1:  # the common case (unary primitives) without a loop
+        only = table[0]
+
+        def jvp_one(argnums, tangents, ans, *args, **params):
+            if argnums == _FIRST:
+                return only(tangents[0], ans, *args, **params)
+            return jvp(argnums, tangents, ans, *args, **params)
+
+        prim.jvp = jvp_one
+    elif n == 2:
+        first, second = table
+
+        def jvp_two(argnums, tangents, ans, *args, **params):
+            if argnums == _FIRST:
+                return first(tangents[0], ans, *args, **params)
+            if argnums == _SECOND:
+                return second(tangents[0], ans, *args, **params)
+            return jvp(argnums, tangents, ans, *args, **params)
+
+        prim.jvp = jvp_two
+    else:
+        prim.jvp = jvp
 
 
 def defvjp_argnum(prim, rule):
@@ -102,9 +153,15 @@ def deflinear(prim, nargs=1):
     """JVP rules for a primitive linear in each argument separately (negative, multiply, matmul,
     reshape, sum...): the tangent is the primitive applied with that argument replaced by it."""
 
-    def rule(i, x_dot, ans, *args, **params):
-        if i >= nargs:
-            return _missing("JVP", prim, i)()
-        return prim(*args[:i], x_dot, *args[i + 1:], **params)
+    def jvp(argnums, tangents, ans, *args, **params):
+        if argnums == _FIRST:  # the common case, without a loop
+            return prim(tangents[0], *args[1:], **params)
+        out = None
+        for i, x_dot in zip(argnums, tangents):
+            if i >= nargs:
+                _missing("JVP", prim, i)()
+            t = prim(*args[:i], x_dot, *args[i + 1:], **params)
+            out = t if out is None else out + t
+        return out
 
-    defjvp_argnum(prim, rule)
+    prim.jvp = jvp
