@@ -38,20 +38,6 @@ FUSED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "tanh", "sigmoid")
 _ZERO = {np.dtype(t): np.zeros((), t) for t in (np.float16, np.float32, np.float64)}
 
 
-def _activate(z, activation, alpha):
-    if activation == "identity":
-        return z
-    if activation == "relu":  # a 0-d zero of z's dtype: no scalar conversion per call
-        return np.maximum(z, _ZERO.get(z.dtype, 0), out=z)
-    if activation == "leaky_relu":
-        return np.where(z > 0, z, alpha * z)
-    if activation == "tanh":
-        return np.tanh(z, out=z)
-    if activation == "sigmoid":
-        return _sigmoid_impl(z)
-    raise ValueError(f"dense: unknown fused activation {activation!r}; expected one of {FUSED_ACTIVATIONS}")
-
-
 def _one_network(x, W, b):
     """Plain arrays x (batch, d_in), W (d_out, d_in), b (d_out,) that fit: the fast path x Wᵀ + b."""
     ndarray = np.ndarray
@@ -60,25 +46,41 @@ def _one_network(x, W, b):
 
 
 # z = x Wᵀ + b, then σ in place, for arrays that pass ``_one_network``: the one copy of the forward
-# formula, as NumPy statements over x, W, b (and ``zero``, a 0-d zero of z's dtype). ``dense`` runs
-# them as functions compiled once below; chainrule.jit writes the same statements into its code.
-# (x.dot(W.T) is x @ W.T, the same BLAS call with less dispatch: see linalg.matmul.)
-DENSE_STATEMENTS = {
-    "identity": ("z = x.dot(W.T)", "z += b"),
-    "relu": ("z = x.dot(W.T)", "z += b", "np.maximum(z, zero, out=z)"),
-    "tanh": ("z = x.dot(W.T)", "z += b", "np.tanh(z, out=z)"),
+# formula, as NumPy statements over x, W, b (and ``zero``, a 0-d zero of z's dtype, so relu converts
+# no Python scalar per call). ``dense`` runs them as functions compiled once below; chainrule.jit
+# writes the same statements into its code. (x.dot(W.T) is x @ W.T, the same BLAS call with less
+# dispatch: see linalg.matmul.) leaky_relu and sigmoid are not written in place.
+AFFINE_STATEMENTS = ("z = x.dot(W.T)", "z += b")
+ACTIVATION_STATEMENTS = {
+    "identity": (),
+    "relu": ("np.maximum(z, zero, out=z)",),
+    "tanh": ("np.tanh(z, out=z)",),
 }
+DENSE_STATEMENTS = {act: AFFINE_STATEMENTS + lines for act, lines in ACTIVATION_STATEMENTS.items()}
 
 
-def _compile_statements(activation, statements):
-    body = "\n".join("    " + line for line in statements)
-    source = f"def dense_{activation}(x, W, b, zero):\n{body}\n    return z\n"
+def _compile_statements(name, arguments, statements):
+    body = "\n".join("    " + line for line in statements + ("return z",))
     namespace = {"np": np}
-    exec(compile(source, f"<chainrule dense {activation}>", "exec"), namespace)
-    return namespace[f"dense_{activation}"]
+    exec(compile(f"def {name}({arguments}):\n{body}\n", f"<chainrule {name}>", "exec"), namespace)
+    return namespace[name]
 
 
-_DENSE_KERNELS = {act: _compile_statements(act, lines) for act, lines in DENSE_STATEMENTS.items()}
+_DENSE_KERNELS = {act: _compile_statements(f"dense_{act}", "x, W, b, zero", lines)
+                  for act, lines in DENSE_STATEMENTS.items()}
+_ACTIVATION_KERNELS = {act: _compile_statements(act, "z, zero", lines) for act, lines in ACTIVATION_STATEMENTS.items()}
+
+
+def _activate(z, activation, alpha):
+    """σ(z), in place where ACTIVATION_STATEMENTS writes it so."""
+    kernel = _ACTIVATION_KERNELS.get(activation)
+    if kernel is not None:
+        return kernel(z, _ZERO.get(z.dtype, 0))
+    if activation == "leaky_relu":
+        return np.where(z > 0, z, alpha * z)
+    if activation == "sigmoid":
+        return _sigmoid_impl(z)
+    raise ValueError(f"dense: unknown fused activation {activation!r}; expected one of {FUSED_ACTIVATIONS}")
 
 
 def _dense_impl(x, W, b, activation="identity", alpha=0.01):
