@@ -59,16 +59,19 @@ ACTIVATION_STATEMENTS = {
 DENSE_STATEMENTS = {act: AFFINE_STATEMENTS + lines for act, lines in ACTIVATION_STATEMENTS.items()}
 
 
-def _compile_statements(name, arguments, statements):
-    body = "\n".join("    " + line for line in statements + ("return z",))
+def _compile(functions):
+    """Compile ``{name: (arguments, statements)}`` (each returning z) in one go: a dict of functions."""
+    source = "".join(f"def {name}({arguments}):\n" + "".join(f"    {line}\n" for line in statements + ("return z",))
+                     for name, (arguments, statements) in functions.items())
     namespace = {"np": np}
-    exec(compile(f"def {name}({arguments}):\n{body}\n", f"<chainrule {name}>", "exec"), namespace)
-    return namespace[name]
+    exec(compile(source, "<chainrule dense kernels>", "exec"), namespace)
+    return {name: namespace[name] for name in functions}
 
 
-_DENSE_KERNELS = {act: _compile_statements(f"dense_{act}", "x, W, b, zero", lines)
-                  for act, lines in DENSE_STATEMENTS.items()}
-_ACTIVATION_KERNELS = {act: _compile_statements(act, "z, zero", lines) for act, lines in ACTIVATION_STATEMENTS.items()}
+_KERNELS = _compile({**{f"dense_{act}": ("x, W, b, zero", lines) for act, lines in DENSE_STATEMENTS.items()},
+                     **{f"activate_{act}": ("z, zero", lines) for act, lines in ACTIVATION_STATEMENTS.items()}})
+_DENSE_KERNELS = {act: _KERNELS[f"dense_{act}"] for act in DENSE_STATEMENTS}
+_ACTIVATION_KERNELS = {act: _KERNELS[f"activate_{act}"] for act in ACTIVATION_STATEMENTS}
 
 
 def _activate(z, activation, alpha):
