@@ -21,27 +21,24 @@ ALLOWED = {
     "primitives": {"engine", "errors", "extend"},
     "numpy": {"engine", "primitives"},
     "jit": {"engine", "errors", "primitives"},
+    "gradcheck": {"engine", "errors"},
 }
 
 
 def _imports(path):
     """Every chainrule module a file imports, including imports inside functions."""
-    package = ".".join(path.relative_to(SRC.parent).with_suffix("").parts)
-    if path.name != "__init__.py":
-        package = package.rsplit(".", 1)[0]
-    else:
-        package = package.rsplit(".", 1)[0] if package.endswith(".__init__") else package
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    package = parts[:-1]  # the package a relative import starts from (for __init__.py, its own)
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-                if not node.module:  # from .. import numpy: the names are modules
-                    yield from (f"{target}.{a.name}" for a in node.names)
-                    continue
-            else:
-                target = node.module or ""
-            yield target
+            if not node.level:
+                yield node.module or ""
+                continue
+            base = ".".join(package[: len(package) - node.level + 1])
+            if node.module:
+                yield f"{base}.{node.module}"
+            else:  # from .. import numpy: the names are modules
+                yield from (f"{base}.{a.name}" for a in node.names)
         elif isinstance(node, ast.Import):
             yield from (a.name for a in node.names)
 
@@ -100,3 +97,34 @@ def test_rules_are_registered_through_the_extension_api_only():
                         target.value.attr if isinstance(target, ast.Subscript)
                         and isinstance(target.value, ast.Attribute) else None)
                     assert attr not in ("vjp", "jvp", "vjps", "jvps", "vjp_all"), f"{path.name}:{node.lineno}"
+
+
+def test_the_protocol_and_its_sugar_on_user_primitives():
+    import numpy as np
+
+    import chainrule.numpy as cnp
+    from chainrule.extend import defjvp_argnum, defjvp_argnums, defvjp_argnum, defvjp_argnums, primitive
+
+    # variadic: total(*xs) = Σ_k k·x_k, one rule for every argument number
+    total = primitive("weighted_total", lambda *xs: sum(k * x for k, x in enumerate(xs, 1)))
+    defvjp_argnum(total, lambda i, g, ans, *xs: g * (i + 1))
+    defjvp_argnum(total, lambda i, x_dot, ans, *xs: x_dot * (i + 1))
+    xs = tuple(np.random.default_rng(k).standard_normal(3) for k in range(4))
+    chainrule.check_grads(lambda *xs: total(*xs) ** 2, xs, order=2)
+
+    # the protocol itself: the rule is asked only for the arguments being differentiated
+    asked = []
+    prod = primitive("prod2", lambda x, y: x * y)
+
+    def vjp(argnums, g, ans, x, y):
+        asked.append(argnums)
+        return [g * y if i == 0 else g * x for i in argnums]
+
+    defvjp_argnums(prod, vjp)
+    defjvp_argnums(prod, lambda argnums, tangents, ans, x, y: sum(
+        t * y if i == 0 else x * t for i, t in zip(argnums, tangents)))
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    g = chainrule.grad(lambda y: cnp.sum(prod(x, y)))(y)
+    np.testing.assert_array_equal(g, x)
+    assert asked == [(1,)]
+    chainrule.check_grads(lambda x, y: prod(x, y) ** 2, (x, y), order=2)
