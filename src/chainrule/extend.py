@@ -15,10 +15,11 @@ that is all higher-order derivatives need. Rules may return the broadcast shape;
 sums back to each argument's shape. Pass ``None`` for an argument that has zero derivative
 (an index, a mask); an argument with no rule at all raises ``MissingRuleError`` when needed.
 
-The engine knows one rule protocol, ``rule(argnums, g, ans, *args, **params) -> cotangents``
-(``defvjp_argnums``); ``defvjp`` (one rule per argument), ``defvjp_argnum`` (one rule for any
-argument number: variadic primitives such as ``concatenate``), ``defvjp_all`` (one joint rule whose
-cotangents share work, such as ``dense``) and ``deflinear`` are sugar over it (``engine/rules.py``).
+The engine knows one rule protocol, ``rule(argnums, g, ans, args, params) -> cotangents``
+(``defvjp_argnums``; the arguments as a tuple and the options as a dict, as in autograd).
+``defvjp`` (one rule per argument), ``defvjp_argnum`` (one rule for any argument number: variadic
+primitives such as ``concatenate``), ``defvjp_all`` (one joint rule whose cotangents share work,
+such as ``dense``) and ``deflinear`` are sugar over it (``engine/rules.py``).
 """
 
 from __future__ import annotations

@@ -116,13 +116,14 @@ def test_the_protocol_and_its_sugar_on_user_primitives():
     asked = []
     prod = primitive("prod2", lambda x, y: x * y)
 
-    def vjp(argnums, g, ans, x, y):
+    def vjp(argnums, g, ans, args, params):
+        x, y = args
         asked.append(argnums)
         return [g * y if i == 0 else g * x for i in argnums]
 
     defvjp_argnums(prod, vjp)
-    defjvp_argnums(prod, lambda argnums, tangents, ans, x, y: sum(
-        t * y if i == 0 else x * t for i, t in zip(argnums, tangents)))
+    defjvp_argnums(prod, lambda argnums, tangents, ans, args, params: sum(
+        t * args[1] if i == 0 else args[0] * t for i, t in zip(argnums, tangents)))
     x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
     g = chainrule.grad(lambda y: cnp.sum(prod(x, y)))(y)
     np.testing.assert_array_equal(g, x)

@@ -98,14 +98,14 @@ class Tracer:
 
 
 def _missing_vjp(prim):
-    def vjp(argnums, g, ans, *args, **params):
+    def vjp(argnums, g, ans, args, params):
         raise MissingRuleError(f"VJP of primitive '{prim.name}' with respect to argument {argnums[0]} is not defined")
 
     return vjp
 
 
 def _missing_jvp(prim):
-    def jvp(argnums, tangents, ans, *args, **params):
+    def jvp(argnums, tangents, ans, args, params):
         raise MissingRuleError(f"JVP of primitive '{prim.name}' with respect to argument {argnums[0]} is not defined")
 
     return jvp
@@ -117,10 +117,11 @@ class Primitive:
     The rule protocol (HIPS autograd's ``defvjp_argnums``; register rules with ``chainrule.extend``,
     whose per-argument forms are sugar over it):
 
-    - ``vjp(argnums, g, ans, *args, **params)`` returns one cotangent per argument number in
-      ``argnums`` (``None`` for a zero one), given the output cotangent ``g``. A cotangent may have
-      the *broadcast* shape: the engine sums it back to the argument's shape in one place.
-    - ``jvp(argnums, tangents, ans, *args, **params)`` returns the output tangent for the tangents
+    - ``vjp(argnums, g, ans, args, params)`` returns one cotangent per argument number in
+      ``argnums`` (``None`` for a zero one), given the output cotangent ``g``, the output ``ans``,
+      the arguments (a tuple) and the options (a dict). A cotangent may have the *broadcast*
+      shape: the engine sums it back to the argument's shape in one place.
+    - ``jvp(argnums, tangents, ans, args, params)`` returns the output tangent for the tangents
       of the arguments ``argnums`` (``None`` if it is zero).
 
     Rules are written with chainrule primitives, so they are themselves differentiable:

@@ -39,7 +39,7 @@ class ForwardTrace(Trace):
             else:
                 values.append(x)
         ans = prim(*values, **params)
-        out_dot = prim.jvp(tuple(argnums), tangents, ans, *values, **params)
+        out_dot = prim.jvp(tuple(argnums), tangents, ans, values, params)
         if out_dot is None:
             return ans
         # The common case (same shape and dtype) skips broadcast_tangent's general path.

@@ -92,7 +92,7 @@ def backward_pass(tape, seeds, free=False):
         if ct is None:
             continue
         args, argnums = node.args, node.argnums
-        contributions = node.prim.vjp(argnums, ct, node.value, *args, **node.params)  # the one call site
+        contributions = node.prim.vjp(argnums, ct, node.value, args, node.params)  # the one call site
         for i, parent, c in zip(argnums, node.parents, contributions):
             if c is None:
                 continue
