@@ -15,11 +15,10 @@ beside it, over NumPy::
 
 from . import data, nn, numpy, optim, train  # noqa: F401
 from ._version import __version__  # noqa: F401  (in a module of its own: saving reads it)
-from .engine import array_api as _array_api  # noqa: F401  (gives tracers their array methods)
-from .engine.jit import jit
 from .engine.transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 from .errors import ChainruleError
 from .gradcheck import GradCheckReport, check_grads
+from .jit import jit
 from .primitives.elementwise import stop_gradient
 from .train import Trainer, fit
 

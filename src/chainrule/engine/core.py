@@ -10,6 +10,8 @@ When a primitive sees tracers of several traces (nested transforms), the trace w
 highest level handles the call, unwrapping only its own tracers; the rest stay wrapped and
 are handled when the primitive is re-applied one level down. Tagging values with the trace
 that created them is what prevents *perturbation confusion* (Siskind & Pearlmutter, 2005).
+A primitive with no derivative (a comparison, a mask) goes to ``Trace.process_constant``
+instead, which by default just passes the call down to the next trace.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ class Trace:
     """One active transform. Subclasses implement ``process(prim, args, params)``."""
 
     __slots__ = ("level",)
-    stages = False  # a staging trace (jit) records non-differentiable primitives too
 
     def __init__(self):
         self.level = next(_levels)
@@ -35,13 +36,20 @@ class Trace:
     def process(self, prim, args, params):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def process_constant(self, prim, args, params):
+        """A primitive with no derivative (a comparison, a mask): a trace that differentiates has
+        nothing to add, so it drops its own tracers and hands the call to the traces below it. A
+        trace that records the computation itself (jit's) overrides this to record the call too."""
+        return prim(*[x.value if isinstance(x, Tracer) and x.trace is self else x for x in args], **params)
+
 
 class Tracer:
     """A value being watched by one trace. Subclasses add the bookkeeping (node or tangent).
 
     Tracers behave like arrays: arithmetic operators, ``@``, indexing, ``.T``, ``.shape``,
     ``.sum()`` and plain ``np.`` calls (through ``__array_ufunc__``/``__array_function__``)
-    all route to chainrule primitives. The operator methods are attached in ``array_api.py``.
+    all route to chainrule primitives. The operator methods are attached by
+    ``chainrule/numpy/tracer_methods.py`` (they are chainrule.numpy functions, which sit above the engine).
     """
 
     __slots__ = ("value", "trace")
@@ -89,34 +97,45 @@ class Tracer:
         return f"{type(self).__name__}(level={self.trace.level}, value={self.value!r})"
 
 
+def _missing_vjp(prim):
+    def vjp(argnums, g, ans, args, params):
+        raise MissingRuleError(f"VJP of primitive '{prim.name}' with respect to argument {argnums[0]} is not defined")
+
+    return vjp
+
+
+def _missing_jvp(prim):
+    def jvp(argnums, tangents, ans, args, params):
+        raise MissingRuleError(f"JVP of primitive '{prim.name}' with respect to argument {argnums[0]} is not defined")
+
+    return jvp
+
+
 class Primitive:
-    """A differentiable NumPy operation: ``impl`` plus its VJP and JVP rules.
+    """A differentiable NumPy operation: ``impl`` plus one VJP and one JVP rule.
 
-    Rules are registered with :func:`chainrule.extend.defvjp` / :func:`defjvp`:
+    The rule protocol (HIPS autograd's ``defvjp_argnums``; register rules with ``chainrule.extend``,
+    whose per-argument forms are sugar over it):
 
-    - ``vjps[i](g, ans, *args, **params)`` returns the cotangent for positional argument
-      ``i`` given the output cotangent ``g``. It may return a value of the *broadcast*
-      shape: the engine sums it back to the argument's shape in one place (``unbroadcast``).
-    - ``jvps[i](x_dot, ans, *args, **params)`` returns the output tangent contributed by the
-      tangent ``x_dot`` of argument ``i``; contributions of several arguments are added.
+    - ``vjp(argnums, g, ans, args, params)`` returns one cotangent per argument number in
+      ``argnums`` (``None`` for a zero one), given the output cotangent ``g``, the output ``ans``,
+      the arguments (a tuple) and the options (a dict). A cotangent may have the *broadcast*
+      shape: the engine sums it back to the argument's shape in one place.
+    - ``jvp(argnums, tangents, ans, args, params)`` returns the output tangent for the tangents
+      of the arguments ``argnums`` (``None`` if it is zero).
 
     Rules are written with chainrule primitives, so they are themselves differentiable:
     higher-order derivatives need no extra rules.
     """
 
-    __slots__ = ("name", "impl", "vjps", "jvps", "vjp_all", "differentiable", "inline")
+    __slots__ = ("name", "impl", "vjp", "jvp", "differentiable")
 
     def __init__(self, name, impl, differentiable=True):
         self.name = name
         self.impl = impl
-        self.vjps = {}
-        self.jvps = {}
-        self.vjp_all = None
         self.differentiable = differentiable
-        # inline(args, params) -> (lines, constants) or None: NumPy statements equal to impl for
-        # arguments like these (same types, shapes, dtypes), which chainrule.jit writes into its
-        # code instead of a call of impl. Lines use {out}, {a0}, {a1}, ... and the constants' names.
-        self.inline = None
+        self.vjp = _missing_vjp(self)
+        self.jvp = _missing_jvp(self)
 
     def __call__(self, *args, **params):
         top = None
@@ -125,66 +144,18 @@ class Primitive:
                 top = x.trace
         if top is None:
             return self.impl(*args, **params)
-        if not self.differentiable:  # no derivative to track: strip the differentiating traces
-            args = [_lower_to_staging(x) for x in args]
-            staged = [x for x in args if isinstance(x, Tracer)]
-            return staged[0].trace.process(self, args, params) if staged else self.impl(*args, **params)
-        return top.process(self, args, params)
-
-    def vjp_rule(self, argnum):
-        rule = self.vjps.get(argnum)
-        if rule is None:
-            raise MissingRuleError(
-                f"VJP of primitive '{self.name}' with respect to argument {argnum} is not defined"
-            )
-        return rule
-
-    def jvp_rule(self, argnum):
-        rule = self.jvps.get(argnum)
-        if rule is None:
-            raise MissingRuleError(
-                f"JVP of primitive '{self.name}' with respect to argument {argnum} is not defined"
-            )
-        return rule
+        if self.differentiable:
+            return top.process(self, args, params)
+        return top.process_constant(self, args, params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"
 
 
 def lower(x):
-    """Strip every layer of tracing from ``x`` (used by non-differentiable primitives)."""
+    """Strip every layer of tracing from ``x``."""
     while isinstance(x, Tracer):
         x = x.value
-    return x
-
-
-class IndexingPrimitive(Primitive):
-    """A primitive whose argument 1 is an index (getitem, scatter_add). An index tuple may hold a
-    staged array (``z[rows, y]`` under chainrule.jit, y an input): then the staging trace must see
-    the call even when no other argument is traced, or the index would become a constant."""
-
-    __slots__ = ()
-
-    def __call__(self, *args, **params):
-        if len(args) > 1 and type(args[1]) in (tuple, list) and not any(isinstance(x, Tracer) for x in args):
-            staged = next((i for i in args[1] if isinstance(i, Tracer)), None)
-            if staged is not None:
-                return staged.trace.process(self, args, params)
-        return Primitive.__call__(self, *args, **params)
-
-
-def _lower_to_staging(x):
-    """``lower(x)``, except that a value being staged (jit) stays staged: a comparison or mask is
-    part of the compiled program, not a constant of one call."""
-    while isinstance(x, Tracer) and not x.trace.stages:
-        x = x.value
-    return x
-
-
-def unwrap(x, trace):
-    """The value of ``x`` one level below ``trace`` (``x`` itself if ``trace`` does not own it)."""
-    if isinstance(x, Tracer) and x.trace is trace:
-        return x.value
     return x
 
 

@@ -9,39 +9,25 @@ stores O(√L) activations instead of O(L), for about one extra forward pass.
 
 from __future__ import annotations
 
-from .core import Primitive
+import numpy as np
+
+from .core import dtype_of, shape_of
+from .rules import defjvp_argnum, defvjp_all, primitive
 from .transforms import jvp, vjp_once
-
-
-class _Tangents(dict):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def get(self, i, default=None):
-        def rule(t, ans, *args):
-            tangents = [t if j == i else _zeros(a) for j, a in enumerate(args)]
-            return jvp(self.fn, args, tangents)[1]
-
-        return rule
-
-
-def _zeros(a):
-    import numpy as np
-
-    from .core import dtype_of, shape_of
-
-    return np.zeros(shape_of(a), dtype_of(a))
 
 
 def checkpoint(fn, name=None):
     """``fn(*arrays) -> array`` as a primitive whose backward pass recomputes ``fn``."""
-    prim = Primitive(f"checkpoint({name or getattr(fn, '__name__', 'fn')})", fn)
+    prim = primitive(f"checkpoint({name or getattr(fn, '__name__', 'fn')})", fn)
 
-    def vjp_all(argnums, g, ans, *args):
+    def vjp(argnums, g, ans, *args):
         cts = vjp_once(fn, args, g)  # re-run fn, recording, and sweep it at once
         return [cts[i] for i in argnums]
 
-    prim.vjp_all = vjp_all
-    prim.jvps = _Tangents(fn)
+    def tangent(i, t, ans, *args):
+        tangents = [t if j == i else np.zeros(shape_of(a), dtype_of(a)) for j, a in enumerate(args)]
+        return jvp(fn, args, tangents)[1]
+
+    defvjp_all(prim, vjp)
+    defjvp_argnum(prim, tangent)
     return prim

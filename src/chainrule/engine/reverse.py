@@ -12,25 +12,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import fitting
 from .core import Trace, Tracer
-from .shapes import unbroadcast
 
 
 class Node(Tracer):
     """A traced value in reverse mode: its value plus how it was computed.
 
-    ``parents`` is a list of ``(argnum, parent_node)`` for the arguments that belong to the
-    same trace; ``prim``, ``args`` (unwrapped values) and ``params`` are what the VJP rules need.
+    ``parents`` are the argument nodes that belong to the same trace and ``argnums`` their
+    positions; ``prim``, ``args`` (unwrapped values) and ``params`` are what the VJP rule needs.
     """
 
-    __slots__ = ("prim", "args", "params", "parents")
+    __slots__ = ("prim", "args", "params", "argnums", "parents")
 
-    def __init__(self, value, trace, prim=None, args=(), params=None, parents=()):
+    def __init__(self, value, trace, prim=None, args=(), params=None, argnums=(), parents=()):
         self.value = value
         self.trace = trace
         self.prim = prim
         self.args = args
         self.params = params
+        self.argnums = argnums
         self.parents = parents
 
 
@@ -50,14 +51,16 @@ class ReverseTrace(Trace):
 
     def process(self, prim, args, params):
         values = []
+        argnums = []
         parents = []
         for i, x in enumerate(args):
             if type(x) is Node and x.trace is self:
                 values.append(x.value)
-                parents.append((i, x))
+                argnums.append(i)
+                parents.append(x)
             else:
                 values.append(x)
-        node = Node(prim(*values, **params), self, prim, values, params, parents)
+        node = Node(prim(*values, **params), self, prim, values, params, tuple(argnums), parents)
         self.tape.append(node)
         return node
 
@@ -70,7 +73,7 @@ def backward_pass(tape, seeds, free=False):
 
     ``seeds`` is a list of ``(node, g)``: the cotangent ``g`` of each output node. The sweep
     visits the tape from the newest node to the oldest, asks each node's primitive for the
-    cotangents of its parents (its VJP rules) and *adds* them to what the parents have
+    cotangents of its parents (its VJP rule, one call per node) and *adds* them to what the parents have
     already received: a value used several times gets the sum of its uses.
 
     With ``free=True`` (used by ``grad``) the sweep empties the tape as it goes and drops each
@@ -83,18 +86,14 @@ def backward_pass(tape, seeds, free=False):
         cts[id(node)] = g if prev is None else prev + g
     nodes = _popping(tape) if free else reversed(tape)
     ndarray = np.ndarray
+    unbroadcast = fitting.unbroadcast
     for node in nodes:
         ct = cts.pop(id(node), None)  # passed on below; only the inputs' cotangents are kept
         if ct is None:
             continue
-        prim, args, parents = node.prim, node.args, node.parents
-        if prim.vjp_all is not None:
-            contributions = prim.vjp_all(tuple(i for i, _ in parents), ct, node.value, *args, **node.params)
-        else:
-            vjps = prim.vjps
-            contributions = [(vjps.get(i) or prim.vjp_rule(i))(ct, node.value, *args, **node.params)
-                             for i, _ in parents]
-        for (i, parent), c in zip(parents, contributions):
+        args, argnums = node.args, node.argnums
+        contributions = node.prim.vjp(argnums, ct, node.value, args, node.params)  # the one call site
+        for i, parent, c in zip(argnums, node.parents, contributions):
             if c is None:
                 continue
             x = args[i]

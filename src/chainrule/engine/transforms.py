@@ -244,12 +244,13 @@ def _basis(shape, dtype):
 
 
 def _stack_rows(rows, out_shape, in_shape, axis=0):
-    """Stack Jacobian rows (or columns, ``axis=-1``) into an array of shape out_shape + in_shape."""
-    from .. import numpy as cnp
+    """Stack Jacobian rows (or columns, ``axis=-1``) into an array of shape out_shape + in_shape.
 
+    Rows may be tracers of an outer transform (``hessian``): ``np.stack``/``np.reshape`` reach
+    chainrule's differentiable versions through NumPy's ``__array_function__`` protocol."""
     if not rows:
         return np.zeros(tuple(out_shape) + tuple(in_shape))
-    return cnp.reshape(cnp.stack(rows, axis=axis), tuple(out_shape) + tuple(in_shape))
+    return np.reshape(np.stack(rows, axis=axis), tuple(out_shape) + tuple(in_shape))
 
 
 def _nest(out_def, in_defs, blocks, single):

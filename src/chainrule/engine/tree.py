@@ -64,12 +64,6 @@ def _unflatten(treedef, it):
     return kind(values)
 
 
-def tree_map(f, tree, *rest):
-    leaves, treedef = flatten(tree)
-    others = [flatten(r)[0] for r in rest]
-    return unflatten(treedef, [f(x, *xs) for x, *xs in zip(leaves, *others)])
-
-
 def leaf_paths(tree, prefix=""):
     """Readable names of the leaves of ``tree``, in ``flatten`` order."""
     if isinstance(tree, dict):

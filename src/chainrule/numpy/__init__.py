@@ -3,7 +3,7 @@
 Write model code with ``cnp`` and it works on plain arrays (at NumPy speed) and inside
 ``grad``/``jvp``/``hessian`` alike. Traced values also accept the plain ``np.`` spellings of
 these functions (through NumPy's ``__array_ufunc__``/``__array_function__`` protocols, see
-``chainrule/engine/array_api.py``); a NumPy function chainrule does not support raises a
+``tracer_methods.py``); a NumPy function chainrule does not support raises a
 TypeError naming it, rather than silently dropping the derivative.
 """
 
@@ -36,12 +36,12 @@ from ..primitives.elementwise import (  # noqa: F401
     isnan,
     less,
     less_equal,
+    logical_and,
     maximum,
     minimum,
     multiply,
     negative,
     not_equal,
-    power,
     sign,
     square,
     stop_gradient,
@@ -70,6 +70,7 @@ from ..primitives.unary import (  # noqa: F401
     expm1,
     log,
     log1p,
+    power,
     relu,
     sigmoid,
     sin,
@@ -171,3 +172,6 @@ def outer(a, b):
 def log_sigmoid(x):
     """log σ(x) = −softplus(−x), exact for large |x|."""
     return negative(softplus(negative(x)))
+
+
+from . import tracer_methods as _tracer_methods  # noqa: E402, F401  (gives tracers their array methods)

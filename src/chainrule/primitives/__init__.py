@@ -2,5 +2,8 @@
 
 One module per family: ``elementwise`` (arithmetic), ``unary`` (exp, tanh, sigmoid...),
 ``reduce`` (sum, max...), ``softmax`` (logsumexp, softmax, log_softmax), ``shape``
-(reshape, indexing, concatenate...), ``linalg`` (matmul).
+(reshape, indexing, concatenate...), ``linalg`` (matmul), ``nn`` (fused dense and softmax
+cross-entropy); ``broadcast`` sums a cotangent back to its argument's shape, for the engine.
 """
+
+from . import broadcast  # noqa: F401  (installs unbroadcast into the engine's sweep)

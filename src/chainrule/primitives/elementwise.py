@@ -1,7 +1,7 @@
-"""Elementwise arithmetic: + - * / ** and friends, with broadcasting.
+"""Elementwise arithmetic: + - * / and friends, with broadcasting (``power`` is in ``unary.py``).
 
 Rules return cotangents of the broadcast shape; the engine sums them back to each
-argument's shape (``engine/shapes.py``). Conventions at non-differentiable points follow
+argument's shape (``broadcast.py``). Conventions at non-differentiable points follow
 PyTorch and JAX: ``maximum``/``minimum`` split the gradient equally between tied arguments;
 ``clip`` passes the gradient where ``lo <= x <= hi`` (inclusive, as ``torch.clamp``).
 """
@@ -41,33 +41,6 @@ defjvp(
     lambda y_dot, ans, x, y: negative(multiply(y_dot, divide(ans, y))),
 )
 
-
-def _safe_log_base(x):
-    # d(x**y)/dy = log(x) x**y. For x <= 0 the real logarithm does not exist; we return 0
-    # there (as JAX does for x == 0) rather than NaN, since x**y itself is then either 0
-    # (x == 0) or only defined for integer y, where y is not a continuous variable.
-    from .unary import log
-
-    return log(where(greater(x, 0), x, 1))
-
-
-def _pow_dx(g, ans, x, y):
-    # y * x**(y-1), written so that y == 0 gives 0 and not 0 * inf at x == 0.
-    exponent = where(equal(y, 0), 1, subtract(y, 1))
-    return multiply(g, multiply(y, power(x, exponent)))
-
-
-power = primitive("power", np.power)
-defvjp(
-    power,
-    _pow_dx,
-    lambda g, ans, x, y: multiply(g, multiply(ans, _safe_log_base(x))),
-)
-defjvp(
-    power,
-    lambda x_dot, ans, x, y: _pow_dx(x_dot, ans, x, y),
-    lambda y_dot, ans, x, y: multiply(y_dot, multiply(ans, _safe_log_base(x))),
-)
 
 square = primitive("square", np.square)
 defvjp(square, lambda g, ans, x: multiply(g, multiply(2, x)))
@@ -121,12 +94,11 @@ def _clip_impl(x, lo=None, hi=None):
 
 
 def _clip_mask(x, lo, hi):
-    inside = np.ones(np.shape(x), dtype=bool)
-    if lo is not None:
-        inside &= greater_equal(x, lo)
-    if hi is not None:
-        inside &= less_equal(x, hi)
-    return inside
+    """lo <= x <= hi, in chainrule ops (a traced x gives a traced mask: jit records it)."""
+    if lo is None:
+        return True if hi is None else less_equal(x, hi)
+    inside = greater_equal(x, lo)
+    return inside if hi is None else logical_and(inside, less_equal(x, hi))
 
 
 clip = primitive("clip", _clip_impl)
@@ -158,20 +130,10 @@ equal = primitive("equal", np.equal, differentiable=False)
 not_equal = primitive("not_equal", np.not_equal, differentiable=False)
 greater = primitive("greater", np.greater, differentiable=False)
 
-
-def _greater_than_zero_inline(args, params):
-    """x > 0 for a float array x (relu's mask): compared with a 0-d zero of x's dtype, the same
-    booleans without converting the Python 0 at each call."""
-    x, y = args
-    if type(x) is np.ndarray and x.dtype.kind == "f" and type(y) is int and y == 0 and not params:
-        return ["{out} = np.greater({a0}, {zero})"], {"zero": np.zeros((), x.dtype)}
-    return None
-
-
-greater.inline = _greater_than_zero_inline
 greater_equal = primitive("greater_equal", np.greater_equal, differentiable=False)
 less = primitive("less", np.less, differentiable=False)
 less_equal = primitive("less_equal", np.less_equal, differentiable=False)
+logical_and = primitive("logical_and", np.logical_and, differentiable=False)
 floor = primitive("floor", np.floor, differentiable=False)
 ceil = primitive("ceil", np.ceil, differentiable=False)
 round_ = primitive("round", np.round, differentiable=False)

@@ -80,12 +80,6 @@ def _matmul_vjp_b(g, ans, a, b):
 
 matmul = primitive("matmul", _matmul_impl)
 
-
-def _matmul_inline(args, params):
-    return (["{out} = {a0}.dot({a1})"], {}) if _two_matrices(*args) else None  # what _matmul_impl runs
-
-
-matmul.inline = _matmul_inline
 defvjp(matmul, _matmul_vjp_a, _matmul_vjp_b)
 deflinear(matmul, 2)
 

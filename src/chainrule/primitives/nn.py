@@ -26,31 +26,16 @@ from ..engine.core import dtype_of, shape_of
 from ..errors import ShapeError
 from ..extend import defjvp, defvjp, defvjp_all, primitive
 from .elementwise import divide, greater, multiply, negative, subtract, where
-from .linalg import matmul
+from .linalg import _matmul_impl, matmul
 from .reduce import sum_
-from .shape import reshape, transpose
+from .shape import _transpose_impl, reshape, transpose
 from .softmax import _logsumexp_rows, _softmax_impl, _softmax_linear, log_softmax, softmax
+from .unary import _sigmoid_impl
 
 FUSED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "tanh", "sigmoid")
 
 
 _ZERO = {np.dtype(t): np.zeros((), t) for t in (np.float16, np.float32, np.float64)}
-
-
-def _activate(z, activation, alpha):
-    if activation == "identity":
-        return z
-    if activation == "relu":  # a 0-d zero of z's dtype: no scalar conversion per call
-        return np.maximum(z, _ZERO.get(z.dtype, 0), out=z)
-    if activation == "leaky_relu":
-        return np.where(z > 0, z, alpha * z)
-    if activation == "tanh":
-        return np.tanh(z, out=z)
-    if activation == "sigmoid":
-        from .unary import _sigmoid_impl
-
-        return _sigmoid_impl(z)
-    raise ValueError(f"dense: unknown fused activation {activation!r}; expected one of {FUSED_ACTIVATIONS}")
 
 
 def _one_network(x, W, b):
@@ -60,11 +45,53 @@ def _one_network(x, W, b):
             and x.shape[1] == W.shape[1] and b.shape == W.shape[:1])
 
 
+# z = x Wᵀ + b, then σ in place, for arrays that pass ``_one_network``: the one copy of the forward
+# formula, as NumPy statements over x, W, b (and ``zero``, a 0-d zero of z's dtype, so relu converts
+# no Python scalar per call). ``dense`` runs them as functions compiled once below; chainrule.jit
+# writes the same statements into its code. (x.dot(W.T) is x @ W.T, the same BLAS call with less
+# dispatch: see linalg.matmul.) leaky_relu and sigmoid are not written in place.
+AFFINE_STATEMENTS = ("z = x.dot(W.T)", "z += b")
+ACTIVATION_STATEMENTS = {
+    "identity": (),
+    "relu": ("np.maximum(z, zero, out=z)",),
+    "tanh": ("np.tanh(z, out=z)",),
+}
+DENSE_STATEMENTS = {act: AFFINE_STATEMENTS + lines for act, lines in ACTIVATION_STATEMENTS.items()}
+
+
+def _compile(functions):
+    """Compile ``{name: (arguments, statements)}`` (each returning z) in one go: a dict of functions."""
+    source = "".join(f"def {name}({arguments}):\n" + "".join(f"    {line}\n" for line in statements + ("return z",))
+                     for name, (arguments, statements) in functions.items())
+    namespace = {"np": np}
+    exec(compile(source, "<chainrule dense kernels>", "exec"), namespace)
+    return {name: namespace[name] for name in functions}
+
+
+_KERNELS = _compile({**{f"dense_{act}": ("x, W, b, zero", lines) for act, lines in DENSE_STATEMENTS.items()},
+                     **{f"activate_{act}": ("z, zero", lines) for act, lines in ACTIVATION_STATEMENTS.items()}})
+_DENSE_KERNELS = {act: _KERNELS[f"dense_{act}"] for act in DENSE_STATEMENTS}
+_ACTIVATION_KERNELS = {act: _KERNELS[f"activate_{act}"] for act in ACTIVATION_STATEMENTS}
+
+
+def _activate(z, activation, alpha):
+    """σ(z), in place where ACTIVATION_STATEMENTS writes it so."""
+    kernel = _ACTIVATION_KERNELS.get(activation)
+    if kernel is not None:
+        return kernel(z, _ZERO.get(z.dtype, 0))
+    if activation == "leaky_relu":
+        return np.where(z > 0, z, alpha * z)
+    if activation == "sigmoid":
+        return _sigmoid_impl(z)
+    raise ValueError(f"dense: unknown fused activation {activation!r}; expected one of {FUSED_ACTIVATIONS}")
+
+
 def _dense_impl(x, W, b, activation="identity", alpha=0.01):
     if _one_network(x, W, b):
-        z = x.dot(W.T)  # = x @ W.T, the same BLAS call with less dispatch (see linalg.matmul)
-        z += b
-        return _activate(z, activation, alpha)
+        kernel = _DENSE_KERNELS.get(activation)
+        if kernel is not None:
+            return kernel(x, W, b, _ZERO.get(x.dtype, 0))
+        return _activate(_DENSE_KERNELS["identity"](x, W, b, None), activation, alpha)
     x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
     x_shape, W_shape, b_shape = x.shape, W.shape, b.shape
     if len(x_shape) not in (2, 3) or x_shape[-1] != W_shape[-1] or b_shape != W_shape[:-1]:
@@ -129,80 +156,66 @@ def _bias_shaped(t, W):
     return t if len(shape_of(W)) == 2 else reshape(t, (shape_of(t)[0], 1, shape_of(t)[1]))
 
 
-def _act_derivative(a, activation, alpha):
-    """σ'(z) as a function of a = σ(z) (None for the identity)."""
-    if activation == "identity":
-        return None
-    if activation == "relu":
-        return greater(a, 0)
-    if activation == "leaky_relu":
-        return where(greater(a, 0), np.ones((), dtype_of(a)), np.asarray(alpha, dtype_of(a)))
-    if activation == "tanh":
-        return subtract(1.0, multiply(a, a))
-    return multiply(a, subtract(1.0, a))  # sigmoid
+class _TracedOps:
+    """The operations the dense formulas below are written with, as chainrule primitives:
+    differentiable (higher order), and recorded by jit."""
+
+    greater = staticmethod(greater)
+    multiply = staticmethod(multiply)
+    subtract = staticmethod(subtract)
+    where = staticmethod(where)
+    matmul = staticmethod(matmul)
+    T = staticmethod(_T)
 
 
-def _delta(g, a, activation, alpha):
-    d = _act_derivative(a, activation, alpha)
-    return g if d is None else multiply(g, d)  # a boolean mask (relu) keeps g's dtype
+class _NumPyOps(_TracedOps):
+    """The same operations on plain arrays: the NumPy functions the primitives' implementations
+    call, without dispatch (the fast first-order path; the same calls, so the same bits)."""
+
+    greater = staticmethod(np.greater)
+    multiply = staticmethod(np.multiply)
+    subtract = staticmethod(np.subtract)
+    where = staticmethod(np.where)
+    matmul = staticmethod(_matmul_impl)
+    T = staticmethod(lambda d: _transpose_impl(d, _SWAP_LAST[d.ndim]))
 
 
-def _delta_numpy(g, a, activation, alpha):
-    """_delta on plain arrays, without dispatch: the same operations, so the same bits."""
+class _MatrixOps(_NumPyOps):
+    """Plain 2-D arrays of one dtype: ``matmul`` is ``ndarray.dot`` (what _matmul_impl runs for them)."""
+
+    matmul = staticmethod(np.ndarray.dot)
+    T = staticmethod(np.ndarray.transpose)
+
+
+def _delta(ops, g, a, activation, alpha):
+    """BP1/BP2: δ = g ⊙ σ'(z), the layer's error signal, with σ' read off the output a = σ(z)."""
     if activation == "identity":
         return g
     if activation == "relu":
-        return g * (a > 0)
+        return ops.multiply(g, ops.greater(a, 0))  # a boolean mask keeps g's dtype
     if activation == "leaky_relu":
-        return g * np.where(a > 0, np.ones((), a.dtype), np.asarray(alpha, a.dtype))
+        return ops.multiply(g, ops.where(ops.greater(a, 0), np.ones((), dtype_of(a)), np.asarray(alpha, dtype_of(a))))
     if activation == "tanh":
-        return g * (1.0 - a * a)
-    return g * (a * (1.0 - a))
+        return ops.multiply(g, ops.subtract(1.0, ops.multiply(a, a)))
+    return ops.multiply(g, ops.multiply(a, ops.subtract(1.0, a)))  # sigmoid
 
 
 def _dense_vjp(argnums, g, a, x, W, b, activation="identity", alpha=0.01):
+    """BP1–BP4, written once over ``ops``: plain NumPy at first order (the training step, no
+    dispatch), chainrule primitives at higher order or under jit (tests check both give the same bits)."""
     ndarray = np.ndarray
     if type(g) is ndarray and type(a) is ndarray and type(x) is ndarray and type(W) is ndarray:
-        # First order (the training step): plain NumPy, no dispatch — the same arithmetic as the
-        # differentiable rule below (tests check the two against each other and the unfused layer).
-        delta = _delta_numpy(g, a, activation, alpha)
-        if delta.ndim == 2 and x.ndim == 2 and delta.dtype is W.dtype is x.dtype:  # .dot = matmul, less dispatch
-            return [delta.dot(W) if i == 0 else delta.T.dot(x) if i == 1 else _batch_sum(delta) for i in argnums]
-        return [delta @ W if i == 0 else np.matmul(np.swapaxes(delta, -1, -2), x) if i == 1
-                else _batch_sum(delta) for i in argnums]
-    delta = _delta(g, a, activation, alpha)  # BP1/BP2: the layer's error signal
-    out = []
-    for i in argnums:
-        if i == 0:
-            out.append(matmul(delta, W))  # error signal for the layer below
-        elif i == 1:
-            out.append(matmul(_T(delta), x))  # BP4: ∂L/∂W = δᵀ x
-        else:
-            out.append(_batch_sum(delta))  # BP3: ∂L/∂b = Σ_batch δ
-    return out
+        ops = _MatrixOps if g.ndim == x.ndim == W.ndim == 2 and g.dtype is a.dtype is x.dtype is W.dtype else _NumPyOps
+    else:
+        ops = _TracedOps
+    delta = _delta(ops, g, a, activation, alpha)
+    return [ops.matmul(delta, W) if i == 0  # the error signal for the layer below: δ W
+            else ops.matmul(ops.T(delta), x) if i == 1  # BP4: ∂L/∂W = δᵀ x
+            else _batch_sum(delta)  # BP3: ∂L/∂b = Σ_batch δ
+            for i in argnums]
 
 
 dense = primitive("dense", _dense_impl)
-
-
-def _dense_inline(args, params):
-    """_dense_impl's one-network fast path, as statements (identity, relu and tanh)."""
-    x, W, b = args
-    activation = params.get("activation", "identity")
-    if not _one_network(x, W, b):
-        return None
-    lines = ["{out} = {a0}.dot({a1}.T)", "{out} += {a2}"]
-    dtype = np.result_type(x, W)
-    if activation == "relu" and dtype in _ZERO:
-        return lines + ["np.maximum({out}, {zero}, out={out})"], {"zero": _ZERO[dtype]}
-    if activation == "tanh":
-        return lines + ["np.tanh({out}, out={out})"], {}
-    if activation == "identity":
-        return lines, {}
-    return None
-
-
-dense.inline = _dense_inline
 defvjp_all(dense, _dense_vjp)
 
 
@@ -214,7 +227,7 @@ def _dense_jvp(i):
             z_dot = matmul(x, _T(t))
         else:
             z_dot = _bias_shaped(t, W)
-        return _delta(z_dot, a, activation, alpha)
+        return _delta(_TracedOps, z_dot, a, activation, alpha)
 
     return rule
 

@@ -66,7 +66,7 @@ def mean(x, axis=None, keepdims=False):
 def _argext_share(ans, x, axis, keepdims):
     """1/k on each of the k entries attaining the extremum along ``axis``, 0 elsewhere."""
     hit = astype(equal(x, _expand(ans, x, axis, keepdims)), dtype_of(x))
-    return divide(hit, np.sum(hit, axis=axis, keepdims=True))
+    return divide(hit, sum_(hit, axis=axis, keepdims=True))
 
 
 def _extremum(name, impl):

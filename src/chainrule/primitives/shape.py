@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.core import IndexingPrimitive, dtype_of, shape_of
+from ..engine.core import dtype_of, shape_of
 from ..errors import ShapeError
-from ..extend import deflinear, defvjp, primitive
+from ..extend import defjvp_argnum, deflinear, defvjp, defvjp_argnum, primitive
 
 
 def _reshape_impl(x, shape):
@@ -23,7 +23,6 @@ def _reshape_impl(x, shape):
 
 
 reshape = primitive("reshape", _reshape_impl)
-reshape.inline = lambda args, params: (["{out} = {a0}.reshape({a1})"], {}) if type(args[0]) is np.ndarray else None
 defvjp(reshape, lambda g, ans, x, shape: reshape(g, shape_of(x)))
 deflinear(reshape)
 
@@ -40,15 +39,6 @@ def _inverse_axes(x, axes):
 
 transpose = primitive("transpose", _transpose_impl)
 
-
-def _transpose_inline(args, params):
-    if type(args[0]) is not np.ndarray:
-        return None
-    axes = params.get("axes")
-    return ([f"{{out}} = {{a0}}.transpose({axes!r})"] if axes is not None else ["{out} = {a0}.T"]), {}
-
-
-transpose.inline = _transpose_inline
 defvjp(transpose, lambda g, ans, x, axes=None: transpose(g, axes=_inverse_axes(x, axes)))
 deflinear(transpose)
 
@@ -79,8 +69,18 @@ def _is_basic_index(idx):
     return all(isinstance(i, int | np.integer | slice) or i is None or i is Ellipsis for i in items)
 
 
-def _scatter_add_impl(g, idx, shape):
+# An index is passed as positional arguments, one per entry of an index tuple (``tuple_index=True``),
+# so an entry that is a traced array (``z[rows, y]`` with ``y`` traced) is an argument like any other
+# and the engine's dispatch sees it; slices, None and Ellipsis are constants among them.
+
+
+def _index(index, tuple_index):
+    return index if tuple_index else index[0]
+
+
+def _scatter_add_impl(g, *index, shape, tuple_index=False):
     """Zeros of ``shape`` with ``g`` added at ``x[idx]`` (repeated indices accumulate)."""
+    idx = _index(index, tuple_index)
     out = np.zeros(shape, dtype=np.result_type(g))
     if _is_basic_index(idx):
         out[idx] = g  # a basic index selects each entry at most once
@@ -89,18 +89,37 @@ def _scatter_add_impl(g, idx, shape):
     return out
 
 
-scatter_add = IndexingPrimitive("scatter_add", _scatter_add_impl)
-defvjp(scatter_add, lambda g, ans, x, idx, shape: getitem(g, idx))
-deflinear(scatter_add)
+def _getitem_impl(x, *index, tuple_index=False):
+    return np.asarray(x)[_index(index, tuple_index)]
 
 
-def _getitem_impl(x, idx):
-    return np.asarray(x)[idx]
+getitem_p = primitive("getitem", _getitem_impl)
+scatter_add_p = primitive("scatter_add", _scatter_add_impl)
 
 
-getitem = IndexingPrimitive("getitem", _getitem_impl)
-defvjp(getitem, lambda g, ans, x, idx: scatter_add(g, idx, shape_of(x)))
-deflinear(getitem)
+def getitem(x, idx):
+    """``x[idx]``."""
+    if type(idx) is tuple:
+        return getitem_p(x, *idx, tuple_index=True)
+    return getitem_p(x, idx)
+
+
+def scatter_add(g, idx, shape):
+    """Zeros of ``shape`` with ``g`` added at ``[idx]``: the adjoint of ``getitem``."""
+    if type(idx) is tuple:
+        return scatter_add_p(g, *idx, shape=shape, tuple_index=True)
+    return scatter_add_p(g, idx, shape=shape)
+
+
+# Only the array argument (0) has a derivative; index entries are integers (zero derivative).
+defvjp_argnum(getitem_p, lambda i, g, ans, x, *index, tuple_index=False:
+              scatter_add(g, _index(index, tuple_index), shape_of(x)) if i == 0 else None)
+defjvp_argnum(getitem_p, lambda i, x_dot, ans, x, *index, tuple_index=False:
+              getitem_p(x_dot, *index, tuple_index=tuple_index) if i == 0 else None)
+defvjp_argnum(scatter_add_p, lambda i, g, ans, x, *index, shape, tuple_index=False:
+              getitem(g, _index(index, tuple_index)) if i == 0 else None)
+defjvp_argnum(scatter_add_p, lambda i, x_dot, ans, x, *index, shape, tuple_index=False:
+              scatter_add_p(x_dot, *index, shape=shape, tuple_index=tuple_index) if i == 0 else None)
 
 
 def _concatenate_impl(*xs, axis=0):
@@ -124,38 +143,17 @@ def _concatenate_slices(xs, axis):
 concatenate = primitive("concatenate", _concatenate_impl)
 
 
-def _concatenate_vjp(i):
-    def rule(g, ans, *xs, axis=0):
-        return getitem(g, list(_concatenate_slices(xs, axis))[i])
-
-    return rule
+def _concatenate_vjp(i, g, ans, *xs, axis=0):
+    return getitem(g, list(_concatenate_slices(xs, axis))[i])
 
 
-def _concatenate_jvp(i):
-    def rule(x_dot, ans, *xs, axis=0):
-        parts = [x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)]
-        return concatenate(*parts, axis=axis)
-
-    return rule
+def _concatenate_jvp(i, x_dot, ans, *xs, axis=0):
+    parts = [x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)]
+    return concatenate(*parts, axis=axis)
 
 
-class _PerArgument(dict):
-    """A rule table for primitives of any number of arguments (concatenate, stack)."""
-
-    def __init__(self, make_rule):
-        super().__init__()
-        self._make_rule = make_rule
-
-    def __missing__(self, i):
-        rule = self[i] = self._make_rule(i)
-        return rule
-
-    def get(self, i, default=None):
-        return self[i]
-
-
-concatenate.vjps = _PerArgument(_concatenate_vjp)
-concatenate.jvps = _PerArgument(_concatenate_jvp)
+defvjp_argnum(concatenate, _concatenate_vjp)
+defjvp_argnum(concatenate, _concatenate_jvp)
 
 
 def _stack_impl(*xs, axis=0):
@@ -172,11 +170,6 @@ def _stack_index(i, ndim, axis):
 
 
 stack = primitive("stack", _stack_impl)
-stack.vjps = _PerArgument(
-    lambda i: lambda g, ans, *xs, axis=0: getitem(g, _stack_index(i, len(shape_of(xs[0])), axis))
-)
-stack.jvps = _PerArgument(
-    lambda i: lambda x_dot, ans, *xs, axis=0: stack(
-        *[x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)], axis=axis
-    )
-)
+defvjp_argnum(stack, lambda i, g, ans, *xs, axis=0: getitem(g, _stack_index(i, len(shape_of(xs[0])), axis)))
+defjvp_argnum(stack, lambda i, x_dot, ans, *xs, axis=0: stack(
+    *[x_dot if j == i else np.zeros(shape_of(x), dtype_of(x)) for j, x in enumerate(xs)], axis=axis))

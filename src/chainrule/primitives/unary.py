@@ -1,4 +1,5 @@
-"""Elementwise functions of one array: exp, log, tanh, sigmoid, softplus, erf, relu, ...
+"""Elementwise functions of one array: exp, log, tanh, sigmoid, softplus, erf, relu, ... and
+``power`` (x ** y), whose derivative in y needs ``log``.
 
 Each rule reuses the forward output ``ans`` where the math does (d tanh = 1 - ans²,
 d sigmoid = ans (1 - ans), d exp = ans). Conventions at kinks follow PyTorch and JAX:
@@ -12,7 +13,8 @@ import math
 import numpy as np
 
 from ..extend import defjvp, defvjp, primitive
-from .elementwise import add, divide, greater, multiply, negative, sign, square, subtract
+from .elementwise import add, divide, equal, greater, multiply, negative, sign, square, subtract, where
+from .erf import erf as _erf_impl
 
 
 def _unary(name, impl, derivative):
@@ -32,6 +34,32 @@ absolute = _unary("abs", np.abs, lambda ans, x: sign(x))
 sin = _unary("sin", np.sin, lambda ans, x: cos(x))
 cos = _unary("cos", np.cos, lambda ans, x: negative(sin(x)))
 tanh = _unary("tanh", np.tanh, lambda ans, x: subtract(1.0, square(ans)))
+
+
+def _safe_log_base(x):
+    # d(x**y)/dy = log(x) x**y. For x <= 0 the real logarithm does not exist; we return 0
+    # there (as JAX does for x == 0) rather than NaN, since x**y itself is then either 0
+    # (x == 0) or only defined for integer y, where y is not a continuous variable.
+    return log(where(greater(x, 0), x, 1))
+
+
+def _pow_dx(g, ans, x, y):
+    # y * x**(y-1), written so that y == 0 gives 0 and not 0 * inf at x == 0.
+    exponent = where(equal(y, 0), 1, subtract(y, 1))
+    return multiply(g, multiply(y, power(x, exponent)))
+
+
+power = primitive("power", np.power)
+defvjp(
+    power,
+    _pow_dx,
+    lambda g, ans, x, y: multiply(g, multiply(ans, _safe_log_base(x))),
+)
+defjvp(
+    power,
+    lambda x_dot, ans, x, y: _pow_dx(x_dot, ans, x, y),
+    lambda y_dot, ans, x, y: multiply(y_dot, multiply(ans, _safe_log_base(x))),
+)
 
 
 def _sigmoid_impl(x):
@@ -57,17 +85,6 @@ def _relu_impl(x):
 
 
 relu = _unary("relu", _relu_impl, lambda ans, x: greater(x, 0))
-
-try:  # SciPy's erf is vectorized C; without SciPy, the C library's erf, elementwise.
-    from scipy.special import erf as _erf_impl
-except ImportError:  # pragma: no cover - exercised when SciPy is absent
-    _erf_vec = np.frompyfunc(math.erf, 1, 1)
-
-    def _erf_impl(x):
-        x = np.asarray(x)
-        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
-        return _erf_vec(x).astype(dtype)
-
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 erf = _unary("erf", _erf_impl, lambda ans, x: multiply(_TWO_OVER_SQRT_PI, exp(negative(square(x)))))

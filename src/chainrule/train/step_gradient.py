@@ -11,8 +11,8 @@ a swapped layer object gives a new function, traced anew or run eagerly.
 
 from __future__ import annotations
 
-from ..engine.jit import jit_or_eager
 from ..engine.transforms import value_and_grad
+from ..jit import jit_or_eager
 from ..nn.model import is_stageable, network_fingerprint
 
 

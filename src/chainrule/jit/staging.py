@@ -1,5 +1,5 @@
-"""Staging: run a function once on example arrays, record every primitive it applies, and turn
-the record into straight-line NumPy code (what ``chainrule.jit`` replays).
+"""Staging: run a function once on example arrays and record every primitive it applies, as a
+program (``ir.py``) that ``codegen.py`` turns into straight-line NumPy code (what ``chainrule.jit`` replays).
 
 Tracing is *by example*: each staged value carries its concrete array, so the first call computes
 its real result while it records. Every primitive applied to a staged value becomes one
@@ -17,19 +17,14 @@ state must not be staged (``chainrule.jit`` documents this; the Trainer stages p
 
 from __future__ import annotations
 
-import itertools
-import keyword
-import linecache
-import re
-
 import numpy as np
 
+from ..engine.core import Trace, Tracer
+from ..engine.tree import flatten, leaf_paths, unflatten
 from ..errors import StagingError
-from .core import IndexingPrimitive, Trace, Tracer
-from .tree import flatten, leaf_paths, unflatten
-
-_programs = itertools.count()
-_RESERVED = re.compile(r"[vc]\d+|np|program")
+from ..primitives.shape import getitem_p, scatter_add_p
+from .ir import Equation, Program, vars_of
+from .lowering import LOWERINGS
 
 
 class StagedTracer(Tracer):
@@ -88,28 +83,19 @@ def _unsupported(error):
     return text if text.startswith("jit:") else f"jit: {text}"
 
 
-class Equation:
-    """``out = prim(*ins, **params)``; each input is ('var', n), ('const', value) or ('seq', type, [inputs]).
-
-    ``inlined`` is ``prim.inline``'s NumPy statements for the example arguments, or None (a call of impl).
-    """
-
-    __slots__ = ("prim", "ins", "params", "out", "inlined")
-
-    def __init__(self, prim, ins, params, out, inlined=None):
-        self.prim, self.ins, self.params, self.out, self.inlined = prim, ins, params, out, inlined
-
-
 class StagingTrace(Trace):
-    """Records the primitives applied to its tracers, in order, while computing them on the examples."""
+    """Records the primitives applied to its tracers, in order, while computing them on the examples.
 
-    __slots__ = ("eqns", "count")
-    stages = True  # non-differentiable primitives (comparisons, masks) are recorded too
+    ``lowered[n]`` holds the NumPy statements (``lowering.py``) for the equation that computes
+    variable ``n``, when its primitive has a rule that applies to these example arguments."""
+
+    __slots__ = ("eqns", "count", "lowered")
 
     def __init__(self):
         super().__init__()
         self.eqns = []
         self.count = 0
+        self.lowered = {}
 
     def new_var(self, value):
         t = StagedTracer.__new__(StagedTracer)
@@ -122,8 +108,8 @@ class StagingTrace(Trace):
             if isinstance(value, Tracer):
                 raise StagingError(f"jit: the option {key}= of '{prim.name}' is a traced value; options are "
                                    "constants of the compiled code (pass plain numbers)")
-        if isinstance(prim, IndexingPrimitive):
-            _check_index(prim, args[1] if len(args) > 1 else None)
+        if prim is getitem_p or prim is scatter_add_p:
+            _check_index(prim, args[1:])
         ins, values = [], []
         for x in args:
             spec, value = self._input(prim, x)
@@ -135,9 +121,16 @@ class StagingTrace(Trace):
         if prim.impl in _ARITHMETIC and len(args) == 2 and not params:
             ins = _uniform_constants(ins, values, out)
         t = self.new_var(out)
-        inlined = prim.inline(values, params) if prim.inline is not None else None
-        self.eqns.append(Equation(prim, ins, params, t.var, inlined))
+        lowering = LOWERINGS.get(prim)
+        if lowering is not None:
+            statements = lowering(values, params)
+            if statements is not None:
+                self.lowered[t.var] = statements
+        self.eqns.append(Equation(prim, ins, params, t.var))
         return t
+
+    # A comparison or mask depends on the data: it is part of the program, not a constant of one call.
+    process_constant = process
 
     def _input(self, prim, x):
         if isinstance(x, Tracer):
@@ -179,42 +172,18 @@ def _one_value(a):
     return bool((bits == bits[0]).all())
 
 
-def _check_index(prim, idx):
-    for i in idx if type(idx) in (tuple, list) else (idx,):
+def _check_index(prim, index):
+    for i in index:
         if isinstance(i, Tracer) and np.result_type(i.value) == np.bool_:
             raise StagingError(f"jit: '{prim.name}' with a traced boolean mask: the result's shape would depend on "
                                "the data; use chainrule.numpy.where(mask, x, 0) instead")
 
 
-class Program:
-    """A staged function: ``source`` (straight-line NumPy calls) and ``run(dynamic_leaves)``."""
-
-    def __init__(self, name, eqns, in_vars, in_labels, out_leaves, out_treedef, copies):
-        self.name = name
-        self.eqns = eqns
-        self.in_vars = in_vars
-        self.out_treedef = out_treedef
-        self.source, namespace = _codegen(name, eqns, in_vars, in_labels, out_leaves, copies)
-        filename = f"<chainrule.jit {name} #{next(_programs)}>"
-        lines = self.source.splitlines(keepends=True)
-        linecache.cache[filename] = (len(self.source), None, lines, filename)  # readable tracebacks
-        exec(compile(self.source, filename, "exec"), namespace)
-        self.fn = namespace["program"]
-
-    def run(self, leaves):
-        return unflatten(self.out_treedef, self.fn(*leaves))
-
-    def __len__(self):
-        return len(self.eqns)
-
-    def __repr__(self):
-        return f"<chainrule.jit program {self.name}: {len(self.eqns)} equations>\n{self.source}"
-
-
 def stage(fn, args, kwargs, dynamic):
     """Trace ``fn(*args, **kwargs)``; leaves of ``args`` for which ``dynamic`` holds become inputs.
 
-    Returns ``(program, result)``: ``result`` is the value of this call, computed while recording.
+    Returns ``(program, lowered, result)``: the IR, the NumPy statements of its lowered equations
+    (``StagingTrace.lowered``), and ``result``, the value of this call, computed while recording.
     """
     trace = StagingTrace()
     tree = (args, kwargs) if kwargs else args
@@ -258,10 +227,11 @@ def stage(fn, args, kwargs, dynamic):
                                   or (isinstance(y.value, np.ndarray) and not y.value.flags.writeable)))
         if is_var:
             seen.add(y.var)
-    program = Program(name, _live(trace.eqns, out_leaves), in_vars, in_labels, out_leaves, out_treedef, copies)
+    outs = [("var", y.var) if isinstance(y, Tracer) else ("const", y) for y in out_leaves]
+    program = Program(name, _live(trace.eqns, out_leaves), in_vars, in_labels, outs, copies, out_treedef)
     values = [(_fresh(y.value) if copy else y.value) if isinstance(y, Tracer) else _fresh(y)
               for y, copy in zip(out_leaves, copies)]
-    return program, unflatten(out_treedef, values)
+    return program, trace.lowered, unflatten(out_treedef, values)
 
 
 def _live(eqns, out_leaves):
@@ -272,7 +242,7 @@ def _live(eqns, out_leaves):
     for eqn in reversed(eqns):
         if eqn.out in needed:
             kept.append(eqn)
-            needed.update(_vars(eqn.ins))
+            needed.update(vars_of(eqn.ins))
     return kept[::-1]
 
 
@@ -288,100 +258,3 @@ _VIEWS = ("reshape", "transpose", "getitem")  # the primitives whose result can 
 
 def _fresh(c):
     return c.copy() if isinstance(c, np.ndarray) else c
-
-
-_LITERALS = (bool, int, float, str, type(None))
-
-
-def _literal(v):
-    if type(v) in _LITERALS:
-        return repr(v) if not (type(v) is float and not np.isfinite(v)) else None
-    if type(v) is tuple and all(type(e) in (int, type(None)) for e in v):
-        return repr(v)
-    return None
-
-
-def _codegen(name, eqns, in_vars, in_labels, out_leaves, copies):
-    """Python source of ``program(*inputs)`` and the namespace (primitives, constants) it runs in;
-    ``copies[i]``: return a copy of output ``i`` (decided in ``stage``)."""
-    namespace = {"np": np}
-    names = {}
-
-    n_consts = [0]
-    const_names = {}  # id(value) -> name: one constant object, one name
-
-    def const(value):
-        key = const_names.get(id(value))
-        if key is not None and namespace[key] is value:
-            return key
-        key = f"c{n_consts[0]}"
-        n_consts[0] += 1
-        namespace[key] = value
-        const_names[id(value)] = key
-        return key
-
-    def function(prim):  # named after the primitive: the source reads like the math
-        base = "".join(ch if ch.isalnum() else "_" for ch in prim.name).strip("_") or "op"
-        if not base.isidentifier() or keyword.iskeyword(base) or _RESERVED.fullmatch(base):
-            base = f"op_{base}"  # '3x', 'lambda', 'v0' (a variable), 'c1' (a constant), 'np', 'program'
-        key, i = base, 1
-        while key in namespace:
-            i += 1
-            key = f"{base}_{i}"
-        namespace[key] = prim.impl
-        return key
-
-    def arg(spec):
-        kind = spec[0]
-        if kind == "var":
-            return f"v{spec[1]}"
-        if kind == "const":
-            return _literal(spec[1]) or const(spec[1])
-        items = ", ".join(arg(s) for s in spec[2])
-        return f"({items},)" if spec[1] is tuple else f"[{items}]"
-
-    # The last equation reading each variable: delete it there (large activations are freed
-    # as soon as the backward sweep has used them, as in the eager sweep).
-    outputs = {y.var for y in out_leaves if isinstance(y, Tracer)}
-    last_use = {}
-    for k, eqn in enumerate(eqns):
-        for v in _vars(eqn.ins):
-            last_use[v] = k
-    lines = [f"def program({', '.join(f'v{v}' for v in in_vars)}):"]
-    lines += [f"    # v{v}: {label}" for v, label in zip(in_vars, in_labels)]
-    for k, eqn in enumerate(eqns):
-        if eqn.inlined is not None:  # NumPy statements in place of a call of impl
-            statements, constants = eqn.inlined
-            names_ = {f"a{i}": arg(s) for i, s in enumerate(eqn.ins)}
-            names_.update((key, const(value)) for key, value in constants.items())
-            lines.extend(f"    {line.format(out=f'v{eqn.out}', **names_)}" for line in statements)
-        else:
-            fname = names.get(eqn.prim)
-            if fname is None:
-                fname = names[eqn.prim] = function(eqn.prim)
-            call = [arg(s) for s in eqn.ins]
-            for key, value in eqn.params.items():
-                lit = _literal(value)
-                call.append(f"{key}={lit if lit is not None else const(value)}")
-            lines.append(f"    v{eqn.out} = {fname}({', '.join(call)})")
-        dead = sorted({v for v in _vars(eqn.ins) if last_use[v] == k and v not in outputs})
-        if dead:
-            lines.append(f"    del {', '.join(f'v{v}' for v in dead)}")
-    returned = []
-    for y, copy in zip(out_leaves, copies):
-        if isinstance(y, Tracer):
-            returned.append(f"v{y.var}.copy()" if copy else f"v{y.var}")
-        elif isinstance(y, np.ndarray):
-            returned.append(f"{const(y)}.copy()")  # a constant output (a zero gradient) is new each call
-        else:
-            returned.append(_literal(y) or const(y))
-    lines.append(f"    return ({', '.join(returned)},)")
-    return "\n".join(lines) + "\n", namespace
-
-
-def _vars(ins):
-    for spec in ins:
-        if spec[0] == "var":
-            yield spec[1]
-        elif spec[0] == "seq":
-            yield from _vars(spec[2])

@@ -1,26 +1,5 @@
-"""``jit``: compile a pure function of arrays into straight-line NumPy code, once per input signature.
-
-    step = chainrule.jit(chainrule.value_and_grad(loss))
-    loss_value, grads = step(params, x, y)   # first call: traced and compiled; then replayed
-    print(step.program(params, x, y))        # the forward pass and backprop, as plain NumPy calls
-
-The first call with a new signature — the tree structure of the arguments, the shape and dtype of
-every array, the value of every non-array leaf — runs the function under a staging trace
-(``staging.py``) and compiles what it recorded; later calls with that signature run the compiled
-code only: no tracers, no tape, no rule lookup, no shape checks that the signature already
-guarantees. Results are the same bits as calling the function directly: the compiled code calls
-the same primitive implementations, in the same order, on the same values.
-
-Rules, as for ``jax.jit``: the function must be *pure* — its result depends on its array
-arguments and on nothing it reads or mutates elsewhere (no random draws, no updates of
-running statistics); Python control flow may depend on shapes and non-array arguments, not on
-array values (that raises a StagingError at the first call, as do converting a traced value to
-a number or NumPy array, assigning into one, boolean-mask indexing and NumPy functions chainrule
-does not know). Arrays the function closes over, and random numbers it draws, are constants of
-the compiled code: a later change to them is not seen — pass anything that changes as an
-argument. Returned arrays are always new (never an argument or a view of one). Inside another
-transform (its arguments are tracers) a jitted function simply runs, traced by that transform.
-"""
+"""The cache of compiled programs: one per input signature of a jitted function, at most
+``MAX_PROGRAMS`` of them; a dropped program's source leaves ``linecache`` with it."""
 
 from __future__ import annotations
 
@@ -28,10 +7,11 @@ import functools
 
 import numpy as np
 
+from ..engine.core import Tracer
+from ..engine.tree import flatten
 from ..errors import StagingError
-from .core import Tracer
+from .codegen import CompiledProgram
 from .staging import stage
-from .tree import flatten
 
 MAX_PROGRAMS = 64  # compiled programs kept per jitted function
 
@@ -76,9 +56,10 @@ def jit(fn):
         return key, programs.get(key), leaves
 
     def compile_for(key, args, kwargs):
-        program, result = stage(fn, args, kwargs, _dynamic)
-        if len(programs) >= MAX_PROGRAMS:  # many signatures (shapes): forget the oldest program
-            del programs[next(iter(programs))]
+        ir, lowered, result = stage(fn, args, kwargs, _dynamic)
+        program = CompiledProgram(ir, lowered)
+        while len(programs) >= MAX_PROGRAMS:  # many signatures (shapes): forget the oldest program
+            programs.pop(next(iter(programs))).release()
         programs[key] = program
         return program, result
 

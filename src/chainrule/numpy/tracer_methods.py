@@ -3,14 +3,17 @@
 ``x * y``, ``x @ W``, ``x[1:]``, ``x.T``, ``x.sum(axis=0)``, ``np.tanh(x)`` and ``np.sum(x)``
 on a traced ``x`` all become chainrule primitives. Anything else NumPy tries to do with a
 tracer raises a TypeError that names the function, so a derivative is never silently lost.
+The methods are attached to the engine's ``Tracer`` class when ``chainrule.numpy`` is imported
+(they are chainrule.numpy functions, which sit above the engine).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import numpy as cnp
-from .core import Tracer
+import chainrule.numpy as cnp
+
+from ..engine.core import Tracer
 
 _UFUNCS = {
     np.add: cnp.add,

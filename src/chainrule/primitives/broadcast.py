@@ -3,21 +3,22 @@
 A VJP rule may return a cotangent of the *broadcast* (output) shape; :func:`unbroadcast`
 sums it back to the shape of the argument it belongs to, and casts it to that argument's
 dtype (a float32 input never receives a float64 gradient). :func:`broadcast_tangent` is
-the forward-mode twin: it expands a tangent to the shape of the output.
+the forward-mode twin: it expands a tangent to the shape of the output. Both are installed into
+the engine's sweep (``engine/fitting.py``) when this module is imported.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..primitives.elementwise import astype
-from ..primitives.reduce import sum_
-from ..primitives.shape import broadcast_to, reshape
+from ..engine import fitting
+from ..engine.core import lower
+from .elementwise import astype
+from .reduce import sum_
+from .shape import broadcast_to, reshape
 
 
 def _shape_dtype(x):
-    from .core import lower
-
     v = lower(x)
     if isinstance(v, np.ndarray | np.generic):
         return v.shape, v.dtype
@@ -51,3 +52,6 @@ def broadcast_tangent(t, ans):
     if t_dtype != dtype and np.issubdtype(dtype, np.inexact):
         t = astype(t, dtype)
     return t
+
+
+fitting.install(unbroadcast, broadcast_tangent)

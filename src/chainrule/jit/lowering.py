@@ -1,0 +1,69 @@
+"""The rules that write a primitive as NumPy statements, keyed by primitive.
+
+``LOWERINGS[prim](args, params)`` returns ``(statements, values)`` or ``None``: statements equal to
+``prim.impl`` for arguments like these (same types, shapes and dtypes, which the program's signature
+fixes), written into the compiled code instead of a call of ``impl``. Statements name the output
+``{out}``, the arguments ``{a0}, {a1}, ...`` and the entries of ``values`` by their keys; the code
+generator replaces each by a generated identifier or a literal (never by text a user wrote). A
+primitive without a rule, or a rule that returns None, becomes a call of its ``impl``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..primitives.elementwise import greater
+from ..primitives.linalg import _two_matrices, matmul
+from ..primitives.nn import _ZERO, DENSE_STATEMENTS, _one_network, dense
+from ..primitives.shape import reshape, transpose
+
+
+def _greater_than_zero(args, params):
+    """x > 0 for a float array x (relu's mask): compared with a 0-d zero of x's dtype, the same
+    booleans without converting the Python 0 at each call."""
+    x, y = args
+    if type(x) is np.ndarray and x.dtype.kind == "f" and type(y) is int and y == 0 and not params:
+        return ["{out} = np.greater({a0}, {zero})"], {"zero": np.zeros((), x.dtype)}
+    return None
+
+
+def _matmul(args, params):
+    return (["{out} = {a0}.dot({a1})"], {}) if _two_matrices(*args) else None  # what _matmul_impl runs
+
+
+def _reshape(args, params):
+    return (["{out} = {a0}.reshape({a1})"], {}) if type(args[0]) is np.ndarray else None
+
+
+def _transpose(args, params):
+    if type(args[0]) is not np.ndarray or len(args) > 1:
+        return None
+    axes = params.get("axes")
+    if axes is None:
+        return ["{out} = {a0}.T"], {}
+    return ["{out} = {a0}.transpose({axes})"], {"axes": tuple(int(a) for a in axes)}
+
+
+_DENSE_NAMES = re.compile(r"\b(x|W|b|z|zero)\b")
+_DENSE_SLOTS = {"x": "{a0}", "W": "{a1}", "b": "{a2}", "z": "{out}", "zero": "{zero}"}
+
+
+def _dense(args, params):
+    """dense's one-network formula: the statements ``primitives/nn.py`` runs (DENSE_STATEMENTS)."""
+    x, W, b = args
+    statements = DENSE_STATEMENTS.get(params.get("activation", "identity"))
+    if statements is None or not _one_network(x, W, b):
+        return None
+    zero = _ZERO.get(x.dtype, 0)
+    return [_DENSE_NAMES.sub(lambda m: _DENSE_SLOTS[m.group(1)], line) for line in statements], {"zero": zero}
+
+
+LOWERINGS = {
+    greater: _greater_than_zero,
+    matmul: _matmul,
+    reshape: _reshape,
+    transpose: _transpose,
+    dense: _dense,
+}
