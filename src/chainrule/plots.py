@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import OptionalDependencyError
+
 
 def _plt():
     try:
@@ -18,7 +20,7 @@ def _plt():
         matplotlib.use("Agg", force=True)
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'chainrule[plot]'") from None
+        raise OptionalDependencyError("plots need matplotlib: pip install 'chainrule[plot]'") from None
     return plt
 
 

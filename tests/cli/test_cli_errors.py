@@ -96,3 +96,27 @@ def test_a_damaged_preprocessing_file_is_a_user_error(tmp_path, capsys, field, v
         assert main([str(a) for a in args]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and re.search(pattern, err), err
+
+
+def test_missing_matplotlib_is_a_user_error(monkeypatch, tmp_path, capsys):
+    """An optional extra that is not installed is the user's to install: exit 2, one line."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[data]\nname = "moons"\n[training]\nepochs = 1\n')
+    assert main(["train", str(cfg), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chainrule: error: plots need matplotlib") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["train", "{cfg}"], ["demo", "--epochs", "0"]])
+def test_zero_epochs_is_refused_before_anything_is_written(tmp_path, capsys, argv):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[data]\nname = "moons"\n[training]\nepochs = 0\n')
+    out = tmp_path / "run"
+    argv = [a.format(cfg=cfg) for a in argv] + ["--out", str(out), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "epochs" in err and "positive" in err and err.count("\n") == 1
+    assert not out.exists()

@@ -230,3 +230,47 @@ def test_a_change_deep_inside_a_nested_model_is_noticed_by_the_compiled_step():
     drop.p = 0.5  # two levels down: the compiled step (which has no dropout in it) must not be reused
     trainer.fit(X, y, epochs=2)
     assert not trainer.compiled
+
+
+def test_version_is_new_after_any_change_even_with_a_layer_used_twice():
+    """A layer used twice, one use swapped, then Settings assigned: the sum of versions could
+    come back to the traced value; stamps of one clock cannot (and the compiled step notices)."""
+    from chainrule.nn import losses
+    from chainrule.train import Trainer
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((32, 2)), rng.integers(0, 2, 32)
+    act = nn.ELU(alpha=1.0)
+    for _ in range(3):
+        act.alpha = 1.0
+    model = nn.Sequential(nn.Dense(2, 8), act, nn.Dense(8, 8), act, nn.Dense(8, 2))
+    trainer = Trainer(model, batch_size=16, verbose=0, compiled=True)
+    trainer.train_step(X[:16], y[:16])
+    seen = {model.version}
+    model.layers[3] = nn.Tanh()
+    assert model.version not in seen
+    seen.add(model.version)
+    act.alpha = 0.5
+    act.alpha = 0.5
+    assert model.version not in seen
+    expected = float(losses.cross_entropy(model.apply(model.params, X[16:]), y[16:]))
+    assert trainer.train_step(X[16:], y[16:]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_deepcopy_owns_its_layers():
+    import copy
+
+    X = np.random.default_rng(1).standard_normal((8, 2))
+    model = nn.Sequential(nn.Dense(2, 4), nn.BatchNorm(4), nn.ELU(), nn.Dense(4, 2))
+    model.init(0)
+    twin = copy.deepcopy(model)
+    before = twin(X)
+    model.layers[2].alpha = 5.0  # the original's layer: the copy must not follow
+    np.testing.assert_array_equal(twin(X), before)
+    twin.layers[2] = nn.Tanh()  # a swap in the copy rebuilds the copy's plan
+    assert not np.allclose(twin(X), before)
+    np.testing.assert_array_equal(twin(X), np.tanh(np.asarray(twin.layers[1].call(
+        {"weight": twin.params["1.weight"], "bias": twin.params["1.bias"]},
+        twin.layers[0].call({"weight": twin.params["0.weight"], "bias": twin.params["0.bias"]}, X, None),
+        nn.model.Context(buffers={k[2:]: v for k, v in twin.buffers.items() if k.startswith("1.")}))))
+        @ twin.params["3.weight"].T + twin.params["3.bias"])

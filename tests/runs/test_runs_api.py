@@ -130,3 +130,12 @@ def test_open_sections_pass_options_on():
     cfg = runs.complete({"optimizer": {"name": "sgd", "momentum": 0.9}, "schedule": {"name": "step", "step_size": 3}})
     assert cfg["optimizer"] == {"name": "sgd", "learning_rate": 0.01, "momentum": 0.9}
     assert cfg["schedule"] == {"name": "step", "step_size": 3}
+
+
+def test_build_accepts_a_string_run_dir(tmp_path):
+    from chainrule import runs
+
+    run = runs.build({"data": {"name": "moons"}, "model": {"hidden": [4]}, "training": {"epochs": 1}},
+                     run_dir=str(tmp_path))
+    run.fit()
+    assert (tmp_path / "metrics.csv").is_file()

@@ -124,3 +124,27 @@ def test_a_newer_or_malformed_version_is_not_called_older(tmp_path):
     with pytest.raises(CheckpointError, match=f"expected format_version {FORMAT_VERSION}, found") as err:
         read_checkpoint(path, t)
     assert "older" not in str(err.value)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_restore_into_a_live_trainer_after_compiled_batchnorm_steps(steps):
+    """A compiled program's integer count can come back as a NumPy scalar; the Trainer keeps
+    buffers as arrays, and a restore replaces them (a rollback used to die with a TypeError)."""
+    from chainrule.train import Trainer
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, 2)), rng.integers(0, 2, 64)
+    model = nn.Sequential(nn.Dense(2, 8), nn.BatchNorm(8), nn.ReLU(), nn.Dense(8, 2))
+    trainer = Trainer(model, batch_size=16, verbose=0, compiled=True)
+    snap = trainer.snapshot()
+    start = {k: np.array(v) for k, v in model.buffers.items()}
+    for i in range(steps):
+        trainer.train_step(X[16 * i : 16 * i + 16], y[16 * i : 16 * i + 16])
+    assert trainer.compiled
+    assert all(type(v) is np.ndarray for v in model.buffers.values())
+    assert int(model.buffers["1.num_batches_tracked"]) == steps
+    trainer.load_state_dict(*snap)
+    assert trainer.step == 0
+    for k, v in start.items():
+        np.testing.assert_array_equal(model.buffers[k], v)
+        assert model.buffers[k].dtype == v.dtype

@@ -13,13 +13,18 @@ A layer never knows where it sits in a model, so one layer object can serve in s
 Staging (compiling a training step with ``chainrule.jit``) needs a training forward pass that
 depends on its arguments alone: a layer says so with ``stageable``. A subclass inherits False
 unless its own class body sets it, so an unknown layer is never compiled by accident. A
-configuration attribute that changes the computation is a ``Setting``: setting it moves the
-layer's ``version``, which is how a compiled step notices a changed network.
+configuration attribute that changes the computation is a ``Setting``: setting it gives the
+layer a new ``version``, which is how a compiled step notices a changed network. Versions are
+stamps from one ever-increasing clock (``new_version``), and a container's version is the newest
+stamp among itself and its layers: any change makes a value the network never had before, so a
+compiled step can never mistake a changed network for the one it was traced with.
 
 Shapes: ``a`` is (batch, features) throughout.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -30,9 +35,16 @@ from ..primitives.nn import FUSED_ACTIVATIONS, dense
 from . import init as initializers
 from .activations import ACTIVATIONS, check_activation
 
+_clock = itertools.count(1)
+
+
+def new_version():
+    """A stamp newer than every stamp handed out before (see the module docstring)."""
+    return next(_clock)
+
 
 class Setting:
-    """A configuration attribute whose every assignment moves its layer's ``version``."""
+    """A configuration attribute whose every assignment gives its layer a new ``version``."""
 
     def __set_name__(self, owner, name):
         self.slot = "_" + name
@@ -42,7 +54,7 @@ class Setting:
 
     def __set__(self, layer, value):
         layer.__dict__[self.slot] = value
-        layer.version += 1
+        layer.version = new_version()
 
 
 class Layer:
@@ -53,7 +65,7 @@ class Layer:
     buffer_names: tuple = ()
     d_in = d_out = None
     stageable = False  # whether the training forward pass may be compiled (see the module docstring)
-    version = 0  # moves whenever a Setting of the layer is assigned
+    version = 0  # a new stamp whenever a Setting of the layer is assigned
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -24,7 +24,7 @@ from ..engine.remat import checkpoint
 from ..errors import ArgumentTypeError, ConfigError, ShapeError
 from . import init as initializers
 from .fusion import fusion_plan
-from .layers import Activation, BatchNorm, Dense, Dropout, Layer
+from .layers import Activation, BatchNorm, Dense, Dropout, Layer, new_version
 
 
 class Context:
@@ -95,6 +95,18 @@ class Sequential(Layer):
         self.params = self.buffers = None
         self.layers = layers
 
+    def __getstate__(self):
+        """For copy/deepcopy: the plan holds functions bound to these very layers, so a copy
+        rebuilds its own from its (copied) layers instead of sharing the original's."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_plan", "_stateful")}
+        state["_layers"] = list(self._layers)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._layers = LayerList(self, state["_layers"])
+        self._build()
+
     # -- structure ---------------------------------------------------------------------------
     @property
     def layers(self):
@@ -107,8 +119,7 @@ class Sequential(Layer):
         self._layers_changed(before)
 
     def _layers_changed(self, before, strict=True):
-        # The version never moves back: a removed layer's version is added to the container's own.
-        self._revision += 1 + sum(layer.version for layer in before if not any(x is layer for x in self._layers))
+        self._revision = new_version()  # newer than every layer's, removed ones included
         self._check_widths(strict)
         self._build()
 
@@ -127,9 +138,9 @@ class Sequential(Layer):
 
     @property
     def version(self):
-        """Moves whenever a layer is swapped, added or removed or a Setting of any layer (at any
-        depth) is assigned: what a compiled step checks before each call."""
-        return self._revision + sum(map(_version_of, self._layers))
+        """The newest stamp of the container and its layers (at any depth): a new value whenever a
+        layer is swapped, added or removed or a Setting is assigned; what a compiled step checks."""
+        return max(self._revision, max(map(_version_of, self._layers)))
 
     @property
     def stageable(self):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -158,6 +159,7 @@ def build(cfg, run_dir=None, verbose=0):
     run_dir: where the metrics log and checkpoints go; None keeps the run in memory (no files).
     """
     cfg = complete(cfg)
+    run_dir = None if run_dir is None else Path(run_dir)
     seed, dtype = cfg["seed"], np.dtype(cfg["dtype"])
     X, y, meta = load_data(cfg)
     task = meta["task"]

@@ -97,8 +97,8 @@ SECTIONS = (
         Field("name", str, UNSET, "constant, step, exponential, cosine, warmup, plateau"),
     ), doc="optional", open=True, extra_doc="options of the schedule"),
     Section("training", (
-        Field("epochs", int, 100, "passes over the training data", rule=_non_negative,
-              says="be a non-negative integer"),
+        Field("epochs", int, 100, "passes over the training data", rule=_positive,
+              says="be a positive integer"),
         Field("batch_size", int, 32, "samples per step", rule=_positive, says="be a positive integer"),
         Field("early_stopping", int, 0, "patience in epochs on val_loss; 0 = off", rule=_non_negative,
               says="be >= 0"),

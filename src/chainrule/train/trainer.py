@@ -226,8 +226,9 @@ class Trainer:
             if self.optimizer is not self._update_for:
                 self._choose_update()
             self._apply_update(grads)
-        if buffers:  # the batch's running statistics count once the step is taken
-            self.model.buffers.update(buffers)
+        if buffers:  # the batch's running statistics count once the step is taken; as arrays (a
+            # compiled program's integer count can come back as a NumPy scalar)
+            self.model.buffers.update({k: v if type(v) is np.ndarray else np.asarray(v) for k, v in buffers.items()})
         state = self.state
         state.step += 1
         state.last_finite_loss = loss
@@ -326,8 +327,8 @@ class Trainer:
         self.state.load_dict(state)  # validates first: nothing changes on a malformed state
         for k, v in self.model.params.items():
             v[...] = arrays[f"param/{k}"]
-        for k, v in self.model.buffers.items():
-            v[...] = arrays[f"buffer/{k}"]
+        for k, v in list(self.model.buffers.items()):  # fresh arrays: buffers are values, not shared state
+            self.model.buffers[k] = np.array(arrays[f"buffer/{k}"], dtype=np.asarray(v).dtype).reshape(np.shape(v))
         if self.lr_scale != scale or scale != 1.0:  # untouched otherwise: a rate the user set stays
             self.apply_lr_scale()
         opt_state = dict(state["optimizer"])
