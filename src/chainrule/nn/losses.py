@@ -84,7 +84,7 @@ def _as_target(y, y_hat):
     """A plain floating target in the prediction's dtype, so a float32 loss is not promoted to float64."""
     if not np.issubdtype(dtype_of(y_hat), np.floating):
         return y
-    if isinstance(y, Tracer):  # (a target staged by chainrule.jit: cast the same way, as an operation)
+    if isinstance(y, Tracer):  # a traced target (differentiated, or staged by jit): cast as an operation
         return y if dtype_of(y) == dtype_of(y_hat) else cnp.astype(y, dtype_of(y_hat))
     return np.asarray(y, dtype_of(y_hat))
 
@@ -129,7 +129,7 @@ huber.__doc__ = "Huber loss (as torch.nn.HuberLoss): ½r² for |r| ≤ δ, δ(|r
 def _binary_targets(name, z, y):
     if len(shape_of(z)) == 2 and shape_of(z)[1] == 1:
         z = cnp.reshape(z, shape_of(z)[:1])
-    if not isinstance(y, Tracer):  # (a traced y: targets staged by chainrule.jit)
+    if not isinstance(y, Tracer):  # a traced target stays traced (np.asarray would cut it out)
         y = np.asarray(y)
     if len(shape_of(y)) == 2 and shape_of(y)[1] == 1:
         y = cnp.reshape(y, shape_of(y)[:1])
