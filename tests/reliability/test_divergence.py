@@ -3,9 +3,9 @@ the last finite loss; no NaN state is ever checkpointed; optional rollback with 
 
 import numpy as np
 import pytest
+from reliability_helpers import Spike
 
 import chainrule as cr
-import chainrule.numpy as cnp
 from chainrule import nn, optim
 from chainrule.errors import NonFiniteError
 from chainrule.train import DivergenceWarning, Trainer
@@ -19,25 +19,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning",
 rng = np.random.default_rng(0)
 X = rng.standard_normal((40, 2))
 Y = (X @ np.array([1.5, -2.0]) + 0.1 * rng.standard_normal(40)).reshape(-1, 1)
-
-
-class Spike:
-    """MSE, except that training call number ``at`` has a finite value but a NaN gradient
-    (0 · √0: value 0, derivative 0 · ∞): the case the loss check alone cannot see."""
-
-    __name__ = "spike"
-
-    def __init__(self, at):
-        self.at, self.calls = at, 0
-
-    def __call__(self, out, y):
-        loss = nn.losses.mse(out, y)
-        if isinstance(out, np.ndarray):  # evaluation (no tracing): not counted
-            return loss
-        self.calls += 1
-        if self.calls == self.at:
-            loss = loss + 0.0 * cnp.sum(cnp.sqrt(out - out))
-        return loss
 
 
 def trainer(loss, tmp_path=None, **kw):

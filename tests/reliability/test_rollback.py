@@ -5,8 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
+from reliability_helpers import Spike
 
-import chainrule.numpy as cnp
 from chainrule import nn
 from chainrule.diagnostics import TrainingRecorder
 from chainrule.train import Callback, Checkpoint, DivergenceWarning, EarlyStopping, MetricLogger, Trainer
@@ -19,24 +19,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning", 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((40, 2))
 Y = (X @ np.array([1.5, -2.0])).reshape(-1, 1)
-
-
-class Spike:
-    """MSE whose training call number ``at`` has a finite value and a NaN gradient (0 · √0)."""
-
-    __name__ = "spike"
-
-    def __init__(self, at):
-        self.at, self.calls = at, 0
-
-    def __call__(self, out, y):
-        loss = nn.losses.mse(out, y)
-        if isinstance(out, np.ndarray):  # evaluation (no tracing): not counted
-            return loss
-        self.calls += 1
-        if self.calls == self.at:
-            loss = loss + 0.0 * cnp.sum(cnp.sqrt(out - out))
-        return loss
 
 
 @pytest.mark.parametrize("at", [3, 7])  # in the first epoch (back to the start) and in the second
