@@ -19,6 +19,7 @@ from ..diagnostics import TrainingRecorder
 from ..errors import ConfigError, DataError, did_you_mean
 from ..train import EarlyStopping, MetricLogger, Trainer
 from ..train.checkpoint import Checkpoint
+from .interrupt import SaveOnInterrupt
 from .schema import complete
 
 # Networks bigger than this (2 GB of float64 parameters) are refused: a width typed with extra
@@ -189,6 +190,8 @@ def build(cfg, run_dir=None, verbose=0):
     if t["early_stopping"] > 0:
         monitor = "val_loss" if X_val is not None else "loss"
         callbacks.append(EarlyStopping(monitor, patience=t["early_stopping"]))
+    if run_dir is not None:  # Ctrl-C: a checkpoint at the end of the step, then stop
+        callbacks.append(SaveOnInterrupt(run_dir / "checkpoints", keep=t["checkpoint_keep"]))
     if run_dir is not None and (t["checkpoint_every"] > 0 or t["checkpoint_every_steps"] > 0):
         callbacks.append(Checkpoint(run_dir / "checkpoints", every_epochs=t["checkpoint_every"],
                                     every_steps=t["checkpoint_every_steps"], keep=t["checkpoint_keep"]))

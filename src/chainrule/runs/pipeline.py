@@ -20,6 +20,7 @@ from ..saving import atomic_write_json, save_model
 from ..train.checkpoint import latest_checkpoint, list_checkpoints, restore
 from .build import build
 from .folder import check_new, check_resumable, config_hash, data_hash, remove_partial_files, run_dir_for, versions
+from .interrupt import RunInterrupted, SaveOnInterrupt
 from .schema import complete
 
 
@@ -63,7 +64,16 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
         else:
             print(f"no checkpoint in {run_dir / 'checkpoints'} yet: training {run_dir.name} from the beginning")
     t_train = time.perf_counter()
-    run.fit(epochs=max(0, epochs - trainer.epoch))
+    guard = next(cb for cb in trainer.callbacks if isinstance(cb, SaveOnInterrupt))
+    try:
+        with guard.armed():
+            run.fit(epochs=max(0, epochs - trainer.epoch))
+    except RunInterrupted as e:
+        atomic_write_json(run_dir / "manifest.json", {
+            "status": "interrupted", "command": " ".join(sys.argv), "started": started, **identity,
+            "interrupted": datetime.now(UTC).isoformat(timespec="seconds"), "epoch": e.epoch, "step": e.step})
+        print(f"{e}; continue with: chainrule train --resume {run_dir}", file=sys.stderr)
+        raise
     train_seconds = time.perf_counter() - t_train
 
     final = {k: v[-1] for k, v in trainer.history.items() if k != "time"}
