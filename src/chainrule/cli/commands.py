@@ -98,12 +98,14 @@ def evaluate(run, csv=None):
 def predict(run, input_path, output="-"):
     from .. import data
 
+    if output != "-":
+        _check_output_folder(Path(output))
     loaded = runs.load_run(run)
     X, _, _ = data.load_csv(input_path, label=None, features=loaded.features)
     if X.shape[1] != loaded.model.d_in:
         raise DataError(f"{input_path}: the model expects {loaded.model.d_in} features, found {X.shape[1]} columns")
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, lineterminator="\n")  # csv's default is "\r\n"; text files here end lines in "\n"
     if loaded.task == "classification":
         probs = loaded.predict_proba(X)
         classes = loaded.classes
@@ -124,6 +126,17 @@ def predict(run, input_path, output="-"):
         atomic_write_bytes(output, buf.getvalue().encode())
         print(f"wrote {len(X)} predictions to {output}", file=sys.stderr)
     return 0
+
+
+def _check_output_folder(output):
+    """An output file goes into an existing folder: a mistyped path is an error, not a new folder tree."""
+    folder = output.parent
+    if not folder.exists():
+        raise ConfigError(f"-o {output}: the folder {folder} does not exist (create it first, or write elsewhere)")
+    if not folder.is_dir():
+        raise ConfigError(f"-o {output}: {folder} is a file, not a folder")
+    if output.is_dir():
+        raise ConfigError(f"-o {output}: that is a folder; give a file name, e.g. {output / 'predictions.csv'}")
 
 
 def experiment(name, out=None, quick=False, seed=0):
