@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import runs
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, OptionalDependencyError
 from ..saving.model_io import read_json_file
 
 DEMO_CONFIG = {
@@ -25,7 +25,18 @@ DEMO_CONFIG = {
 }
 
 
+def require_weights_io(command, purpose="save the run's weights"):
+    """A run's weights are safetensors files: say so before anything starts, in the terms of the
+    extra to install (not after minutes of training, nor as a bare ImportError)."""
+    try:
+        import safetensors.numpy  # noqa: F401
+    except ImportError:
+        raise OptionalDependencyError(f"{command} needs the safetensors package (the 'io' extra) to {purpose}, "
+                                      "and it is not installed: pip install 'chainrule[io]'") from None
+
+
 def demo(out=None, epochs=300, seed=0, verbose=True):
+    require_weights_io("demo")
     cfg = json.loads(json.dumps(DEMO_CONFIG))
     cfg["training"]["epochs"] = int(epochs)
     cfg["seed"] = int(seed)
@@ -43,6 +54,7 @@ def demo(out=None, epochs=300, seed=0, verbose=True):
 
 
 def train(config_path=None, out=None, verbose=True, resume=None):
+    require_weights_io("train")
     if resume is not None:
         if config_path is not None or out is not None:
             raise ConfigError("train --resume RUN_DIR continues a run with its own config and folder: "
@@ -86,6 +98,7 @@ def _print_summary(trainer, run_dir, summary):
 # -- evaluate / predict ----------------------------------------------------------------------
 
 def evaluate(run, csv=None):
+    require_weights_io("evaluate", "read the run's weights")
     loaded = runs.load_run(run)
     X, y, where = loaded.data(csv)
     logs = loaded.evaluate(X, y)
@@ -98,12 +111,15 @@ def evaluate(run, csv=None):
 def predict(run, input_path, output="-"):
     from .. import data
 
+    require_weights_io("predict", "read the run's weights")
+    if output != "-":
+        _check_output_folder(Path(output))
     loaded = runs.load_run(run)
     X, _, _ = data.load_csv(input_path, label=None, features=loaded.features)
     if X.shape[1] != loaded.model.d_in:
         raise DataError(f"{input_path}: the model expects {loaded.model.d_in} features, found {X.shape[1]} columns")
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, lineterminator="\n")  # csv's default is "\r\n"; text files here end lines in "\n"
     if loaded.task == "classification":
         probs = loaded.predict_proba(X)
         classes = loaded.classes
@@ -124,6 +140,17 @@ def predict(run, input_path, output="-"):
         atomic_write_bytes(output, buf.getvalue().encode())
         print(f"wrote {len(X)} predictions to {output}", file=sys.stderr)
     return 0
+
+
+def _check_output_folder(output):
+    """An output file goes into an existing folder: a mistyped path is an error, not a new folder tree."""
+    folder = output.parent
+    if not folder.exists():
+        raise ConfigError(f"-o {output}: the folder {folder} does not exist (create it first, or write elsewhere)")
+    if not folder.is_dir():
+        raise ConfigError(f"-o {output}: {folder} is a file, not a folder")
+    if output.is_dir():
+        raise ConfigError(f"-o {output}: that is a folder; give a file name, e.g. {output / 'predictions.csv'}")
 
 
 def experiment(name, out=None, quick=False, seed=0):

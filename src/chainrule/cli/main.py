@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: train, evaluate, predict, demo.
+"""The ``chainrule`` command (also ``python -m chainrule``): train, evaluate, predict, demo.
 
 Every error a user can cause (a ``ChainruleError``, or an ``OSError``: a missing file, a full
 disk) prints one line ``chainrule: error: ...`` and exits with status 2. Anything else is a bug
@@ -14,6 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from .._version import __version__
 from ..errors import ChainruleError
 
 # Only errors the user can cause and fix: chainrule's own, and the operating system's (a missing
@@ -27,6 +28,7 @@ def _parser():
         description="Build, train, verify and understand feedforward neural networks.",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    p.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     d = sub.add_parser("demo", help="train a network on the spiral data, check its gradients, write a run folder")

@@ -13,6 +13,16 @@ def _claims_rows(results):
             yield r["name"], c
 
 
+def _cell(value):
+    """A Markdown table cell: a '|' inside it would end the cell (|Δ| ≤ 0.05 became two cells and
+    pushed the verdict out of its column), a line break would end the row."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _row(cells):
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
 def markdown(results, title="chainrule experiments"):
     lines = [f"# {title}", ""]
     n = sum(1 for _ in _claims_rows(results))
@@ -24,12 +34,11 @@ def markdown(results, title="chainrule experiments"):
         for c in r["claims"]:
             measured = c["measured"]
             measured = f"{measured:.4g}" if isinstance(measured, float) else measured
-            lines.append(f"| {c['claim']} | {c['seed_file']} | {c['expected']} | {measured} | {c['tolerance']} | "
-                         f"{'✅' if c['verdict'] == 'reproduced' else '❌'} {c['verdict']} |")
+            lines.append(_row([c["claim"], c["seed_file"], c["expected"], measured, c["tolerance"],
+                               f"{'✅' if c['verdict'] == 'reproduced' else '❌'} {c['verdict']}"]))
         for t in r.get("tables", []):
-            lines += ["", f"**{t['title']}**", "", "| " + " | ".join(t["header"]) + " |",
-                      "|" + "---|" * len(t["header"])]
-            lines += ["| " + " | ".join(row) + " |" for row in t["rows"]]
+            lines += ["", f"**{t['title']}**", "", _row(t["header"]), "|" + "---|" * len(t["header"])]
+            lines += [_row(row) for row in t["rows"]]
         for note in r.get("notes", []):
             lines += ["", note]
         for fig in r["figures"]:

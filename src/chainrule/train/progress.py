@@ -41,23 +41,35 @@ class Progress:
 class ProgressBar(Callback):
     """The progress bar as a callback: one tick per epoch of a fit of ``total`` epochs.
 
-    summarize: logs -> the numbers shown (the Ensemble shows the mean over its models)."""
+    summarize: logs -> the numbers shown (the Ensemble shows the mean over its models).
+    A fit that a callback stopped early (EarlyStopping, or any ``trainer.stop_training = True``)
+    ends with one line that says so and why, so a bar left at 17% is not a mystery."""
 
     def __init__(self, total, verbose=1, desc="training", summarize=None):
         self.total, self.verbose, self.desc, self.summarize = total, verbose, desc, summarize
         self.bar = None
+        self.done = 0
 
     def on_fit_begin(self, trainer):
         self.bar = Progress(self.total, self.verbose, desc=self.desc)
+        self.done = 0
 
     def on_epoch_end(self, trainer, epoch, logs):
+        self.done += 1
         self.bar.update(epoch, self.summarize(logs) if self.summarize else logs)
 
     def on_fit_end(self, trainer):
         self.close()
+        if self.verbose and trainer.stop_training and self.done < self.total:
+            print(stopped_early(self.done, self.total, getattr(trainer, "stop_reason", None)), file=sys.stderr)
 
     def close(self):
         """Also called when training stops with an error (the loop's ``finally``)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def stopped_early(done, total, reason):
+    """The line that ends an early-stopped fit: how far it got, and why it stopped."""
+    return f"training stopped after {done} of {total} epochs — {reason or 'a callback set trainer.stop_training'}"

@@ -463,7 +463,10 @@ class Trainer:
 
 
 def fit(model, X, y, epochs=10, validation_data=None, **options):
-    """Train ``model`` on (X, y); ``options`` are those of :class:`Trainer`. Returns the Trainer."""
-    trainer = Trainer(model, **options)
-    trainer.fit(X, y, epochs=epochs, validation_data=validation_data)
-    return trainer
+    """Train ``model`` in place on (X, y); ``options`` are those of :class:`Trainer`.
+
+    Returns the history {metric: [value per epoch]}, as ``Trainer.fit`` does (``history =
+    cr.fit(model, X, y)`` reads like ``history = trainer.fit(X, y)``). To continue training, save
+    checkpoints or keep the optimizer's state, make the ``Trainer`` yourself.
+    """
+    return Trainer(model, **options).fit(X, y, epochs=epochs, validation_data=validation_data)
