@@ -1,0 +1,130 @@
+"""The checks of a configuration that need the library's registries: the dataset, activation,
+initializer, loss, optimizer and schedule names and their options.
+
+``schema.complete`` runs them after the per-key checks, so a misspelt name is reported with
+every other mistake of the config, before anything is built or written. Each check returns
+a list of (section.key, message) pairs; an empty list means the section is fine.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .. import data, nn, optim
+from ..errors import ChainruleError, did_you_mean
+from ..optim import registry
+
+CSV_ONLY = ("path", "label", "features")
+
+
+def check_names(cfg, given_data, skip=()):
+    """Every (section.key, message) the registries find in a completed ``cfg``, leaving out the
+    sections in ``skip`` (those with a wrong type already reported). ``given_data``: the [data]
+    keys the user wrote (a default dataset name is not a choice)."""
+    checks = {"data": lambda: check_data(cfg["data"], given_data), "model": lambda: check_model(cfg["model"]),
+              "loss": lambda: check_loss(cfg["loss"]),
+              "optimizer": lambda: check_optimizer(cfg["optimizer"], cfg["schedule"])}
+    skip = set(skip) | ({"optimizer"} if "schedule" in skip else set())
+    return [error for section, check in checks.items() if section not in skip for error in check()]
+
+
+def check_data(d, given):
+    name = d["name"]
+    if name == "csv":
+        out = [(f"data.{k}", "is needed for CSV data") for k in ("path", "label") if not d[k]]
+        if d["options"]:
+            out.append(("data.options", f"are options of a built-in dataset's generator; CSV data takes none, "
+                                        f"found {', '.join(d['options'])}"))
+        return out
+    try:
+        key, spec = data.registry._spec(name)
+    except ChainruleError as e:
+        return [("data.name", str(e))]
+    wrong = [k for k in CSV_ONLY if d[k] is not None]
+    if wrong:
+        which = f"data.name = {name!r} is a built-in dataset" if "name" in given else \
+            f"without a path the data is the default dataset {name!r}"
+        how = ("remove name (a path means CSV data) or remove " + ", ".join(wrong)) if d["path"] is not None \
+            else f'add path = "your.csv" for CSV data, or remove {", ".join(wrong)}'
+        return [(f"data.{wrong[0]}", f"{' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} for CSV data, "
+                 f"but {which} with its own features and labels: {how}")]
+    parameters = inspect.signature(spec.loader).parameters
+    return [(f"data.options.{k}", f"dataset {key!r} has no parameter {k!r}{did_you_mean(k, parameters)}; "
+             f"valid parameters: {', '.join(parameters) or 'none'}") for k in d["options"] if k not in parameters]
+
+
+def check_model(m):
+    out = []
+    if m["init"] != "auto":
+        try:
+            nn.init.get(m["init"])
+        except ChainruleError as e:
+            out.append(("model.init", f"{e} (or \"auto\")"))
+    activations = m["activation"] if isinstance(m["activation"], list) else [m["activation"]]
+    if isinstance(m["activation"], list) and (len(activations) != len(m["hidden"]) or not all(
+            isinstance(a, str) for a in activations)):
+        out.append(("model.activation", f"must be one name, or a list of {len(m['hidden'])} names (one per hidden "
+                                        f"layer of hidden = {m['hidden']}), found {m['activation']!r}"))
+    else:
+        out += _names("model.activation", activations, nn.activations.check_activation)
+    out += _names("model.output_activation", [m["output_activation"]], nn.activations.check_activation)
+    return out
+
+
+def check_loss(loss):
+    return [] if loss["name"] == "auto" else _names("loss.name", [loss["name"]], nn.losses.get)
+
+
+def check_optimizer(o, s):
+    """The optimizer and schedule, built over a one-number stand-in for the parameters, so
+    every option and value the real run would refuse is refused here."""
+    o, s = dict(o), dict(s)
+    name, s_name = o.pop("name"), s.pop("name", None)
+    try:
+        cls, _ = registry.OPTIMIZERS[registry._lookup("optimizer", name, registry.OPTIMIZERS)]
+        out = _unknown_options("optimizer", name, cls, o, ("self", "params"))
+    except ChainruleError as e:
+        out = [("optimizer.name", str(e))]
+    if s_name is None and s:
+        out.append(("schedule.name", "is needed: constant, step, exponential, cosine, warmup or plateau"))
+    elif s_name is not None:
+        try:
+            s_cls = registry.SCHEDULES[registry._lookup("schedule", s_name, registry.SCHEDULES)]
+            out += _unknown_options("schedule", s_name, s_cls, s, ("self",))
+        except ChainruleError as e:
+            out.append(("schedule.name", str(e)))
+    if out:
+        return out
+    lr = o.pop("learning_rate", None)
+    try:
+        if s_name is not None:
+            lr = optim.get_schedule(s_name, learning_rate=lr if lr is not None else 0.01, **s)
+    except (ChainruleError, TypeError, ValueError) as e:
+        return [("schedule", str(e))]
+    try:
+        optim.get(name, {"w": np.zeros(1)}, **o, **({} if lr is None else {"learning_rate": lr}))
+    except (ChainruleError, TypeError, ValueError) as e:
+        return [("optimizer", str(e))]
+    return []
+
+
+def _unknown_options(section, name, cls, options, skip):
+    out = []
+    for key in options:
+        try:
+            registry._check_arguments(name, cls, {key: options[key]}, skip)
+        except ChainruleError as e:
+            out.append((f"{section}.{key}", str(e)))
+    return out
+
+
+def _names(key, names, check):
+    out = []
+    for n in names:
+        try:
+            check(n)
+        except ChainruleError as e:
+            out.append((key, str(e)))
+    return out
