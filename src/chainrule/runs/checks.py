@@ -9,6 +9,7 @@ a list of (section.key, message) pairs; an empty list means the section is fine.
 from __future__ import annotations
 
 import inspect
+import re
 
 import numpy as np
 
@@ -97,17 +98,24 @@ def check_optimizer(o, s):
             out.append(("schedule.name", str(e)))
     if out:
         return out
+    options = dict(o)
     lr = o.pop("learning_rate", None)
     try:
         if s_name is not None:
             lr = optim.get_schedule(s_name, learning_rate=lr if lr is not None else 0.01, **s)
     except (ChainruleError, TypeError, ValueError) as e:
-        return [("schedule", str(e))]
+        return [(_key_in("schedule", [*s, *inspect.signature(s_cls).parameters], str(e)), str(e))]
     try:
         optim.get(name, {"w": np.zeros(1)}, **o, **({} if lr is None else {"learning_rate": lr}))
     except (ChainruleError, TypeError, ValueError) as e:
-        return [("optimizer", str(e))]
+        return [(_key_in("optimizer", [*options, *inspect.signature(cls).parameters], str(e)), str(e))]
     return []
+
+
+def _key_in(section, options, message):
+    """section.key for the first option ``message`` names, else [section]."""
+    named = [k for k in options if re.search(rf"\b{re.escape(k)}\b", message)]
+    return f"{section}.{named[0]}" if named else f"[{section}]"
 
 
 def _unknown_options(section, name, cls, options, skip):
