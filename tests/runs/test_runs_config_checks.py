@@ -107,8 +107,9 @@ def test_every_kind_of_mistake_in_one_error():
            "schedule": {"name": "cosine", "total_step": 10}, "data": {"name": "spirall"}}
     with pytest.raises(ConfigError) as err:
         runs.complete(raw, source="c.toml")
-    errors = err.value.errors
-    assert str(err.value) == f"{len(errors)} errors in c.toml: " + "; ".join(errors)
+    errors, message = err.value.errors, str(err.value)
+    assert message.startswith(f"{len(errors)} errors in c.toml: c.toml: unknown key 'sed' (did you mean 'seed'?); ")
+    assert "\n" not in message and len(message) <= 600
     assert all(e.startswith("c.toml: ") for e in errors)
     # model.hidden has the wrong type, so [model]'s names wait for it to be fixed
     named = ["'sed'", "model.hidden", "training.batchsize", "training.epochs", "data.name", "optimizer.momentom",
@@ -117,6 +118,18 @@ def test_every_kind_of_mistake_in_one_error():
     assert "unknown dataset 'spirall' (did you mean 'spiral'?)" in errors[4]
     assert "did you mean 'momentum'" not in errors[5] and "'adam' got an unknown argument 'momentom'" in errors[5]
     assert "did you mean 'total_steps'?" in errors[6]
+    assert all(key in message for key in named)  # in full or by key, every error is in the one message
+
+
+def test_many_errors_still_make_one_short_line():
+    raw = {"training": {f"typo{k}": 1 for k in range(30)}, "data": {"name": "x" * 5000}}
+    with pytest.raises(ConfigError) as err:
+        runs.complete(raw, source="c.toml")
+    message = str(err.value)
+    assert len(err.value.errors) == 31 and len(message) <= 600 and "\n" not in message
+    assert "c.toml: training.typo0: unknown key 'typo0' in [training]" in message
+    assert "more: training.typo" in message and message.endswith("...")
+    assert "data.name must be a name, found a string of 5000 characters" in err.value.errors[-1]
 
 
 def test_names_of_a_well_typed_model_are_all_checked():

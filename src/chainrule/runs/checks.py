@@ -20,6 +20,20 @@ from ..optim import registry
 CSV_ONLY = ("path", "label", "features")
 
 
+MAX_NAME = 100  # longer strings are not names: refused without a search for the closest one
+
+
+def _too_long(cfg):
+    """Name values too long to be names, as errors; a lookup would quote them in full."""
+    m, activations = cfg["model"], cfg["model"]["activation"]
+    pairs = [("data.name", cfg["data"]["name"]), ("model.init", m["init"]),
+             *(("model.activation", a) for a in (activations if isinstance(activations, list) else [activations])),
+             ("model.output_activation", m["output_activation"]), ("loss.name", cfg["loss"]["name"]),
+             ("optimizer.name", cfg["optimizer"]["name"]), ("schedule.name", cfg["schedule"].get("name"))]
+    return [(key, f"must be a name, found a string of {len(v)} characters: {v[:40]!r}...")
+            for key, v in pairs if isinstance(v, str) and len(v) > MAX_NAME]
+
+
 def check_names(cfg, given_data, skip=()):
     """Every (section.key, message) the registries find in a completed ``cfg``, leaving out the
     sections in ``skip`` (those with a wrong type already reported). ``given_data``: the [data]
@@ -27,8 +41,9 @@ def check_names(cfg, given_data, skip=()):
     checks = {"data": lambda: check_data(cfg["data"], given_data), "model": lambda: check_model(cfg["model"]),
               "loss": lambda: check_loss(cfg["loss"]),
               "optimizer": lambda: check_optimizer(cfg["optimizer"], cfg["schedule"])}
-    skip = set(skip) | ({"optimizer"} if "schedule" in skip else set())
-    return [error for section, check in checks.items() if section not in skip for error in check()]
+    long_names = _too_long(cfg)
+    skip = set(skip) | ({"optimizer"} if "schedule" in skip else set()) | {k.split(".")[0] for k, _ in long_names}
+    return [*long_names, *(error for section, check in checks.items() if section not in skip for error in check())]
 
 
 def check_data(d, given):

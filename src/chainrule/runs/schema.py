@@ -9,6 +9,7 @@ the defaults (``defaults``) and the documentation (``describe``, shown by ``chai
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError, did_you_mean
@@ -180,12 +181,51 @@ def complete(raw, source="config"):
 
     errors += check_names(cfg, given_data, skip={key.strip("[]").split(".")[0] for key, _ in errors})
     if errors:
-        lines = [f"{source}: {_says(key, message)}" for key, message in errors]
-        head = f"{len(lines)} errors in {source}: " if len(lines) > 1 else ""
-        error = ConfigError(head + "; ".join(lines))
+        lines = [f"{source}: {_says(_short_key(key), message)}" for key, message in errors]
+        error = ConfigError(_one_message(source, lines))
         error.errors = lines
         raise error
     return cfg
+
+
+MAX_MESSAGE = 600  # one line a reader takes in at once
+
+
+def _one_message(source, lines):
+    """Every error on one line: in full if there is one; else each without its list of valid
+    choices, as many in full as fit in MAX_MESSAGE and the rest by their key."""
+    if len(lines) == 1:
+        return _clip(lines[0], MAX_MESSAGE)
+    head = f"{len(lines)} errors in {source}: "
+    parts, budget = [], MAX_MESSAGE - len(head) - 80
+    for k, line in enumerate(lines):
+        part = _clip(_without_choices(line), 200)
+        if len(part) + 2 > budget:
+            rest = ", ".join(_key_of(source, m) for m in lines[k:])
+            parts.append(_clip(f"and {len(lines) - k} more: {rest}", max(budget, 60)))
+            break
+        parts.append(part)
+        budget -= len(part) + 2
+    return head + "; ".join(parts)
+
+
+def _without_choices(line):
+    """The line without its "; valid ..." list, keeping a "did you mean" that followed it."""
+    head, _, rest = line.partition("; valid")
+    hint = re.search(r"did you mean [^;]*\?", rest)
+    return head + (f" ({hint.group(0)})" if hint else "")
+
+
+def _key_of(source, line):
+    return line[len(source) + 2:].split(" ", 1)[0].rstrip(":")
+
+
+def _short_key(key, limit=60):
+    return key if len(key) <= limit else key[:limit - 3] + "..."
+
+
+def _clip(text, limit):
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _typed(f, key, value, errors):
