@@ -168,8 +168,8 @@ def test_a_named_initializer_in_a_dict():
 
 @pytest.mark.parametrize("spec, says", [
     ("normal", r"'normal' needs its parameters: write \"normal\(std\)\" or \"normal\(std, mean\)\""),
-    ("normal(std=0.1)", r"cannot read initializer 'normal\(std=0.1\)': expected a name with numbers in "
-                        r"parentheses, one of \"normal\(std\)\", .*\"uniform\(a, b\)\", \"constant\(value\)\""),
+    ("normal(std=0.1)", r"cannot read initializer 'normal\(std=0.1\)'; write one of \"normal\(std\)\", "
+                        r".*\"uniform\(a, b\)\", \"constant\(value\)\", { name = \"normal\", std = 0.1 }$"),
     ("uniform(0.5)", r"uniform takes 2 number\(s\), found 1; write \"uniform\(a, b\)\""),
     ("uniform(0.5, -0.5)", r"uniform\(a, b\) needs a < b, found a = 0.5, b = -0.5"),
     ("normal(-1)", r"needs std >= 0, found std = -1"),

@@ -194,5 +194,5 @@ def test_a_bad_init_in_a_config_names_the_spellings(tmp_path, capsys):
     assert main(["train", str(config), "--out", str(tmp_path / "run"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err == (f"chainrule: error: {config}: model.init: initializer 'uniform' takes a, b (missing b), e.g. "
-                   "{'name': 'uniform', 'a': ..., 'b': ...} (or \"auto\")\n")
+                   "{'name': 'uniform', 'a': ..., 'b': ...}\n")
     assert not (tmp_path / "run").exists()

@@ -188,8 +188,7 @@ def _spellings(name):
 def _from_call(text):
     m = _CALL.fullmatch(text.replace("\u2212", "-"))  # a minus sign copied from typeset notes
     if m is None:
-        raise ConfigError(f"cannot read initializer {text!r}: expected a name with numbers in parentheses, "
-                          f"one of {', '.join(SPELLINGS)}")
+        raise ConfigError(f"cannot read initializer {text!r}; write one of {', '.join(SPELLINGS)}")
     name, args = m.group(1), [float(a) for a in m.group(2).split(",") if a.strip()]
     if name in INITIALIZERS:
         raise ConfigError(f"initializer {text!r}: {name} takes no parameters; write {name!r}")

@@ -77,7 +77,7 @@ def check_model(m):
         try:
             nn.init.get(m["init"])
         except ChainruleError as e:
-            out.append(("model.init", f"{e} (or \"auto\")"))
+            out.append(("model.init", str(e)))
     activations = m["activation"] if isinstance(m["activation"], list) else [m["activation"]]
     if isinstance(m["activation"], list) and (len(activations) != len(m["hidden"]) or not all(
             isinstance(a, str) for a in activations)):

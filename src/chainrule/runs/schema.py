@@ -3,7 +3,9 @@
 Each ``Field`` holds its name, type, default, allowed values, the rule its value must satisfy
 and its documentation. Validation (``complete``), the "did you mean" hints for unknown keys,
 the defaults (``defaults``) and the documentation (``describe``, shown by ``chainrule train
---help``) are all read from ``SECTIONS``; nothing else lists the keys.
+--help``) are all read from ``SECTIONS``; nothing else lists the keys. ``complete`` also runs
+``checks.py`` (the names only the registries know) and reports every mistake in one ConfigError.
+A ``[data] path`` without a ``name`` means CSV data.
 """
 
 from __future__ import annotations
@@ -200,7 +202,7 @@ def _one_message(source, lines):
     parts, budget = [], MAX_MESSAGE - len(head) - 80
     for k, line in enumerate(lines):
         part = _clip(_without_choices(line), 200)
-        if len(part) + 2 > budget:
+        if len(part) + 2 > budget + (80 if k == len(lines) - 1 else 0):  # the last may use the reserve
             rest = ", ".join(_key_of(source, m) for m in lines[k:])
             parts.append(_clip(f"and {len(lines) - k} more: {rest}", max(budget, 60)))
             break
