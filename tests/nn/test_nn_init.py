@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from chainrule import nn
+from chainrule.errors import ConfigError
 from chainrule.nn import init
 
 D_OUT, D_IN = 400, 300  # weights are (d_out, d_in): fan_in = 300, fan_out = 400
@@ -134,5 +135,85 @@ def test_unknown_initializer_lists_valid_names():
     for name in ("xavier_normal", "xavier_uniform", "he_uniform", "lecun_normal", "zeros", "uniform(a, b)"):
         assert name in msg
     assert "\n" not in msg
-    with pytest.raises(ValueError, match="unknown initializer 'uniform'"):
+    with pytest.raises(ValueError, match=r"initializer 'uniform' needs its parameters: write \"uniform\(a, b\)\""):
         nn.Dense(2, 3, bias_init="uniform")
+
+
+# --- initializers with parameters, written as a string, a dict, or a short dict --------------------
+
+SPELLINGS = [
+    ("normal(0.1)", {"name": "normal", "std": 0.1}, "normal(0.1)"),
+    ("normal(0.1, 1)", {"name": "normal", "std": 0.1, "mean": 1}, "normal(0.1, 1)"),
+    ("uniform(-0.5, 0.5)", {"name": "uniform", "a": -0.5, "b": 0.5}, "uniform(-0.5, 0.5)"),
+    (" uniform( \u22120.5 ,.5 ) ", {"uniform": [-0.5, 0.5]}, "uniform(-0.5, 0.5)"),  # a typeset minus sign
+    ("constant(0.3)", {"name": "constant", "value": 0.3}, "constant(0.3)"),
+    ("constant(-2e-1)", {"constant": -0.2}, "constant(-0.2)"),
+]
+
+
+@pytest.mark.parametrize("text, mapping, canonical", SPELLINGS)
+def test_parametrized_spellings_agree(text, mapping, canonical):
+    from_text, from_dict = init.get(text), init.get(mapping)
+    assert str(from_text) == str(from_dict) == canonical
+    assert str(init.get(canonical)) == canonical  # the printed spelling reads back
+    a = from_text(np.random.default_rng(3), (6, 5), np.float32)
+    b = from_dict(np.random.default_rng(3), (6, 5), np.float32)
+    assert a.dtype == np.float32 and a.shape == (6, 5)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_a_named_initializer_in_a_dict():
+    assert init.get({"name": "he_normal"}) is init.he_normal
+
+
+@pytest.mark.parametrize("spec, says", [
+    ("normal", r"'normal' needs its parameters: write \"normal\(std\)\" or \"normal\(std, mean\)\""),
+    ("normal(std=0.1)", r"cannot read initializer 'normal\(std=0.1\)'; write one of \"normal\(std\)\", "
+                        r".*\"uniform\(a, b\)\", \"constant\(value\)\", { name = \"normal\", std = 0.1 }$"),
+    ("uniform(0.5)", r"uniform takes 2 number\(s\), found 1; write \"uniform\(a, b\)\""),
+    ("uniform(0.5, -0.5)", r"uniform\(a, b\) needs a < b, found a = 0.5, b = -0.5"),
+    ("normal(-1)", r"needs std >= 0, found std = -1"),
+    ("constant(1, 2)", r"constant takes 1 number\(s\), found 2"),
+    ("constant(nan)", r"cannot read initializer 'constant\(nan\)'"),
+    ("normol(0.1)", r"unknown initializer 'normol' in 'normol\(0.1\)' \(did you mean 'normal'\?\)"),
+    ("he_normal(2)", r"he_normal takes no parameters; write 'he_normal'"),
+    ({"name": "normal"}, r"initializer 'normal' takes std, mean \(missing std\)"),
+    ({"name": "normal", "sd": 0.1}, r"initializer 'normal' takes std, mean \(unknown 'sd'\)"),
+    ({"name": "normal", "std": "0.1"}, r"normal: std must be a finite number, found '0.1'"),
+    ({"std": 0.1}, r"an initializer dict needs a name"),
+    ({"name": "zeros", "value": 1}, r"initializer 'zeros' takes no parameters, found value"),
+    ({"uniform": [1, 2, 3]}, r"uniform takes at most 2 number\(s\) \(a, b\), found 3"),
+    (3, r"an initializer is a name, a string such as 'uniform\(-0.5, 0.5\)', a dict or a callable, found int"),
+])
+def test_bad_parametrized_specs_are_config_errors(spec, says):
+    with pytest.raises(ConfigError, match=says) as err:
+        nn.MLP([2, 3, 1], init=spec)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("spec", ["uniform(-0.5, 0.5)", {"name": "uniform", "a": -0.5, "b": 0.5}])
+def test_the_lectures_uniform_init_in_an_mlp(spec):
+    """U[−0.5, 0.5]: every weight in [−0.5, 0.5], the interval filled, Var = (b − a)²/12 = 1/12."""
+    model = nn.MLP([D_IN, D_OUT, 2], activation="sigmoid", init=spec)
+    model.init(seed=0)
+    w = model.params["0.weight"]
+    assert w.shape == (D_OUT, D_IN)
+    assert w.min() >= -0.5 and w.max() <= 0.5 and w.min() < -0.499 and w.max() > 0.499
+    assert_variance(w, 1 / 12, uniform=True)
+    assert not np.any(model.params["0.bias"])  # biases stay zero
+
+
+def test_a_parametrized_init_round_trips_through_a_saved_model(tmp_path):
+    pytest.importorskip("safetensors")
+    from chainrule.saving import load_model, save_model
+
+    for spec in ("normal(0.1)", {"name": "uniform", "a": -0.5, "b": 0.5}):
+        model = nn.MLP([3, 4, 2], init=spec)
+        model.init(seed=1)
+        save_model(model, tmp_path / str(len(str(spec))))
+        loaded = load_model(tmp_path / str(len(str(spec))))
+        fresh = loaded.init_params(np.random.default_rng(5), np.float64)[0]
+        again = model.init_params(np.random.default_rng(5), np.float64)[0]
+        for k in again:
+            np.testing.assert_array_equal(fresh[k], again[k])
+        assert str(init.get(loaded.layers[0].init_spec)) == str(init.get(spec))

@@ -118,7 +118,7 @@ def test_every_declared_key_is_documented_and_accepted():
     ({"model": {"hidden": [4, 0]}}, r"model.hidden must be a list of positive integers"),
     ({"training": {"batch_size": "8"}}, r"training.batch_size must be int, found '8' \(str\)"),
     ({"model": "x"}, r"\[model\] must be a table, found str"),
-    ({"data": {"name": "csv"}}, r"\[data\] name = 'csv' needs path"),
+    ({"data": {"name": "csv"}}, r"data.path is needed for CSV data; config: data.label is needed"),
     ([1], r"a configuration must be a table of keys, found list"),
 ])
 def test_bad_values_are_config_errors(raw, pattern):

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import data, nn, optim
 from ..diagnostics import TrainingRecorder
-from ..errors import ConfigError, DataError, did_you_mean
+from ..errors import ConfigError, DataError
 from ..train import EarlyStopping, MetricLogger, Trainer
 from ..train.checkpoint import Checkpoint
 from .interrupt import SaveOnInterrupt
@@ -52,14 +52,7 @@ def _parameters(name):
 def build_model(cfg, d_in, d_out):
     """The [model] section as an (uninitialized) ``nn.MLP`` with ``d_in`` inputs and ``d_out`` outputs."""
     m = cfg["model"]
-    init = None if m["init"] == "auto" else m["init"]
-    if init is not None and init not in nn.init.INITIALIZERS:
-        raise ConfigError(f"model.init: unknown initializer {init!r}{did_you_mean(init, nn.init.INITIALIZERS)}; "
-                          f"valid: auto, {', '.join(nn.init.INITIALIZERS)}")
-    if isinstance(m["activation"], list) and (len(m["activation"]) != len(m["hidden"]) or not all(
-            isinstance(a, str) for a in m["activation"])):
-        raise ConfigError(f"model.activation must be one name, or a list of {len(m['hidden'])} names (one per "
-                          f"hidden layer of hidden = {m['hidden']}), found {m['activation']!r}")
+    init = None if m["init"] == "auto" else m["init"]  # checked with the whole config by schema.complete
     sizes = [int(d_in), *[int(h) for h in m["hidden"]], int(d_out)]
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     if n_params > MAX_PARAMETERS:

@@ -3,12 +3,15 @@
 Each ``Field`` holds its name, type, default, allowed values, the rule its value must satisfy
 and its documentation. Validation (``complete``), the "did you mean" hints for unknown keys,
 the defaults (``defaults``) and the documentation (``describe``, shown by ``chainrule train
---help``) are all read from ``SECTIONS``; nothing else lists the keys.
+--help``) are all read from ``SECTIONS``; nothing else lists the keys. ``complete`` also runs
+``checks.py`` (the names only the registries know) and reports every mistake in one ConfigError.
+A ``[data] path`` without a ``name`` means CSV data.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError, did_you_mean
@@ -67,7 +70,7 @@ SECTIONS = (
     )),
     Section("data", (
         Field("name", str, "spiral", 'a built-in dataset (chainrule.data.dataset_names()) or "csv"'),
-        Field("path", str, None, "csv only: the file"),
+        Field("path", str, None, "a CSV file (a path means name = \"csv\")"),
         Field("label", str, None, "csv only: the label column"),
         Field("features", list, None, "csv only: the feature columns (default: all but the label)",
               rule=lambda v: v is None or all(isinstance(f, str) for f in v), says="be a list of column names"),
@@ -81,7 +84,9 @@ SECTIONS = (
               rule=_widths, says=f"be a list of positive integers (at most {MAX_WIDTH})"),
         Field("activation", (str, list), "relu", "one name, or one per hidden layer"),
         Field("output_activation", str, "identity", "the loss takes logits"),
-        Field("init", str, "auto", '"auto": He for the ReLU family, Xavier otherwise'),
+        Field("init", (str, dict), "auto", '"auto" (He for the ReLU family, Xavier otherwise), a name such as '
+              '"xavier_uniform", or with parameters "normal(std)", "uniform(a, b)", "constant(value)", '
+              '{ name = "normal", std = 0.1 }'),
         Field("batchnorm", bool, False, "batch normalization after each hidden Dense layer"),
         Field("dropout", float, 0.0, "dropout rate after each hidden layer", rule=lambda v: 0 <= v < 1,
               says="be in [0, 1)"),
@@ -138,54 +143,118 @@ def defaults():
 
 
 def complete(raw, source="config"):
-    """Defaults overlaid with ``raw``, after checking every key, type and value; a new dict."""
+    """Defaults overlaid with ``raw``, after checking every key, type, value and name; a new dict.
+
+    Every mistake is reported at once: one ConfigError whose message lists them all (each as
+    "<source>: <section.key> ..."), with the list itself in its ``errors`` attribute.
+    """
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: a configuration must be a table of keys, found {type(raw).__name__}")
-    cfg = defaults()
+    cfg, errors = defaults(), []
     for key, value in raw.items():
         if key in TOP.keys:
-            cfg[key] = _typed(TOP.keys[key], key, value, source)
-            continue
-        if key not in TABLES:
-            raise ConfigError(f"{source}: unknown key {_short(key)}{did_you_mean(key, TOP_KEYS)}; "
-                              f"valid: {', '.join(TOP_KEYS)}")
-        section = TABLES[key]
-        if not isinstance(value, dict):
-            raise ConfigError(f"{source}: [{key}] must be a table, found {type(value).__name__}")
-        for sub, v in value.items():
-            f = section.keys.get(sub)
-            if f is None and not section.open:
-                raise ConfigError(f"{source}: unknown key {_short(sub)} in [{key}]{did_you_mean(sub, section.keys)}; "
-                                  f"valid keys: {', '.join(section.keys)}")
-            cfg[key][sub] = v if f is None else _typed(f, f"{key}.{sub}", v, source)
+            cfg[key] = _typed(TOP.keys[key], key, value, errors)
+        elif key not in TABLES:
+            errors.append((key, f"unknown key {_short(key)}{did_you_mean(key, TOP_KEYS)}; "
+                                f"valid: {', '.join(TOP_KEYS)}"))
+        elif not isinstance(value, dict):
+            errors.append((f"[{key}]", f"must be a table, found {type(value).__name__}"))
+        else:
+            section = TABLES[key]
+            for sub, v in value.items():
+                f = section.keys.get(sub)
+                if f is None and not section.open:
+                    errors.append((f"{key}.{sub}", f"unknown key {_short(sub)} in [{key}]"
+                                                   f"{did_you_mean(sub, section.keys)}; "
+                                                   f"valid keys: {', '.join(section.keys)}"))
+                else:
+                    cfg[key][sub] = v if f is None else _typed(f, f"{key}.{sub}", v, errors)
+    given_data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+    if given_data.get("path") is not None and "name" not in given_data:
+        cfg["data"]["name"] = "csv"  # a path means CSV data
+    wrong = {key for key, _ in errors}
     for section in SECTIONS:
         values = cfg if not section.name else cfg[section.name]
         for f in section.fields:
-            if f.name in values:
-                _check(f, f"{section.name}.{f.name}" if section.name else f.name, values[f.name], source)
-    if cfg["data"]["name"] == "csv" and not (cfg["data"]["path"] and cfg["data"]["label"]):
-        raise ConfigError(f"{source}: [data] name = 'csv' needs path = '...' and label = '...'")
+            key = f"{section.name}.{f.name}" if section.name else f.name
+            if f.name in values and key not in wrong:
+                _check(f, key, values[f.name], errors)
+    from .checks import check_names  # the registries' checks, for the sections without a wrong type or value
+
+    errors += check_names(cfg, given_data, skip={key.strip("[]").split(".")[0] for key, _ in errors})
+    if errors:
+        lines = [f"{source}: {_says(_short_key(key), message)}" for key, message in errors]
+        error = ConfigError(_one_message(source, lines))
+        error.errors = lines
+        raise error
     return cfg
 
 
-def _typed(f, key, value, source):
+MAX_MESSAGE = 600  # one line a reader takes in at once
+
+
+def _one_message(source, lines):
+    """Every error on one line: in full if there is one; else each without its list of valid
+    choices, as many in full as fit in MAX_MESSAGE and the rest by their key."""
+    if len(lines) == 1:
+        return _clip(lines[0], MAX_MESSAGE)
+    head = f"{len(lines)} errors in {source}: "
+    parts, budget = [], MAX_MESSAGE - len(head) - 80
+    for k, line in enumerate(lines):
+        part = _clip(_without_choices(line), 200)
+        if len(part) + 2 > budget + (80 if k == len(lines) - 1 else 0):  # the last may use the reserve
+            rest = ", ".join(_key_of(source, m) for m in lines[k:])
+            parts.append(_clip(f"and {len(lines) - k} more: {rest}", max(budget, 60)))
+            break
+        parts.append(part)
+        budget -= len(part) + 2
+    return head + "; ".join(parts)
+
+
+def _without_choices(line):
+    """The line without its "; valid ..." list, keeping a "did you mean" that followed it."""
+    head, _, rest = line.partition("; valid")
+    hint = re.search(r"did you mean [^;]*\?", rest)
+    return head + (f" ({hint.group(0)})" if hint else "")
+
+
+def _key_of(source, line):
+    return line[len(source) + 2:].split(" ", 1)[0].rstrip(":")
+
+
+def _short_key(key, limit=60):
+    return key if len(key) <= limit else key[:limit - 3] + "..."
+
+
+def _clip(text, limit):
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _typed(f, key, value, errors):
     if value is None and f.default is None:
         return value
     if f.type is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if f.type is int and isinstance(value, bool) or not isinstance(value, f.type):
         names = f.type.__name__ if isinstance(f.type, type) else " or ".join(t.__name__ for t in f.type)
-        raise ConfigError(f"{source}: {key} must be {names}, found {_short(value)} ({type(value).__name__})")
+        errors.append((key, f"must be {names}, found {_short(value)} ({type(value).__name__})"))
+        return f.default
     return value
 
 
-def _check(f, key, value, source):
+def _check(f, key, value, errors):
     if value is None and f.default is None:
         return
     if f.choices and value not in f.choices:
-        raise ConfigError(f"{source}: {key} must be {_either(f.choices)}, found {_short(value)}")
-    if f.rule is not None and not f.rule(value):
-        raise ConfigError(f"{source}: {key} must {f.says}, found {_short(value)}")
+        errors.append((key, f"must be {_either(f.choices)}, found {_short(value)}"))
+    elif f.rule is not None and not f.rule(value):
+        errors.append((key, f"must {f.says}, found {_short(value)}"))
+
+
+def _says(key, message):
+    if key in message:
+        return message
+    return f"{key} {message}" if message.split(" ", 1)[0] in ("must", "is", "are") else f"{key}: {message}"
 
 
 def _either(choices):
