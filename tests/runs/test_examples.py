@@ -3,6 +3,7 @@ the schema's current reference."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from chainrule import runs
@@ -15,7 +16,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
 # none): far above chance (1/3, 1/2, 1/10) and a fit that explains most of the variance.
 EXPECTED = {"spiral": ("val_accuracy", 0.95), "moons": ("val_accuracy", 0.9), "xor": ("accuracy", 1.0),
             "digits": ("val_accuracy", 0.93), "csv_classification": ("val_accuracy", 0.9),
-            "csv_regression": ("val_r2", 0.95)}
+            "csv_regression": ("val_r2", 0.95), "vanishing": None}
 
 
 def test_every_example_has_an_expectation():
@@ -28,6 +29,15 @@ def test_example_trains(path, monkeypatch):
         pytest.importorskip("sklearn")
     monkeypatch.chdir(ROOT)  # CSV paths in the examples are relative to the repository
     run = runs.build(runs.load_config(path))
+    if EXPECTED[path.stem] is None:  # the vanishing-gradient lesson: it must *not* train its first layers
+        with pytest.warns(UserWarning, match="vanishing gradients"):
+            run.fit()
+        norms = run.recorder.series["grad_norm"]
+        first, last = np.median(norms["0.weight"]), np.median(norms[list(norms)[-1]])
+        # δ shrinks by σ' ≤ 1/4 at each of 8 sigmoid layers (≈ 3e-4 measured); a network whose first
+        # layers did learn would be within 1e-2 of the last
+        assert first < 1e-2 * last
+        return
     run.fit()
     metric, floor = EXPECTED[path.stem]
     assert run.trainer.history[metric][-1] >= floor
