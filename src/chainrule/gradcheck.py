@@ -28,10 +28,11 @@ as ε shrinks, x sits *on* a kink: the leaf is reported with status ``"kink"`` (
 naming the one-sided values and which of them the engine's value matches.
 
 **Zero gradients.** A first-order check whose engine value is exactly 0 and whose difference
-quotient agrees checks nothing: 0 = 0 holds for any rule. Such an entry has status ``"zero"``
-(not a failure), and the verdict says so instead of PASSED: ``ZERO GRADIENTS`` when every leaf
-is exactly 0 (a dead network: every ReLU off, or every unit saturated), or which leaves were not
-checked when some are (``GradCheckReport.zero_leaves``).
+quotient agrees checks nothing: 0 = 0 holds for any rule. Such an entry passes with ``zero``
+set (a leaf can have a zero derivative, as the smaller argument of ``maximum``), and the
+verdict says so instead of PASSED: ``ZERO GRADIENTS`` when every leaf is exactly 0 (a dead
+network: every ReLU off, or every unit saturated), or which leaves were not checked when some
+are (``GradCheckReport.zero_leaves``).
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ class GradCheckEntry:
     mode: str
     order: int
     error: float
-    status: str  # "pass", "fail", "kink" or "zero" (first order, engine exactly 0: nothing checked)
+    status: str  # "pass", "fail" or "kink"
     detail: str = ""
+    zero: bool = False  # a first-order pass whose engine value was exactly 0: 0 = 0 checked nothing
 
 
 @dataclass
@@ -99,7 +101,7 @@ class GradCheckReport:
         first = {}
         for e in self.entries:
             if e.order == 1:
-                first[e.leaf] = first.get(e.leaf, True) and e.status == "zero"
+                first[e.leaf] = first.get(e.leaf, True) and e.zero
         return [leaf for leaf, zero in first.items() if zero]
 
     @property
@@ -226,7 +228,7 @@ def _compare(problem, j, x, v, engine, project, eps, rtol, floor, name, mode, or
         errors.append(err)
         if err <= rtol:
             if order == 1 and not np.any(engine):
-                return GradCheckEntry(name, mode, order, err, "zero", "gradient exactly 0: nothing checked")
+                return GradCheckEntry(name, mode, order, err, "pass", "gradient exactly 0: nothing checked", zero=True)
             detail = "" if step == eps else f"passed with step {step:.0e} (a kink lies within ±{eps:.0e})"
             return GradCheckEntry(name, mode, order, err, "pass", detail)
         if previous is not None and _rel_error(previous, fd, floor * eps / step) <= rtol:
