@@ -26,6 +26,13 @@ passes, the leaf passes (the kink was near, not at, x). If none
 does and the one-sided differences (f(x+εv) − f(x))/ε and (f(x) − f(x−εv))/ε still disagree
 as ε shrinks, x sits *on* a kink: the leaf is reported with status ``"kink"`` (not a failure),
 naming the one-sided values and which of them the engine's value matches.
+
+**Zero gradients.** A first-order check whose engine value is exactly 0 and whose difference
+quotient agrees checks nothing: 0 = 0 holds for any rule. Such an entry passes with ``zero``
+set (a leaf can have a zero derivative, as the smaller argument of ``maximum``), and the
+verdict says so instead of PASSED: ``ZERO GRADIENTS`` when every leaf is exactly 0 (a dead
+network: every ReLU off, or every unit saturated), or which leaves were not checked when some
+are (``GradCheckReport.zero_leaves``).
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class GradCheckEntry:
     error: float
     status: str  # "pass", "fail" or "kink"
     detail: str = ""
+    zero: bool = False  # a first-order pass whose engine value was exactly 0: 0 = 0 checked nothing
 
 
 @dataclass
@@ -86,8 +94,35 @@ class GradCheckReport:
                 f"{e.leaf:<{width}}  {e.mode:<9} {e.order:>5}  {e.error:10.2e}  {e.status:<7}"
                 + (f"  {e.detail}" if e.detail else "")
             )
-        verdict = "PASSED" if self.passed else f"FAILED: {len(self.failures())} check(s) above threshold"
-        return "\n".join(lines + [verdict])
+        return "\n".join(lines + [self.verdict])
+
+    def zero_leaves(self):
+        """The leaves whose first-order gradient checks all found the engine's value exactly 0."""
+        first = {}
+        for e in self.entries:
+            if e.order == 1:
+                first[e.leaf] = first.get(e.leaf, True) and e.zero
+        return [leaf for leaf, zero in first.items() if zero]
+
+    @property
+    def all_zero(self):
+        """Every leaf's gradient was exactly 0: the check compared 0 with 0 and checked nothing."""
+        zero = self.zero_leaves()
+        return bool(zero) and len(zero) == len({e.leaf for e in self.entries if e.order == 1})
+
+    @property
+    def verdict(self):
+        """One line: PASSED, FAILED: …, or ZERO GRADIENTS: … when gradients were exactly 0."""
+        if not self.passed:
+            return f"FAILED: {len(self.failures())} check(s) above threshold"
+        if self.all_zero:
+            return ("ZERO GRADIENTS: every gradient is 0 — the network is dead (every ReLU off or every unit "
+                    "saturated; for a plain function: it is constant here), nothing was checked")
+        zero = self.zero_leaves()
+        if zero:
+            return (f"PASSED, except ZERO GRADIENTS in {', '.join(zero)}: their gradient is exactly 0 (dead or "
+                    "saturated units), nothing was checked there")
+        return "PASSED"
 
 
 def _to_float64(tree):
@@ -192,6 +227,8 @@ def _compare(problem, j, x, v, engine, project, eps, rtol, floor, name, mode, or
         err = _rel_error(engine, fd, floor * eps / step)
         errors.append(err)
         if err <= rtol:
+            if order == 1 and not np.any(engine):
+                return GradCheckEntry(name, mode, order, err, "pass", "gradient exactly 0: nothing checked", zero=True)
             detail = "" if step == eps else f"passed with step {step:.0e} (a kink lies within ±{eps:.0e})"
             return GradCheckEntry(name, mode, order, err, "pass", detail)
         if previous is not None and _rel_error(previous, fd, floor * eps / step) <= rtol:

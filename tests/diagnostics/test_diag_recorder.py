@@ -193,3 +193,60 @@ def test_gradient_norm_recorder_keeps_the_cli_interface():
     M, names = recorder.matrix()
     assert M.shape == (2, 3) and names == ["0.weight", "2.weight"]
     assert set(recorder.state_dict()) >= {"steps", "norms"}
+
+
+def _fit_with_probe(model, Xb, yb, **options):
+    recorder = TrainingRecorder(every=1, probe=(Xb, yb))
+    trainer = Trainer(model, batch_size=len(Xb), callbacks=[recorder], verbose=0, **options)
+    return recorder, trainer
+
+
+def test_dead_relu_network_warns_once_naming_the_layers():
+    # Issue 11, defect 3: after a diverging step every ReLU of a layer outputs 0 on every sample;
+    # nothing flows back, the network is dead, and the recorder said nothing. Here the first layer
+    # is killed by hand (bias −1000 ≫ |W x|); the second then sees only its bias: constant, also dead
+    # or alive, whichever its biases make it.
+    model = nn.MLP([2, 16, 16, 2], activation="relu")
+    model.init(seed=0)
+    model.params["0.bias"][...] = -1e3
+    rng = np.random.default_rng(0)
+    Xb, yb = rng.standard_normal((32, 2)), rng.integers(0, 2, 32)
+    recorder, trainer = _fit_with_probe(model, Xb, yb, optimizer="sgd", learning_rate=0.1)
+    with pytest.warns(GradientWarning) as caught:
+        trainer.fit(Xb, yb, epochs=4)
+    messages = [str(w.message) for w in caught if "dead network" in str(w.message)]
+    assert len(messages) == 1, messages  # once, not at every record
+    text = messages[0]
+    assert "\n" not in text and text.startswith("dead network at step 2: every ReLU unit of 0.weight")
+    assert "learning rate too high" in text and "learning rate 10× smaller" in text
+    event = [e for e in recorder.events if e["kind"] == "dead"][0]
+    assert "0.weight" in event["layers"] and "2.weight" not in event["layers"][:1]
+
+
+def test_saturated_sigmoid_network_warns():
+    model = nn.MLP([2, 8, 2], activation="sigmoid")
+    model.init(seed=0)
+    model.params["0.bias"][...] = 50.0  # σ(z) = 1 − e^{−50}: σ' ≈ 2e−22 on every entry
+    rng = np.random.default_rng(0)
+    Xb, yb = rng.standard_normal((32, 2)), rng.integers(0, 2, 32)
+    recorder, trainer = _fit_with_probe(model, Xb, yb, optimizer="sgd", learning_rate=1e-3)
+    with pytest.warns(GradientWarning) as caught:
+        trainer.fit(Xb, yb, epochs=4)
+    dead = [str(w.message) for w in caught if "dead network" in str(w.message)]  # (gradients vanish too)
+    assert len(dead) == 1 and dead[0].startswith("dead network at step 2: every unit of 0.weight is saturated")
+    assert [e["layers"] for e in recorder.events if e["kind"] == "dead"] == [["0.weight"]]
+
+
+def test_a_healthy_or_partly_dead_network_does_not_warn_dead():
+    # One dead unit of sixteen is normal ReLU life; only a layer dead through is a dead network.
+    model = nn.MLP([2, 16, 2], activation="relu")
+    model.init(seed=0)
+    model.params["0.bias"][0] = -1e3
+    rng = np.random.default_rng(0)
+    Xb, yb = rng.standard_normal((32, 2)), rng.integers(0, 2, 32)
+    recorder, trainer = _fit_with_probe(model, Xb, yb, optimizer="adam")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GradientWarning)
+        trainer.fit(Xb, yb, epochs=4)
+    assert recorder.series["dead_fraction"]["0.weight"][-1] == 1 / 16
+    assert not [e for e in recorder.events if e["kind"] == "dead"]

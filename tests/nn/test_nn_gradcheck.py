@@ -175,6 +175,7 @@ LOSS_CASES = {
     "huber": lambda rng: (losses.huber, np.array([0.3, -0.6, 1.7, -2.4, 0.8]), np.zeros(5), {"delta": 1.0}),
     "bce": lambda rng: (losses.binary_cross_entropy, rng.standard_normal(5), rng.integers(0, 2, 5), {}),
     "bce_soft": lambda rng: (losses.binary_cross_entropy, rng.standard_normal(5), rng.random(5), {}),
+    "bce_2d": lambda rng: (losses.binary_cross_entropy, rng.standard_normal((5, 3)), rng.integers(0, 2, (5, 3)), {}),
     "ce_labels": lambda rng: (losses.cross_entropy, rng.standard_normal((5, 3)), rng.integers(0, 3, 5), {}),
     "logistic": lambda rng: (losses.logistic, rng.standard_normal(5), _pm1(rng, 5), {}),
     # margins 1 − y z = 0.7, 2.6, −1.5, 0.8, 1.6: both sides of the hinge, none within 0.7 of it.

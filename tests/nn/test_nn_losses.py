@@ -6,6 +6,7 @@ values' size is a margin of ~1e3 over that, while a wrong convention (½ or not,
 entries or samples, a missing Σw) is off by ≥ 1e-2.
 """
 
+import math
 import warnings
 import zlib
 
@@ -73,6 +74,19 @@ CASES = {
     # Margin ranking loss max(0, −y (z − 0) + 1) is the hinge loss max(0, 1 − y z).
     "hinge": (losses.hinge, lambda p, y, r: F.margin_ranking_loss(p, torch.zeros_like(p), y, margin=1.0, reduction=r),
               lambda rng: (np.array([0.3, -1.6, 2.5, -0.2, 0.6, 1.4, -0.1, 0.9]), pm1(rng, 8))),
+    # Binary losses with several output columns (multi-label): one weight per sample, applied to
+    # the mean of its columns (issue 11, defect 11), as for the elementwise losses. B = 6 rows of
+    # k = 4 columns (B ≠ k, so a weight broadcast over the label axis would fail, not pass).
+    "bce_2d": (losses.binary_cross_entropy, lambda p, y, r: F.binary_cross_entropy_with_logits(p, y, reduction=r),
+               lambda rng: (3 * rng.standard_normal((6, 4)), rng.integers(0, 2, (6, 4)).astype(float))),
+    "logistic_2d": (losses.logistic, lambda p, y, r: F.soft_margin_loss(p, y, reduction=r),
+                    lambda rng: (3 * rng.standard_normal((6, 4)), pm1(rng, (6, 4)))),
+    # margins 1 − y z at least 0.1 from the hinge (|z| ∈ [0.2, 0.9] ∪ [1.1, 2.5]).
+    "hinge_2d": (losses.hinge, lambda p, y, r: F.margin_ranking_loss(p, torch.zeros_like(p), y, margin=1.0,
+                                                                        reduction=r),
+                 lambda rng: (np.array([[0.3, -1.6, 2.5, -0.2], [0.6, 1.4, -0.4, 0.9], [-2.1, 0.7, 1.2, -0.5],
+                                        [1.8, -0.3, 0.2, -1.3], [-0.8, 2.2, -1.1, 0.5], [0.4, -0.9, 1.6, -2.4]]),
+                              pm1(rng, (6, 4)))),
 }
 
 
@@ -125,6 +139,34 @@ def test_sample_weights_hand_numbers():
     # Unit weights are no weights.
     ones = np.ones(3)
     assert losses.mae(y_hat, y, sample_weight=ones) == losses.mae(y_hat, y) == 2.0
+
+
+def test_binary_losses_weight_samples_not_labels():
+    # The issue's example, by hand: ℓᵢⱼ = softplus(zᵢⱼ) − yᵢⱼ zᵢⱼ = log(1 + e^{zᵢⱼ}) − yᵢⱼ zᵢⱼ, and
+    # the weighted mean Σᵢ wᵢ·(⅓ Σⱼ ℓᵢⱼ) / Σᵢ wᵢ, in plain Python floats. (The issue quotes 0.73 for
+    # it; the formula it states gives 0.5174 on this draw, and 1.436 was the old, per-label weighting.)
+    z = np.random.default_rng(0).standard_normal((3, 3))
+    y = (z > 0).astype(float)
+    w = [1.0, 2.0, 0.5]
+    rows = [sum(math.log1p(math.exp(z[i, j])) - y[i, j] * z[i, j] for j in range(3)) / 3 for i in range(3)]
+    expected = sum(wi * r for wi, r in zip(w, rows)) / sum(w)
+    assert round(expected, 4) == 0.5174
+    # Rounding: the two sides sum the same nine terms in different orders (a few ulps).
+    np.testing.assert_allclose(losses.binary_cross_entropy(z, y, sample_weight=np.array(w)), expected, rtol=1e-14)
+    s = np.sign(z)
+    for loss, elementwise in ((losses.logistic, lambda: np.logaddexp(0, -s * z)),
+                              (losses.hinge, lambda: np.maximum(0, 1 - s * z))):
+        e = elementwise()
+        np.testing.assert_allclose(loss(z, s, sample_weight=np.array(w)), (w @ e.mean(axis=1)) / sum(w), rtol=1e-14)
+        np.testing.assert_allclose(loss(z, s, reduction="sum", sample_weight=np.array(w)), w @ e.sum(axis=1),
+                                   rtol=1e-14)
+        np.testing.assert_allclose(loss(z, s, reduction="none", sample_weight=np.array(w)),
+                                   e * np.array(w)[:, None], rtol=1e-15)
+    # Four samples of three labels with unit weights: a plain mean, log 2 (was a broadcast error).
+    value = losses.binary_cross_entropy(np.zeros((4, 3)), np.zeros((4, 3)), sample_weight=np.ones(4))
+    assert value == pytest.approx(math.log(2), rel=1e-15)
+    assert losses.binary_cross_entropy(np.zeros((4, 3)), np.zeros((4, 3)), reduction="none",
+                                       sample_weight=np.ones(4)).shape == (4, 3)
 
 
 def test_mse_conventions():

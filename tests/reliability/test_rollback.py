@@ -63,10 +63,14 @@ def test_rollback_goes_to_a_state_whose_loss_was_not_exploded():
     rolled = [str(w.message) for w in caught if issubclass(w.category, DivergenceWarning)]
     assert len(rolled) == 1 and t.rollbacks == 1
     target = int(rolled[0].split("(step ")[1].split(")")[0])
-    # The target is the newest state whose loss was within EXPLODED × the first loss...
-    assert seen.loss[target] <= EXPLODED * seen.loss[0] < seen.loss[target + 1]
-    # ...not the newest finite state (the end of the last epoch before the overflow).
-    assert max(seen.loss) > target + 100
+    exploded = float(rolled[0].split("the loss is ")[1].split(" ")[0])
+    # The divergence is caught at the first loss over EXPLODED × the first one, while it is still
+    # finite (a finite loss that grew by orders of magnitude is divergence, issue 11 defect 3)...
+    assert np.isfinite(exploded) and exploded > EXPLODED * seen.loss[0]
+    # ...and the target is the newest state whose loss was within EXPLODED × the first loss
+    # (the end of the last epoch before the explosion), not one the run had already lost.
+    assert seen.loss[target] <= EXPLODED * seen.loss[0] and rolled[0].startswith("training diverged")
+    assert f"rolled back from step {target + 1} to" in rolled[0]
     assert np.isfinite(t.history["loss"][-1]) and t.history["loss"][-1] < 1e-6  # from it, training converges
 
 

@@ -81,7 +81,9 @@ def test_early_stopping_stops_and_restores_best_weights():
 def test_non_finite_loss_stops_with_step_and_layer():
     X, y = make_moons(n=40, seed=0)
     model = nn.MLP([2, 8, 2])
-    t = Trainer(model, optimizer="sgd", learning_rate=1e6, batch_size=40, verbose=0)
+    # 1e300: the first update overflows, so the loss goes straight to NaN (a learning rate that
+    # only makes it grow, like 1e6, is caught earlier as an exploded loss: test_finite_divergence.py).
+    t = Trainer(model, optimizer="sgd", learning_rate=1e300, batch_size=40, verbose=0)
     with pytest.raises(NonFiniteError, match=r"at epoch \d+, step \d+ .*last finite loss"):
         t.fit(X, y, epochs=50)
 

@@ -13,19 +13,29 @@ Dense layer l (named by its weight, '0.weight'):
 
 When the first layer's gradient falls below ``vanishing`` × the last layer's, or rises above
 ``exploding`` × it, it warns (``GradientWarning``, once per kind) naming the layers and what to
-try. ``GradientNormRecorder`` is the gradient norms alone, as the CLI's run folder uses them.
+try. With a probe it also warns, once, when every unit of a layer is dead (a ReLU layer whose
+output is 0 on every probe sample) or saturated (sigmoid/tanh with σ' < 0.1·max σ' on at least
+99% of the probe's entries while the loss is within 10% of the first record's — a converged
+sigmoid network may saturate on purpose): nothing flows back through such a layer, so it and
+every layer below it stop learning. ``GradientNormRecorder`` is the gradient norms alone, as
+the CLI's run folder uses them.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..train.callbacks import Callback
-from .advice import EXPLODING, MAX_NORM, VANISHING, gradient_flags, remedies, warn_gradients
+from .advice import EXPLODING, MAX_NORM, VANISHING, GradientWarning, gradient_flags, remedies, warn_gradients
 from .layers import dense_layers, weight_gain
 from .signals import SATURATION, probe
 
 PROBE_METRICS = ("delta_norm", "act_mean", "act_std", "dead_fraction", "saturated_fraction")
+# A layer counts as saturated through when at least this fraction of its (sample, unit) entries is
+# saturated: 99%, not 100%, as a diverged sigmoid layer can keep a few entries near z = 0.
+ALL_SATURATED = 0.99
 
 
 def _norm(a):
@@ -59,6 +69,7 @@ class TrainingRecorder(Callback):
         self.vanishing, self.exploding, self.warn = float(vanishing), float(exploding), bool(warn)
         self.max_norm, self.patience = max_norm, max(1, int(patience))
         self._streak = {}
+        self._dead_streak, self._first_probe_loss = 0, None  # probes in a row with a dead layer; the first loss
         self.sharpness_every, self.sharpness_iters = int(sharpness_every), int(sharpness_iters)
         self.slices_every, self.slice_radius, self.slice_points = int(slices_every), slice_radius, slice_points
         self.slice_2d, self.updates, self.saturation, self.seed = slice_2d, updates, saturation, seed
@@ -92,7 +103,7 @@ class TrainingRecorder(Callback):
             self._append("update_ratio", [None] * len(self.layers))
             self._pending = (row, model, {n: np.array(model.params[n], copy=True) for n in self.layers})
         if self.probe_data is not None and self._infos is not None:
-            self._probe(trainer)
+            self._check_dead(trainer.step, self._probe(trainer))
         self.ratios.append(g[0] / g[-1] if len(g) > 1 and g[-1] > 0 else None)
         self._check(trainer.step, g, model)
         if self.probe_data is not None and self._infos is not None:
@@ -145,6 +156,35 @@ class TrainingRecorder(Callback):
         p = probe(trainer.model, X, y, trainer.loss_fn, saturation=self.saturation, seed=self.seed)
         for metric in PROBE_METRICS:
             self._append(metric, p.column(metric))
+        if self._first_probe_loss is None:
+            self._first_probe_loss = p.loss
+        return p
+
+    def _check_dead(self, step, p):
+        """Warn once when every unit of a layer is dead or saturated for ``patience`` probes in a row."""
+        # (saturation counts while the loss has fallen by less than 10% since the first record: the
+        # output layer alone still trims a little off a saturated network's loss)
+        stuck = self._first_probe_loss is None or not p.loss < 0.9 * self._first_probe_loss
+        dead = [s.name for s in p.layers if s.dead_fraction == 1.0]
+        saturated = [s.name for s in p.layers if stuck and (s.saturated_fraction or 0.0) >= ALL_SATURATED]
+        if not (dead or saturated):
+            self._dead_streak = 0
+            return
+        self._dead_streak += 1
+        if "dead" in self.warned or self._dead_streak < self.patience:
+            return
+        self.warned.add("dead")
+        parts = ([f"every ReLU unit of {', '.join(dead)} outputs 0 on every probe sample (dead)"] if dead else []) + \
+            ([f"every unit of {', '.join(saturated)} is saturated (σ' < {self.saturation:g} × its maximum)"]
+             if saturated else [])
+        text = (f"dead network at step {step}: {'; '.join(parts)}, so nothing flows back through "
+                f"{'them' if len(dead) + len(saturated) > 1 else 'it'} and the layers below stop learning "
+                f"(probe loss {p.loss:.3g}). Likely cause: a learning rate too high (a diverging step pushed the "
+                "pre-activations far out) or weights too large at initialization. Try: a learning rate 10× "
+                "smaller, gradient clipping (clip_norm), He/Xavier initialization, or leaky_relu.")
+        self.events.append({"step": int(step), "kind": "dead", "layers": dead + saturated, "message": text})
+        if self.warn:
+            warnings.warn(text, GradientWarning, stacklevel=4)
 
     def _check(self, step, g, model):
         flags = gradient_flags(self.layers, g, self.vanishing, self.exploding, self.max_norm)

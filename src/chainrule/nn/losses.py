@@ -2,8 +2,9 @@
 
 All take ``reduction`` ('mean', 'sum' or 'none') and optional ``sample_weight`` (shape
 (batch,)): the weighted mean is Σ wᵢ ℓᵢ / Σ wᵢ (as scikit-learn), ℓᵢ the mean over sample i's
-entries. 'none' returns the unreduced loss as torch does: the prediction's shape for the
-regression losses, (batch,) for the classification ones. A custom loss is any plain
+entries — also for a binary loss with several output columns (a weight per sample, not per
+label). 'none' returns the unreduced loss as torch does: the prediction's shape for the
+regression and binary losses, (batch,) for cross-entropy. A custom loss is any plain
 function ``(y_hat, y) -> scalar`` written with ``chainrule.numpy``.
 
 Conventions:
@@ -89,20 +90,26 @@ def _as_target(y, y_hat):
     return np.asarray(y, dtype_of(y_hat))
 
 
+def _reduce_entries(e, reduction, sample_weight):
+    """Reduce an elementwise loss e (batch, ...): the weighted mean is Σᵢ wᵢ·mean_j ℓᵢⱼ / Σᵢ wᵢ
+    (each sample's weight applies to all its entries), the weighted sum Σᵢ wᵢ Σ_j ℓᵢⱼ."""
+    _check_reduction(reduction)
+    if reduction == "none":
+        # Unreduced, as torch: the prediction's shape, so mean(none) == mean and sum(none) == sum.
+        if sample_weight is None:
+            return e
+        w = _weights(sample_weight, e, reduction)
+        return e * w.reshape(w.shape + (1,) * (len(shape_of(e)) - 1))
+    out = _reduce(_per_sample(e), reduction, sample_weight)
+    k = _entries_per_sample(e)
+    return out / k if reduction == "mean" and k != 1 else out
+
+
 def _elementwise(name, fn):
     def loss(y_hat, y, reduction="mean", sample_weight=None, **kw):
         _check_reduction(reduction)
         y = _as_target(_check_same_shape(name, y_hat, y), y_hat)
-        e = fn(y_hat, y, **kw)
-        if reduction == "none":
-            # Unreduced, as torch: the prediction's shape, so mean(none) == mean and sum(none) == sum.
-            if sample_weight is None:
-                return e
-            w = _weights(sample_weight, e, reduction)
-            return e * w.reshape(w.shape + (1,) * (len(shape_of(e)) - 1))
-        out = _reduce(_per_sample(e), reduction, sample_weight)
-        k = _entries_per_sample(e)
-        return out / k if reduction == "mean" and k != 1 else out
+        return _reduce_entries(fn(y_hat, y, **kw), reduction, sample_weight)
 
     loss.__name__ = name
     return loss
@@ -141,7 +148,7 @@ def _binary_targets(name, z, y):
 def binary_cross_entropy(z, y, reduction="mean", sample_weight=None):
     """BCE from logits z, y ∈ {0, 1} (or probabilities): softplus(z) − y z, stable for any z."""
     z, y = _binary_targets("binary_cross_entropy", z, y)
-    return _reduce(cnp.softplus(z) - z * y.astype(dtype_of(z)), reduction, sample_weight)
+    return _reduce_entries(cnp.softplus(z) - z * y.astype(dtype_of(z)), reduction, sample_weight)
 
 
 def cross_entropy(z, y, reduction="mean", sample_weight=None):
@@ -160,14 +167,14 @@ def logistic(z, y, reduction="mean", sample_weight=None):
     """Logistic loss for y ∈ {−1, +1}: log(1 + e^{−y z}) = softplus(−y z)."""
     z, y = _binary_targets("logistic", z, y)
     _check_pm1("logistic", y)
-    return _reduce(cnp.softplus(-(z * y.astype(dtype_of(z)))), reduction, sample_weight)
+    return _reduce_entries(cnp.softplus(-(z * y.astype(dtype_of(z)))), reduction, sample_weight)
 
 
 def hinge(z, y, reduction="mean", sample_weight=None):
     """Hinge loss for y ∈ {−1, +1}: max(0, 1 − y z) (gradient 0 at the hinge, as relu'(0))."""
     z, y = _binary_targets("hinge", z, y)
     _check_pm1("hinge", y)
-    return _reduce(cnp.relu(1 - z * y.astype(dtype_of(z))), reduction, sample_weight)
+    return _reduce_entries(cnp.relu(1 - z * y.astype(dtype_of(z))), reduction, sample_weight)
 
 
 def _check_pm1(name, y):

@@ -81,6 +81,8 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
     if cfg["training"]["gradient_check"]:
         report = gradient_check_model(trainer, run.X_train, run.y_train, cfg["seed"])
         (run_dir / "gradcheck.txt").write_text(str(report) + "\n")
+        if report.zero_leaves():  # 0 = 0 checks nothing: say so, whatever the summary prints
+            print(f"gradient check: {report.verdict}")
     save_model(run.model, run_dir / "model")
     atomic_write_json(run_dir / "preprocessing.json", run.preprocessing())
     plots = []
@@ -89,7 +91,10 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
     summary = {"final": final, "epochs_run": trainer.epoch, "steps": trainer.step,
                "train_seconds": round(train_seconds, 3), "total_seconds": round(time.perf_counter() - t_start, 3),
                "gradient_check": None if report is None else {
-                   "passed": report.passed, "max_rel_error": report.max_error, "per_layer": report.by_leaf()},
+                   # (a layer whose gradient is exactly 0 was not checked: not passed)
+                   "passed": report.passed and not report.zero_leaves(), "verdict": report.verdict,
+                   "zero_gradients": report.zero_leaves(), "max_rel_error": report.max_error,
+                   "per_layer": report.by_leaf()},
                "stop_reason": trainer.stop_reason, "plots": [p.name for p in plots]}
     atomic_write_json(run_dir / "manifest.json", {
         "status": "finished", "command": " ".join(sys.argv), "started": started,

@@ -1,8 +1,9 @@
-"""The divergence guard: on a non-finite loss or parameter, go back to the last good state and
+"""The divergence guard: on a non-finite or exploded loss or parameter, go back to the last good state and
 continue with a lower learning rate (``Trainer(on_divergence='rollback')``).
 
 A state is *good* once the loss measured at it — the next step's loss — is finite and not
-exploded: at most ``EXPLODED`` × the loss of the fit's first step. (A state reached by a
+exploded: at most ``loss_limit(first loss)`` = ``EXPLODED`` × max(the fit's first loss, 1), the
+bound beyond which the Trainer itself calls a finite loss divergence (``LossExplodedError``). (A state reached by a
 diverging run can be finite but already so far out that every step from it overflows, whatever
 the learning rate; rolling back to it would only use up the rollbacks.) The guard learns of
 states through the hooks: at each epoch's end it keeps an in-memory snapshot, and
@@ -20,6 +21,23 @@ from ..optim.schedules import Schedule
 from .callbacks import Callback
 
 EXPLODED = 1e3  # × the fit's first loss: beyond it a state is not a rollback target
+# A step's loss above EXPLODED × max(the fit's first loss, LOSS_FLOOR) is divergence even though
+# it is finite (the Trainer raises LossExplodedError, which rollback handles like a NaN). Mean
+# cross-entropy starts at ln(classes) ~ 1 and healthy training only lowers it; a loss 1000× its
+# start has left every basin (SGD at lr 1e3 on moons: 4e34 after one epoch). The floor of 1
+# keeps a fit that starts near 0 (a resumed, well-trained model at 1e-4) from tripping on a
+# noisy step to 0.1: the loss must also exceed 1000 in absolute terms, far above any loss of
+# order 1 (mean cross-entropy, MSE on standardized targets).
+LOSS_FLOOR = 1.0
+
+
+class LossExplodedError(NonFiniteError):
+    """The loss stayed finite but grew by orders of magnitude: training diverged."""
+
+
+def loss_limit(first_loss):
+    """The largest loss a step may have in a fit whose first step's loss was ``first_loss``."""
+    return EXPLODED * max(abs(first_loss), LOSS_FLOOR)
 
 
 class DivergenceWarning(UserWarning):
@@ -76,7 +94,7 @@ class DivergenceGuard(Callback):
             self.first_loss = abs(loss)
         if not self.pending:
             return
-        good = abs(loss) <= EXPLODED * max(self.first_loss, 1e-30)
+        good = abs(loss) <= loss_limit(self.first_loss)  # (the Trainer's own bound: no state it accepts is bad)
         step = trainer.step  # (the loss measured at the state after `step` updates)
         for kind, at, what in self.pending:
             if good and at == step:

@@ -7,7 +7,8 @@ Everything random — initialization, shuffling, dropout — derives from ``seed
 bitwise reproducible, and a run restored from a checkpoint (``chainrule.train.checkpoint``)
 continues from the exact step, even in the middle of an epoch.
 
-Divergence: a NaN or infinite loss stops training before the update (NonFiniteError naming
+Divergence: a NaN or infinite loss, or a finite one over 1000 × the fit's first loss (and over
+1000: ``divergence.loss_limit``), stops training before the update (NonFiniteError naming
 the step, the layer with the first non-finite gradient and the last finite loss). A finite
 loss whose gradient is not finite makes the update non-finite; that is caught at the next
 step's loss, at the epoch's end and before any checkpoint is written, at no per-step cost
@@ -35,7 +36,7 @@ from ..nn import losses
 from ..optim.schedules import Schedule
 from . import evaluation
 from .callbacks import CallbackList, History, callback_states, check_callback, load_callback_states
-from .divergence import DivergenceGuard, DivergenceWarning, ScaledSchedule
+from .divergence import EXPLODED, DivergenceGuard, DivergenceWarning, LossExplodedError, ScaledSchedule, loss_limit
 from .progress import ProgressBar
 from .state import TrainState
 from .step_gradient import StepGradient
@@ -166,6 +167,7 @@ class Trainer:
         # construction: a chainrule optimizer skips re-checking them each step (unless a subclass
         # has its own step method, which then runs as it would).
         self._update_for = None  # the optimizer _apply_update was chosen for (it may be replaced later)
+        self._first_loss, self._loss_limit = None, math.inf  # a fit's first loss and the divergence bound
 
     @property
     def _grad_fn(self):
@@ -215,6 +217,8 @@ class Trainer:
         loss = float(loss)
         if not math.isfinite(loss):
             self._raise_non_finite(loss, grads)
+        if loss > self._loss_limit:
+            self._raise_exploded(loss)
         if self.check_gradients:
             self._check_gradients(loss, grads)
         for hook in self._on_gradients:
@@ -251,6 +255,15 @@ class Trainer:
             f"last finite loss {self.last_finite_loss}; try a smaller learning rate, gradient "
             "clipping (clip_norm) or a different initialization"
         )
+
+    def _raise_exploded(self, loss):
+        if self._first_loss is None:  # this is the fit's first step: its loss is the reference
+            self._first_loss, self._loss_limit = loss, loss_limit(loss)
+            return
+        raise LossExplodedError(
+            f"training diverged: the loss is {loss:.3g} at {self._where()}, over {EXPLODED:g} × the fit's first "
+            f"loss {self._first_loss:.3g}; likely cause: the learning rate is too high; try a learning rate 10× "
+            "smaller, gradient clipping (clip_norm) or on_divergence='rollback'")
 
     def _check_gradients(self, loss, grads):
         for k, g in grads.items():
@@ -386,6 +399,7 @@ class Trainer:
         callbacks = self.callback_list = CallbackList([History(), *self.callbacks, *guard, progress])
         self._on_gradients = callbacks.hooks["on_gradients"]
         state.stop_training = False
+        self._first_loss, self._loss_limit = None, -math.inf  # (the first step sets them: _raise_exploded)
         try:
             callbacks.on_fit_begin(self)
             while state.epoch < end and not state.stop_training:
