@@ -89,7 +89,8 @@ def _print_summary(trainer, run_dir, summary):
               "orders 1 and 2), worst relative error per layer:")
         for leaf, err in gc["per_layer"].items():
             print(f"  {leaf:<14} {err:.2e}  {'ok' if err <= 1e-7 else 'FAIL'}")
-        print(f"  {'PASSED' if gc['passed'] else 'FAILED'} (threshold 1e-7; full report in gradcheck.txt)")
+        verdict = gc.get("verdict", "") if gc.get("zero_gradients") else ("PASSED" if gc["passed"] else "FAILED")
+        print(f"  {verdict.splitlines()[0] if verdict else 'FAILED'} (threshold 1e-7; full report in gradcheck.txt)")
     print(f"\nrun folder: {run_dir}")
     for name in sorted(p.name for p in Path(run_dir).iterdir()):
         print(f"  {name}")
