@@ -82,3 +82,20 @@ def test_check_labels():
 
 def test_data_error_is_a_value_error():
     assert issubclass(DataError, ValueError)
+
+
+def test_hints_fit_the_mistake():
+    """One output with class labels, or float labels for a classifier: the message says which loss
+    (the API has no task= argument, so it must not suggest one)."""
+    import numpy as np
+
+    from chainrule import nn
+    from chainrule.train import Trainer
+
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    y = np.array([0, 1] * 4)
+    with pytest.raises(DataError, match="use loss='binary_cross_entropy' for 0/1 labels"):
+        Trainer(nn.MLP([2, 4, 1]), verbose=0).fit(X, y, epochs=1)
+    with pytest.raises(DataError, match="loss='mse'") as info:
+        Trainer(nn.MLP([2, 4, 2]), verbose=0).fit(X, y + 0.5, epochs=1)
+    assert "task=" not in str(info.value)

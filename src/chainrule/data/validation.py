@@ -85,7 +85,7 @@ def check_labels(y, n_classes: int | None = None) -> np.ndarray:
         if fractional.size:
             row = int(fractional[0])
             raise DataError(f"class labels must be integers; got y[{row}] = {y[row]} "
-                            f"(use task='regression' for continuous targets)")
+                            f"(continuous targets need a regression loss such as loss='mse')")
     y = y.astype(np.int64)
     low = int(y.min())
     if low < 0:
@@ -95,8 +95,10 @@ def check_labels(y, n_classes: int | None = None) -> np.ndarray:
         high = int(y.max())
         if high >= n_classes:
             row = int(np.argmax(y))
+            hint = ("; a network with one output scores one class: use loss='binary_cross_entropy' for 0/1 "
+                    "labels, or give it one output per class" if n_classes == 1 else "")
             raise DataError(f"class labels must be in [0, {n_classes}) for {n_classes} classes; "
-                            f"got y[{row}] = {high}")
+                            f"got y[{row}] = {high}{hint}")
     return y
 
 
