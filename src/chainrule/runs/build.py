@@ -19,6 +19,7 @@ from ..diagnostics import TrainingRecorder
 from ..errors import ConfigError, DataError
 from ..train import EarlyStopping, MetricLogger, Trainer
 from ..train.checkpoint import Checkpoint
+from .checks import layers_mismatch, with_horizon
 from .interrupt import SaveOnInterrupt
 from .schema import complete
 
@@ -54,6 +55,8 @@ def build_model(cfg, d_in, d_out):
     m = cfg["model"]
     init = None if m["init"] == "auto" else m["init"]  # checked with the whole config by schema.complete
     sizes = [int(d_in), *[int(h) for h in m["hidden"]], int(d_out)]
+    if m.get("layers") and [m["layers"][0], m["layers"][-1]] != [sizes[0], sizes[-1]]:
+        raise ConfigError(layers_mismatch(m["layers"], sizes[0], sizes[-1]))
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     if n_params > MAX_PARAMETERS:
         raise ConfigError(f"model.hidden = {m['hidden']} with {sizes[0]} inputs and {sizes[-1]} outputs would have "
@@ -62,12 +65,15 @@ def build_model(cfg, d_in, d_out):
                   batchnorm=m["batchnorm"], dropout=m["dropout"])
 
 
-def build_optimizer(cfg, params):
-    """The [optimizer] section (with the [schedule], if any, as its learning rate) over ``params``."""
+def build_optimizer(cfg, params, total_steps=None):
+    """The [optimizer] section (with the [schedule], if any, as its learning rate) over ``params``.
+    ``total_steps``: the run's optimizer steps, from which a schedule's horizon left out is derived."""
     o = dict(cfg["optimizer"])
     name = o.pop("name")
     lr = o.pop("learning_rate", None)
     s = dict(cfg["schedule"])
+    if s and total_steps is not None:
+        s = with_horizon(s, total_steps)
     if s:
         s_name = s.pop("name", None)
         if s_name is None:
@@ -188,7 +194,7 @@ def build(cfg, run_dir=None, verbose=0):
     if run_dir is not None and (t["checkpoint_every"] > 0 or t["checkpoint_every_steps"] > 0):
         callbacks.append(Checkpoint(run_dir / "checkpoints", every_epochs=t["checkpoint_every"],
                                     every_steps=t["checkpoint_every_steps"], keep=t["checkpoint_keep"]))
-    trainer = Trainer(model, loss=loss_name(cfg, task), optimizer=build_optimizer(cfg, model.params),
+    trainer = Trainer(model, loss=loss_name(cfg, task), optimizer=build_optimizer(cfg, model.params, t["epochs"] * steps_per_epoch),
                       batch_size=t["batch_size"], seed=seed, callbacks=callbacks,
                       gradient_checkpointing=t["gradient_checkpointing"], verbose=verbose,
                       on_divergence=t["on_divergence"], rollback_factor=t["rollback_factor"],

@@ -116,7 +116,9 @@ def check_optimizer(o, s):
     options = dict(o)
     lr = o.pop("learning_rate", None)
     try:
-        if s_name is not None:
+        if s_name is not None:  # a horizon the run derives is not known here (the data's size): any will do
+            s = with_horizon({"name": s_name, **s}, total_steps=HORIZON_STANDIN)
+            s.pop("name")
             lr = optim.get_schedule(s_name, learning_rate=lr if lr is not None else 0.01, **s)
     except (ChainruleError, TypeError, ValueError) as e:
         return [(_key_in("schedule", [*s, *inspect.signature(s_cls).parameters], str(e)), str(e))]
@@ -125,6 +127,45 @@ def check_optimizer(o, s):
     except (ChainruleError, TypeError, ValueError) as e:
         return [(_key_in("optimizer", [*options, *inspect.signature(cls).parameters], str(e)), str(e))]
     return []
+
+
+def layers_mismatch(layers, d_in, d_out):
+    """The one-line error for a [model] layers list whose input or output width is not the data's."""
+    wrong = [f"{which} width {given} but the data needs {need} ({what})"
+             for which, given, need, what in (("input", layers[0], d_in, "its features"),
+                                              ("output", layers[-1], d_out, "classes or target columns"))
+             if given != need]
+    return (f"model.layers = {layers} has {' and '.join(wrong)}: write layers = {[d_in, *layers[1:-1], d_out]} "
+            f"(or hidden = {list(layers[1:-1])}, and the data sets both ends)")
+
+
+HORIZON_STANDIN = 1000  # steps, for checking a schedule whose horizon the run derives
+
+
+def with_horizon(schedule, total_steps):
+    """The [schedule] table with the horizons it leaves out derived from the run's ``total_steps``
+    (epochs × steps per epoch), so that its learning rate reaches its floor at the last step.
+
+    cosine: ``total_steps`` = total − 1 (the schedule is called with the steps already taken, so
+    the last step is step total − 1, and there lr = min_lr). warmup with ``then = { name =
+    "cosine" }``: the cosine's horizon is what the warmup leaves of it. A horizon given is kept."""
+    schedule = dict(schedule)
+    name = _registered_schedule(schedule.get("name"))
+    last = max(1, int(total_steps) - 1)
+    if name == "cosine" and "total_steps" not in schedule:
+        schedule["total_steps"] = last
+    elif name == "linear_warmup" and isinstance(schedule.get("then"), dict):
+        warmup = schedule.get("warmup_steps")
+        if isinstance(warmup, int) and not isinstance(warmup, bool):
+            schedule["then"] = with_horizon(schedule["then"], max(2, total_steps - warmup))
+    return schedule
+
+
+def _registered_schedule(name):
+    try:
+        return registry._lookup("schedule", name, registry.SCHEDULES)
+    except ChainruleError:
+        return None  # reported by check_optimizer
 
 
 def _key_in(section, options, message):

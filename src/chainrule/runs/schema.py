@@ -82,6 +82,10 @@ SECTIONS = (
     Section("model", (
         Field("hidden", list, [64, 64], "hidden widths; input and output widths come from the data",
               rule=_widths, says=f"be a list of positive integers (at most {MAX_WIDTH})"),
+        Field("layers", list, None, "instead of hidden: every width as nn.MLP([2, 64, 64, 3]) takes it, input and "
+              "output included; they must be the data's (features; classes or target columns)",
+              rule=lambda v: v is None or (len(v) >= 2 and _widths(v)),
+              says=f"be a list of at least two positive integers (at most {MAX_WIDTH}): input, hidden..., output"),
         Field("activation", (str, list), "relu", "one name, or one per hidden layer"),
         Field("output_activation", str, "identity", "the loss takes logits"),
         Field("init", (str, dict), "auto", '"auto" (He for the ReLU family, Xavier otherwise), a name such as '
@@ -172,6 +176,7 @@ def complete(raw, source="config"):
     given_data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
     if given_data.get("path") is not None and "name" not in given_data:
         cfg["data"]["name"] = "csv"  # a path means CSV data
+    _hidden_from_layers(raw.get("model"), cfg["model"], errors)
     wrong = {key for key, _ in errors}
     for section in SECTIONS:
         values = cfg if not section.name else cfg[section.name]
@@ -188,6 +193,19 @@ def complete(raw, source="config"):
         error.errors = lines
         raise error
     return cfg
+
+
+def _hidden_from_layers(given, model, errors):
+    """[model] layers = [d_in, *hidden, d_out] sets hidden; a hidden that says otherwise is an error
+    (one that agrees is fine: a run's saved config has both)."""
+    layers = model.get("layers")
+    if not isinstance(layers, list) or len(layers) < 2 or not _widths(layers):
+        return  # a wrong value is reported by its own check
+    if isinstance(given, dict) and "hidden" in given and given["hidden"] != layers[1:-1]:
+        errors.append(("model.hidden", f"is {_short(given['hidden'])} but model.layers = {_short(layers)} has hidden "
+                                       f"widths {layers[1:-1]}; give one of them"))
+    else:
+        model["hidden"] = list(layers[1:-1])
 
 
 MAX_MESSAGE = 600  # one line a reader takes in at once
