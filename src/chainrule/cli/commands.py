@@ -53,6 +53,15 @@ def demo(out=None, epochs=300, seed=0, verbose=True):
     return 0 if summary["gradient_check"]["passed"] else 1
 
 
+def init(path, dataset=None, force=False):
+    from ..runs.starter import write_starter_config
+
+    write_starter_config(path, dataset=dataset, force=force)
+    fill = " (fill in data.path and data.label)" if dataset == "csv" else ""
+    print(f"wrote {path}{fill}; train with: chainrule train {path}")
+    return 0
+
+
 def train(config_path=None, out=None, verbose=True, resume=None):
     require_weights_io("train")
     if resume is not None:

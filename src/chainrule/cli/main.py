@@ -39,6 +39,11 @@ def _parser():
 
     from ..runs.schema import describe
 
+    n = sub.add_parser("init", help="write a commented starter config (every key, its default and meaning)")
+    n.add_argument("--dataset", default=None, metavar="NAME", help="a built-in dataset, or 'csv' for a CSV template")
+    n.add_argument("-o", "--output", default="config.toml", help="the file to write (default: config.toml)")
+    n.add_argument("--force", action="store_true", help="overwrite an existing file")
+
     t = sub.add_parser("train", help="train from a TOML config file ('chainrule train --help' lists its keys)",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="The config file (TOML; every key optional, the defaults shown):\n\n" + describe()
@@ -116,6 +121,8 @@ def _dispatch(args):
 
     if args.command == "demo":
         return commands.demo(out=args.out, epochs=args.epochs, seed=args.seed, verbose=not args.quiet)
+    if args.command == "init":
+        return commands.init(Path(args.output), dataset=args.dataset, force=args.force)
     if args.command == "train":
         config = Path(args.config) if args.config else None
         return commands.train(config, out=args.out, verbose=not args.quiet, resume=args.resume)

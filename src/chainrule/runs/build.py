@@ -194,7 +194,8 @@ def build(cfg, run_dir=None, verbose=0):
     if run_dir is not None and (t["checkpoint_every"] > 0 or t["checkpoint_every_steps"] > 0):
         callbacks.append(Checkpoint(run_dir / "checkpoints", every_epochs=t["checkpoint_every"],
                                     every_steps=t["checkpoint_every_steps"], keep=t["checkpoint_keep"]))
-    trainer = Trainer(model, loss=loss_name(cfg, task), optimizer=build_optimizer(cfg, model.params, t["epochs"] * steps_per_epoch),
+    optimizer = build_optimizer(cfg, model.params, total_steps=t["epochs"] * steps_per_epoch)
+    trainer = Trainer(model, loss=loss_name(cfg, task), optimizer=optimizer,
                       batch_size=t["batch_size"], seed=seed, callbacks=callbacks,
                       gradient_checkpointing=t["gradient_checkpointing"], verbose=verbose,
                       on_divergence=t["on_divergence"], rollback_factor=t["rollback_factor"],
