@@ -69,6 +69,7 @@ def distinct(shape, key=0):
 
 LABELS = np.array([0, 2, 1, 2])
 PROBS = np.abs(normal((4, 3), 7)) / np.abs(normal((4, 3), 7)).sum(axis=1, keepdims=True)
+ZEROS = np.array([[1.5, -0.7, 2.0], [0.0, 1.3, -0.9], [0.0, 0.0, 1.2]])  # prod: 0, 1 and 2 zeros in a row
 MASK = np.array([[True, False, True], [False, True, True]])
 
 # name -> list of (make(key) -> args, argnums differentiated, params)
@@ -116,6 +117,26 @@ CASES = {
     "softplus": [(lambda k: (normal((2, 3), k),), (0,), {})],
     "erf": [(lambda k: (normal((2, 3), k),), (0,), {})],
     "relu": [(lambda k: (away((2, 3), k),), (0,), {})],
+    "tan": [(lambda k: (0.4 * normal((2, 3), k),), (0,), {})],
+    "arctan": [(lambda k: (normal((2, 3), k),), (0,), {})],
+    "prod": [(lambda k: (normal((2, 3), k),), (0,), {}),
+             (lambda k: (ZEROS * (1 + 0.01 * k),), (0,), {"axis": 1}),  # rows with 0, 1 and 2 zeros
+             (lambda k: (ZEROS.T * (1 + 0.01 * k),), (0,), {"axis": 0, "keepdims": True})],
+    "cumsum": [(lambda k: (normal((2, 3), k),), (0,), {"axis": 1}),
+               (lambda k: (normal((3, 2, 2), k),), (0,), {"axis": 0})],
+    "norm": [(lambda k: (normal((2, 3), k),), (0,), {}),
+             (lambda k: (normal((2, 3), k),), (0,), {"axis": (1,), "keepdims": True}),
+             (lambda k: (normal((2, 3, 2), k),), (0,), {"axis": (0, 2)})],
+    # (subscripts as the primitive takes them: explicit, no ellipsis; einsum() normalizes NumPy's forms)
+    "einsum": [(lambda k: (normal((2, 3), k), normal((3, 4), k + 1)), (0, 1), {"subscripts": "ij,jk->ik"}),
+               (lambda k: (normal((3, 3), k),), (0,), {"subscripts": "ii->i"}),
+               (lambda k: (normal((3, 3), k),), (0,), {"subscripts": "ii->"}),
+               (lambda k: (normal((2, 3), k), normal((2,), k + 1)), (0, 1), {"subscripts": "ij,i->i"}),
+               (lambda k: (normal((3, 3, 2), k), normal((2, 4), k + 1)), (0, 1), {"subscripts": "iij,jk->ki"}),
+               (lambda k: (normal((2, 2, 3), k), normal((2, 3, 2), k + 1)), (0, 1),
+                {"subscripts": "aij,ajk->aik"}),
+               (lambda k: (normal((2, 3), k), normal((3, 4), k + 1), normal((4,), k + 2)), (0, 1, 2),
+                {"subscripts": "ij,jk,k->i"})],
     "logsumexp": [(lambda k: (normal((2, 4), k),), (0,), {"axis": 1})],
     "softmax": [(lambda k: (normal((2, 4), k),), (0,), {"axis": 1})],
     "log_softmax": [(lambda k: (normal((2, 4), k),), (0,), {"axis": -1})],

@@ -7,5 +7,6 @@ plain ``np.`` spellings of these functions work on them too; a NumPy function ch
 support raises a TypeError naming it, rather than silently dropping the derivative.
 """
 
+from . import linalg  # noqa: F401  (cnp.linalg.norm)
 from . import tracer_methods as _tracer_methods  # noqa: F401  (gives tracers their array methods)
 from .functions import *  # noqa: F403  (the public names of functions.py)

@@ -50,20 +50,24 @@ from ..primitives.elementwise import (  # noqa: F401
 )
 from ..primitives.elementwise import clip as _clip
 from ..primitives.elementwise import round_ as round  # noqa: A004, F401
+from ..primitives.einsum import einsum  # noqa: F401
 from ..primitives.linalg import dot, matmul  # noqa: F401
 from ..primitives.reduce import max_ as _max
 from ..primitives.reduce import mean as _mean
 from ..primitives.reduce import min_ as _min
 from ..primitives.reduce import normalize_axis as _normalize_axis
+from ..primitives.reduce import prod_ as _prod
 from ..primitives.reduce import sum_ as _sum
 from ..primitives.shape import broadcast_to, getitem  # noqa: F401
 from ..primitives.shape import concatenate as _concatenate
 from ..primitives.shape import reshape as _reshape
 from ..primitives.shape import stack as _stack
 from ..primitives.shape import transpose as _transpose
+from ..primitives.scan import cumsum  # noqa: F401
 from ..primitives.softmax import log_softmax, logsumexp, softmax  # noqa: F401
 from ..primitives.unary import (  # noqa: F401
     absolute,
+    arctan,
     cos,
     erf,
     exp,
@@ -76,6 +80,7 @@ from ..primitives.unary import (  # noqa: F401
     sin,
     softplus,
     sqrt,
+    tan,
     tanh,
 )
 
@@ -103,6 +108,12 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
 
 
 amax, amin = max, min
+
+
+def prod(x, axis=None, keepdims=False):
+    """Product along ``axis``. Its gradient is the product of the other entries, right at zeros too
+    (never a division by zero); see ``primitives/reduce.py`` for second derivatives at zeros."""
+    return _prod(x, axis=axis, keepdims=keepdims)
 
 
 def var(x, axis=None, keepdims=False, ddof=0):

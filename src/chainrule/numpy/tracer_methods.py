@@ -13,6 +13,7 @@ import numpy as np
 
 from ..engine.core import Tracer
 from . import functions as cnp
+from . import linalg as cnp_linalg
 
 _UFUNCS = {
     np.add: cnp.add,
@@ -33,6 +34,8 @@ _UFUNCS = {
     np.absolute: cnp.absolute,
     np.sign: cnp.sign,
     np.tanh: cnp.tanh,
+    np.tan: cnp.tan,
+    np.arctan: cnp.arctan,
     np.sin: cnp.sin,
     np.cos: cnp.cos,
     np.matmul: cnp.matmul,
@@ -57,6 +60,10 @@ _FUNCTIONS = {
     np.amin: cnp.min,
     np.var: cnp.var,
     np.std: cnp.std,
+    np.prod: cnp.prod,
+    np.cumsum: cnp.cumsum,
+    np.einsum: cnp.einsum,
+    np.linalg.norm: cnp_linalg.norm,
     np.dot: cnp.dot,
     np.reshape: cnp.reshape,
     np.ravel: cnp.ravel,
@@ -83,7 +90,8 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         raise TypeError(
             f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method}"
             f"{'(..., ' + ', '.join(kwargs) + '=...)' if kwargs else ''} is not differentiable by "
-            "chainrule; use a chainrule.numpy function (or define a primitive, see chainrule.extend)"
+            f"chainrule; {supported()}; or use a chainrule.numpy function (or define a primitive, see "
+            "chainrule.extend)"
         )
     return f(*inputs)
 
@@ -91,16 +99,22 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 def _numpy_name(func):
     """``np.sort``, ``np.linalg.norm``: the name a user wrote."""
     module = getattr(func, "__module__", None) or "numpy"
+    if module.startswith("numpy.") and getattr(np, func.__name__, None) is func:
+        module = "numpy"  # np.sum, not np._core.fromnumeric.sum
     return module.replace("numpy", "np", 1) + "." + func.__name__
+
+
+def supported():
+    """What tracers accept, read from the dispatch tables (so the list is the truth)."""
+    ufuncs = ", ".join(sorted(u.__name__ for u in _UFUNCS))
+    functions = ", ".join(sorted({_numpy_name(f) for f in _FUNCTIONS}))
+    return f"supported are the ufuncs (called plainly, without out=/where=) {ufuncs} and the functions {functions}"
 
 
 def _array_function(self, func, types, args, kwargs):
     f = _FUNCTIONS.get(func)
     if f is None:
-        raise TypeError(
-            f"{_numpy_name(func)} is not differentiable by chainrule; supported NumPy functions are "
-            f"the ufuncs and {', '.join(sorted('np.' + g.__name__ for g in _FUNCTIONS))}"
-        )
+        raise TypeError(f"{_numpy_name(func)} is not differentiable by chainrule; {supported()}")
     return f(*args, **kwargs)
 
 
@@ -143,6 +157,8 @@ _METHODS = {
     "min": lambda self, axis=None, keepdims=False: cnp.min(self, axis, keepdims),
     "var": lambda self, axis=None, keepdims=False, ddof=0: cnp.var(self, axis, keepdims, ddof),
     "std": lambda self, axis=None, keepdims=False, ddof=0: cnp.std(self, axis, keepdims, ddof),
+    "prod": lambda self, axis=None, keepdims=False: cnp.prod(self, axis, keepdims),
+    "cumsum": lambda self, axis=None: cnp.cumsum(self, axis),
     "dot": lambda self, other: cnp.dot(self, other),
     "reshape": lambda self, *shape: cnp.reshape(self, shape[0] if len(shape) == 1 else shape),
     "transpose": lambda self, *axes: cnp.transpose(self, (axes[0] if len(axes) == 1 else axes) or None),

@@ -1,9 +1,10 @@
-"""Reductions over axes: sum, mean, max, min.
+"""Reductions over axes: sum, mean, max, min, prod.
 
 The VJP of a reduction re-inserts the reduced axes (``keepdims``) and broadcasts the
 cotangent back over them. ``max``/``min`` with ties split the gradient *equally* among the
 tied entries (the convention of JAX and ``torch.amax``), so the gradient is a valid
-subgradient and symmetric in the tied inputs.
+subgradient and symmetric in the tied inputs. The gradient of ``prod`` is the product of the
+other entries, computed without dividing by an entry that is zero.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..engine.core import dtype_of, shape_of
 from ..extend import defjvp, deflinear, defvjp, primitive
-from .elementwise import astype, divide, equal, multiply
+from .elementwise import astype, divide, equal, multiply, subtract, where
 from .shape import broadcast_to, reshape
 
 
@@ -88,3 +89,39 @@ def _extremum(name, impl):
 
 max_ = _extremum("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims))
 min_ = _extremum("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims))
+
+
+def _prod_impl(x, axis=None, keepdims=False):
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+def _product_of_others(x, axis):
+    """For each entry, the product of the *other* entries along ``axis``, never dividing by zero.
+
+    At a non-zero entry it is prod(x)/x_i. At a zero it is P·(the product of the other zeros),
+    P the product of the non-zero entries: P with no other zero, and with one other zero that
+    zero itself, which is written as (the slice's sum of zeros − x_i) so that its derivative is
+    right too. Written in primitives, so its own derivative is prod's second derivative, exact at
+    any number of zeros (third derivatives at three or more zeros in a slice are not).
+    """
+    is_zero = equal(x, 0)
+    nonzero = where(is_zero, 1, x)
+    at_nonzero = divide(prod_(x, axis=axis, keepdims=True), nonzero)
+    zeros = sum_(astype(is_zero, np.dtype(np.int64)), axis=axis, keepdims=True)
+    other_zero = subtract(sum_(where(is_zero, x, 0), axis=axis, keepdims=True), x)
+    at_zero = multiply(prod_(nonzero, axis=axis, keepdims=True),
+                       where(equal(zeros, 1), 1, where(equal(zeros, 2), other_zero, 0)))
+    return where(is_zero, at_zero, at_nonzero)
+
+
+prod_ = primitive("prod", _prod_impl)
+defvjp(
+    prod_,
+    lambda g, ans, x, axis=None, keepdims=False: multiply(_expand(g, x, axis, keepdims), _product_of_others(x, axis)),
+)
+defjvp(
+    prod_,
+    lambda x_dot, ans, x, axis=None, keepdims=False: sum_(
+        multiply(x_dot, _product_of_others(x, axis)), axis=axis, keepdims=keepdims
+    ),
+)

@@ -1,4 +1,4 @@
-"""Elementwise functions of one array: exp, log, tanh, sigmoid, softplus, erf, relu, ... and
+"""Elementwise functions of one array: exp, log, tanh, tan, arctan, sigmoid, softplus, erf, relu, ... and
 ``power`` (x ** y), whose derivative in y needs ``log``.
 
 Each rule reuses the forward output ``ans`` where the math does (d tanh = 1 - ans²,
@@ -34,6 +34,8 @@ absolute = _unary("abs", np.abs, lambda ans, x: sign(x))
 sin = _unary("sin", np.sin, lambda ans, x: cos(x))
 cos = _unary("cos", np.cos, lambda ans, x: negative(sin(x)))
 tanh = _unary("tanh", np.tanh, lambda ans, x: subtract(1.0, square(ans)))
+tan = _unary("tan", np.tan, lambda ans, x: add(1.0, square(ans)))  # sec² = 1 + tan²
+arctan = _unary("arctan", np.arctan, lambda ans, x: divide(1.0, add(1.0, square(x))))
 
 
 def _safe_log_base(x):
