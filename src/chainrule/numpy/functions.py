@@ -23,6 +23,7 @@ from numpy import (  # noqa: F401  (re-exported non-differentiable helpers)
 
 from ..engine.core import Tracer as _Tracer
 from ..engine.core import shape_of as _shape_of
+from ..primitives.einsum import einsum  # noqa: F401
 from ..primitives.elementwise import (  # noqa: F401
     add,
     astype,
@@ -50,7 +51,6 @@ from ..primitives.elementwise import (  # noqa: F401
 )
 from ..primitives.elementwise import clip as _clip
 from ..primitives.elementwise import round_ as round  # noqa: A004, F401
-from ..primitives.einsum import einsum  # noqa: F401
 from ..primitives.linalg import dot, matmul  # noqa: F401
 from ..primitives.reduce import max_ as _max
 from ..primitives.reduce import mean as _mean
@@ -58,12 +58,12 @@ from ..primitives.reduce import min_ as _min
 from ..primitives.reduce import normalize_axis as _normalize_axis
 from ..primitives.reduce import prod_ as _prod
 from ..primitives.reduce import sum_ as _sum
+from ..primitives.scan import cumsum  # noqa: F401
 from ..primitives.shape import broadcast_to, getitem  # noqa: F401
 from ..primitives.shape import concatenate as _concatenate
 from ..primitives.shape import reshape as _reshape
 from ..primitives.shape import stack as _stack
 from ..primitives.shape import transpose as _transpose
-from ..primitives.scan import cumsum  # noqa: F401
 from ..primitives.softmax import log_softmax, logsumexp, softmax  # noqa: F401
 from ..primitives.unary import (  # noqa: F401
     absolute,

@@ -95,7 +95,8 @@ def normalize_subscripts(subscripts, shapes):
         if "..." in t:
             n = len(shape) - (len(t) - 3)
             if n < 0:
-                raise ShapeError(f"einsum {subscripts!r}: term {t!r} has more letters than its operand's {len(shape)} axes")
+                raise ShapeError(f"einsum {subscripts!r}: term {t!r} has more letters than its operand's "
+                                 f"{len(shape)} axes")
             t = t.replace("...", ellipsis_letters[n_ellipsis - n:])
         if len(t) != len(shape):
             raise ShapeError(f"einsum {subscripts!r}: term {t!r} names {len(t)} axes, its operand has shape {shape}")
@@ -110,8 +111,9 @@ def normalize_subscripts(subscripts, shapes):
         if len(set(output)) != len(output) or set(output) - set("".join(explicit)):
             raise ShapeError(f"einsum {subscripts!r}: each output letter must appear once, and in an operand")
     else:
-        counts = {c: "".join(explicit).count(c) for c in set("".join(explicit))}
-        output = ellipsis_letters + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis_letters))
+        letters = "".join(explicit)
+        once = sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ellipsis_letters)
+        output = ellipsis_letters + "".join(once)  # NumPy's order: ellipsis axes, then by code point
     return ",".join(explicit) + "->" + output
 
 

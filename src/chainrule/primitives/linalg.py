@@ -13,7 +13,7 @@ import numpy as np
 
 from ..engine.core import shape_of
 from ..errors import ShapeError
-from ..extend import deflinear, defjvp, defvjp, primitive
+from ..extend import defjvp, deflinear, defvjp, primitive
 from .elementwise import divide, equal, multiply, where
 from .reduce import _expand, max_, min_, normalize_axis, sum_
 from .shape import reshape, transpose
