@@ -14,10 +14,14 @@ import re
 
 import numpy as np
 
+from ..primitives.einsum import einsum_p
 from ..primitives.elementwise import greater
-from ..primitives.linalg import _two_matrices, matmul
+from ..primitives.linalg import _two_matrices, matmul, norm_p
 from ..primitives.nn import _ZERO, DENSE_STATEMENTS, _one_network, dense
+from ..primitives.reduce import prod_
+from ..primitives.scan import cumsum_p
 from ..primitives.shape import reshape, transpose
+from ..primitives.unary import arctan, tan
 
 
 def _greater_than_zero(args, params):
@@ -60,10 +64,38 @@ def _dense(args, params):
     return [_DENSE_NAMES.sub(lambda m: _DENSE_SLOTS[m.group(1)], line) for line in statements], {"zero": zero}
 
 
+def _einsum(args, params):
+    """what _einsum_impl runs (the subscripts are a string literal, ascii()-escaped by codegen)"""
+    operands = ", ".join(f"{{a{i}}}" for i in range(len(args)))
+    return [f"{{out}} = np.einsum({{subscripts}}, {operands}, optimize={len(args) > 2})"], \
+        {"subscripts": params["subscripts"]}
+
+
+def _reduction(*statements):
+    """``statements`` over ``{a0}`` with the primitive's axis and keepdims as literals."""
+    def lower(args, params):
+        axis = params.get("axis")
+        if not (axis is None or type(axis) is int or type(axis) is tuple and all(type(a) is int for a in axis)):
+            return None
+        return list(statements), {"axis": axis, "keepdims": bool(params.get("keepdims", False))}
+    return lower
+
+
+def _elementwise(name):
+    return lambda args, params: ([f"{{out}} = np.{name}({{a0}})"], {}) if not params else None
+
+
 LOWERINGS = {
     greater: _greater_than_zero,
     matmul: _matmul,
     reshape: _reshape,
     transpose: _transpose,
     dense: _dense,
+    einsum_p: _einsum,
+    prod_: _reduction("{out} = np.prod({a0}, axis={axis}, keepdims={keepdims})"),
+    norm_p: _reduction("{out} = np.asarray({a0})",  # what _norm_impl runs
+                       "{out} = np.sqrt(np.add.reduce({out} * {out}, axis={axis}, keepdims={keepdims}))"),
+    cumsum_p: lambda args, params: (["{out} = np.cumsum({a0}, axis={axis})"], {"axis": int(params["axis"])}),
+    tan: _elementwise("tan"),
+    arctan: _elementwise("arctan"),
 }
