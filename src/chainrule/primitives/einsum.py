@@ -107,7 +107,10 @@ def normalize_subscripts(subscripts, shapes):
                                  "(broadcasting inside einsum is not supported: broadcast_to first)")
         explicit.append(t)
     if arrow:
-        output = output.replace("...", ellipsis_letters)  # (left out: summed away, as in NumPy)
+        if n_ellipsis and "..." not in output:
+            raise ShapeError(f"einsum {subscripts!r}: the operands have axes under '...', so the output must name "
+                             "'...' too (as in NumPy; sum them afterwards)")
+        output = output.replace("...", ellipsis_letters)
         if len(set(output)) != len(output) or set(output) - set("".join(explicit)):
             raise ShapeError(f"einsum {subscripts!r}: each output letter must appear once, and in an operand")
     else:
