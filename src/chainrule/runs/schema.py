@@ -104,7 +104,8 @@ SECTIONS = (
     ), open=True, extra_doc="any other option of the optimizer: momentum, betas, weight_decay, clip_norm, ..."),
     Section("schedule", (
         Field("name", str, UNSET, "constant, step, exponential, cosine, warmup, plateau"),
-    ), doc="optional", open=True, extra_doc="options of the schedule"),
+    ), doc="optional", open=True, extra_doc="options of the schedule; a cosine's total_steps left out is the run's "
+                                            "epochs × steps per epoch (lr = min_lr at the last step)"),
     Section("training", (
         Field("epochs", int, 100, "passes over the training data", rule=_positive,
               says="be a positive integer"),
