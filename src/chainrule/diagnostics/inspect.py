@@ -160,14 +160,15 @@ def init_name(spec, activation):
         return f"{spec.get('name', '?')}({args})"
     if isinstance(spec, Parametrized):
         return repr(spec)  # its config spelling
-    name = getattr(spec, "__qualname__", None) or getattr(spec, "__name__", None) or type(spec).__name__
-    return f"{name.split('.<locals>')[0]} (a function)" if name != "<lambda>" else "a lambda"
+    name = getattr(spec, "__name__", None) or type(spec).__name__
+    return f"{name} (a function)" if name != "<lambda>" else "a lambda"
 
 
 def _pairings(infos, layers):
     hidden = layers[:-1]
     deep = len(hidden) >= DEEP
     ref = {s.name: xavier_gain(i) for s, i in zip(layers, infos)}
+    info = {i.name: i for i in infos}
     out = []
     # He gives gain 2; Xavier gives ref ≤ 2, so above 1.5·max(ref, 1) the weights are He-sized or larger.
     he_sat = [s for s in hidden if s.activation in SATURATING and s.gain > 1.5 * max(ref[s.name], 1.0)]
@@ -193,9 +194,10 @@ def _pairings(infos, layers):
     weak_relu = [s for s in hidden if s.activation in RELU_LIKE and s not in tiny and s.gain < 1.5]
     if weak_relu:
         g = float(np.median([s.gain for s in weak_relu]))
+        words = scale_words(g, info[weak_relu[0].name])
         out.append(Finding("problem" if (g / 2) ** len(weak_relu) < 1e-2 else "note", "init/activation", (
-            f"ReLU layers {_names(weak_relu)} with fan_in·Var(W) ≈ {g:.2g} (Xavier/LeCun scale): E[h²] is "
-            f"multiplied by about {g / 2:.2g} per layer, {(g / 2) ** len(weak_relu):.2g} over these layers; "
+            f"ReLU layers {_names(weak_relu)} with fan_in·Var(W) ≈ {g:.2g} ({words}): "
+            f"E[h²] is multiplied by about {g / 2:.2g} per layer, {(g / 2) ** len(weak_relu):.2g} over these layers; "
             "He init (gain 2) keeps it constant")))
     big = [s for s in hidden if s.gain > (3.0 if s.activation in RELU_LIKE else 1e9)]
     if big:
