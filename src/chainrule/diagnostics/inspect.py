@@ -12,6 +12,7 @@ the same for a training configuration (``chainrule inspect CONFIG``).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,12 +97,19 @@ class InspectReport:
                 "findings": [{"level": f.level, "topic": f.topic, "message": f.message} for f in self.findings]}
 
     def figures(self, out_dir):
-        """Write signal_propagation.png and activation_stats.png into ``out_dir``; return the paths."""
+        """Write signal_propagation.png and activation_stats.png into ``out_dir``; return the paths
+        ([] and one note on stderr when matplotlib is not installed: the report stands without them)."""
+        from ..plots import missing
         from . import plots
 
+        if missing():
+            print(f"note: {missing()}", file=sys.stderr)
+            return []
         out_dir = Path(out_dir)
-        return [plots.signal_propagation(self.layers, out_dir / "signal_propagation.png"),
-                plots.activation_stats(self.layers, out_dir / "activation_stats.png", h=self.h)]
+        paths = [out_dir / "signal_propagation.png", out_dir / "activation_stats.png"]
+        plots.signal_propagation(self.layers, paths[0])
+        plots.activation_stats(self.layers, paths[1], h=self.h)
+        return paths
 
 
 def _loss_for(loss, y, d_out):
