@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..diagnostics.overflow import held_back
 from ..gradcheck import check_grads
 from ..saving import atomic_write_json, save_model
 from ..train.checkpoint import latest_checkpoint, list_checkpoints, restore
@@ -66,7 +67,7 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
     t_train = time.perf_counter()
     guard = next(cb for cb in trainer.callbacks if isinstance(cb, SaveOnInterrupt))
     try:
-        with guard.armed():
+        with guard.armed(), held_back():  # NumPy's overflow lines: the divergence check says it in one
             run.fit(epochs=max(0, epochs - trainer.epoch))
     except RunInterrupted as e:
         atomic_write_json(run_dir / "manifest.json", {
