@@ -5,8 +5,9 @@
 Two cases, each trained from the same configuration through ``chainrule.runs.build`` (the CLI's
 path, without a run folder): the demo (``chainrule demo``'s config: spiral, [64, 64] ReLU, Adam,
 300 epochs) and sklearn's digits ([64] hidden, Adam, 30 epochs; needs scikit-learn). Off and on
-alternate, ``--repeats`` times each, in one process; the table gives the median and the minimum
-of each and the recorder's cost, (on − off) / off, from the medians and from the minima (the
+alternate with the recorder as it was attached before this change ("before": ~300 records per
+run, each with a probe on 256 rows), ``--repeats`` times each, in one process; the table gives
+the median and the minimum of each and the recorder's cost, (on − off) / off, from the medians and from the minima (the
 minimum is the least disturbed by other work on a shared machine), and the recorder's own time
 (its ``on_gradients`` calls, timed inside the run) as a share of the run's training time.
 """
@@ -29,17 +30,28 @@ import numpy as np
 
 from chainrule import runs
 from chainrule.cli.commands import DEMO_CONFIG
+from chainrule.diagnostics import TrainingRecorder
 
 DIGITS = {"seed": 0, "data": {"name": "digits"}, "model": {"hidden": [64]}, "optimizer": {"name": "adam"},
           "training": {"epochs": 30}}
 CASES = {"demo (spiral, [64, 64], 300 epochs)": DEMO_CONFIG, "digits ([64], 30 epochs)": DIGITS}
 
 
-def train_seconds(cfg, record):
+def train_seconds(cfg, record, old=False):
+    """Seconds of ``run.fit()``, the recorder's own seconds, and (records, probes).
+
+    old: the recorder as the CLI attached it before (a record every total/300 steps, each with a
+    probe on 256 rows), for comparison."""
     cfg = copy.deepcopy(cfg)
     cfg.setdefault("output", {})["record"] = record
     cfg["training"]["gradient_check"] = False
     run = runs.build(cfg, verbose=0)
+    if old:
+        t = run.config["training"]
+        total = t["epochs"] * -(-len(run.X_train) // min(t["batch_size"], len(run.X_train)))
+        before = TrainingRecorder(every=max(1, total // 300), probe=(run.X_train[:256], run.y_train[:256]))
+        run.trainer.callbacks[run.trainer.callbacks.index(run.recorder)] = before
+        run.recorder = before
     inside = [0.0]
     if record:  # the recorder's own time, summed over its calls
         hook = run.recorder.on_gradients
@@ -69,23 +81,25 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for label, cfg in CASES.items():
         try:
-            times, owns = {False: [], True: []}, []
+            times, owns, records = {"off": [], "on": [], "old": []}, {"on": [], "old": []}, {}
             for _ in range(args.repeats):
-                for record in (False, True):
-                    seconds, own, counts = train_seconds(cfg, record)
-                    times[record].append(seconds)
-                    if record:
-                        records = counts
-                        owns.append(own / seconds)
+                for mode in ("off", "on", "old"):
+                    seconds, own, counts = train_seconds(cfg, mode != "off", old=mode == "old")
+                    times[mode].append(seconds)
+                    if mode != "off":
+                        records[mode] = counts
+                        owns[mode].append(own / seconds)
         except ImportError as e:  # digits needs scikit-learn
             print(f"| {label} | skipped: {e} | | | | | |")
             continue
-        off, on = times[False], times[True]
-        med = (statistics.median(on) - statistics.median(off)) / statistics.median(off)
-        low = (min(on) - min(off)) / min(off)
-        print(f"| {label} | {statistics.median(off):.3f} ({min(off):.3f}) | {statistics.median(on):.3f} "
-              f"({min(on):.3f}) | {records[0]} ({records[1]}) | {med:+.1%} | {low:+.1%} | "
-              f"{statistics.median(owns):.1%} of training |")
+        off = times["off"]
+        for mode, name in (("on", "now"), ("old", "before")):
+            on = times[mode]
+            med = (statistics.median(on) - statistics.median(off)) / statistics.median(off)
+            low = (min(on) - min(off)) / min(off)
+            print(f"| {label}, {name} | {statistics.median(off):.3f} ({min(off):.3f}) | {statistics.median(on):.3f} "
+                  f"({min(on):.3f}) | {records[mode][0]} ({records[mode][1]}) | {med:+.1%} | {low:+.1%} | "
+                  f"{statistics.median(owns[mode]):.1%} of training |")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ ALL_SATURATED = 0.99
 # of the step's numbers ~0.05 ms; at these numbers the recorder costs ≤ 10% of training time on
 # the demo and on digits (BENCHMARKS.md, "The training recorder's cost").
 RECORDS = 100
-PROBE_EVERY = 5
+PROBE_EVERY = 8
 PROBE_SIZE = 64
 
 

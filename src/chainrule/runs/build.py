@@ -174,7 +174,7 @@ def build(cfg, run_dir=None, verbose=0):
     t = cfg["training"]
     steps_per_epoch = -(-len(X_tr) // min(t["batch_size"], len(X_tr)))
     # The training-dynamics recorder ([output] record): per-layer gradient norms and update ratios
-    # ~100 times per run, activation statistics on a fixed probe batch every 5th of those; it warns
+    # ~100 times per run, activation statistics on a fixed probe batch every 8th of those; it warns
     # (one line on the CLI) when gradients vanish or explode or the network dies.
     recorder = TrainingRecorder.for_run(t["epochs"] * steps_per_epoch, probe=(X_tr, y_tr)) \
         if cfg["output"]["record"] else None
