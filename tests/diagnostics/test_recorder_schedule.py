@@ -82,3 +82,24 @@ def test_probe_metrics_have_their_own_steps_and_survive_a_state_round_trip():
     old = {k: v for k, v in rec.state_dict().items() if k != "probe_steps"}  # a run saved before probe_steps
     again.load_state_dict(old)
     assert again.probe_steps == again.steps
+
+
+def test_sparse_probes_detect_a_dead_network_after_two_probes():
+    import warnings
+
+    from chainrule import nn
+    from chainrule.diagnostics import GradientWarning
+    from chainrule.train import Trainer
+
+    model = nn.MLP([2, 16, 2], activation="relu")
+    model.init(seed=0)
+    model.params["0.bias"][...] = -1e3  # every unit of the hidden layer off for every input
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((32, 2)), rng.integers(0, 2, 32)
+    rec = TrainingRecorder(every=1, probe=(X, y), probe_every=8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Trainer(model, optimizer="sgd", batch_size=32, callbacks=[rec], verbose=0).fit(X, y, epochs=9)
+    dead = [e for e in rec.events if e["kind"] == "dead"]
+    assert [e["step"] for e in dead] == [8]  # probes at steps 0 and 8; three probes would need step 16
+    assert any(issubclass(w.category, GradientWarning) and "dead network" in str(w.message) for w in caught)

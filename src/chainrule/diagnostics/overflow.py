@@ -4,7 +4,7 @@ A diverging run overflows inside NumPy (``RuntimeWarning: overflow encountered i
 before the Trainer notices the non-finite loss and says, in one line, where and what to try. The
 raw lines come first and say nothing a learner can act on. ``held_back()`` counts them instead
 (``np.errstate`` with a call-back); if training then stops with a ``NonFiniteError`` the message
-says that NumPy overflowed, and if training ends well the count is reported as one warning.
+says that NumPy overflowed, and if training ends otherwise the count is reported as one warning.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def held_back():
                 e.args = (f"{e.args[0]} (NumPy reported {_kinds(seen)} on the way there)", *e.args[1:])
             raise
     if seen:
-        warnings.warn(f"NumPy reported {_kinds(seen)} during training; the loss stayed finite", RuntimeWarning,
+        warnings.warn(f"NumPy reported {_kinds(seen)} during training (its warnings held back)", RuntimeWarning,
                       stacklevel=3)
 
 

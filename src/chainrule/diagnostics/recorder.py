@@ -208,7 +208,10 @@ class TrainingRecorder(Callback):
             self._dead_streak = 0
             return
         self._dead_streak += 1
-        if "dead" in self.warned or self._dead_streak < self.patience:
+        # (``patience`` counts records; sparse probes span several records each, and two of them
+        # in a row already cover more than a transient)
+        needed = self.patience if self.probe_every == 1 else max(2, -(-self.patience // self.probe_every))
+        if "dead" in self.warned or self._dead_streak < needed:
             return
         self.warned.add("dead")
         parts = ([f"every ReLU unit of {', '.join(dead)} outputs 0 on every probe sample (dead)"] if dead else []) + \
