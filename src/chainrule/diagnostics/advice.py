@@ -146,12 +146,12 @@ def dead_advice(step, stuck, infos):
                        for s in (big or stuck))
     if big:
         return (f"Their weights are now far too large: {scales}. Likely cause: "
-                + ("the initialization, " if step == 0 else "a learning rate too high (steps too large pushed the "
-                   "weights there), ") + "Try: "
+                + ("the initialization. " if step == 0 else "a learning rate too high (steps too large pushed the "
+                   "weights there). ") + "Try: "
                 + ("an initialization matched to the activation (He for ReLU, Xavier for sigmoid/tanh)."
                    if step == 0 else "a learning rate 10× smaller, or gradient clipping (clip_norm)."))
     relu = any(s.activation == "relu" for s in stuck)
-    return (f"Their weights are of a usual scale ({scales}), so the pre-activations were pushed out by the biases "
+    return (f"Their weights are not too large ({scales}), so the pre-activations were pushed out by the biases "
             "or the inputs. Try: " + ("a learning rate 10× smaller, leaky_relu (its units never die), or "
                                       if relu else "a learning rate 10× smaller, ")
             + "standardized inputs or normalization (batchnorm = true).")
