@@ -195,7 +195,7 @@ def test_inspect_flags_a_deep_sigmoid_network_with_he_init(tmp_path, capsys):
                    'activation = "sigmoid"\ninit = "he_normal"\n')
     code, out, err = run_cli(["inspect", str(cfg), "--out", str(tmp_path / "insp")], capsys)
     assert code == 0, err
-    assert "vanishing gradient" in out and "He-scale weights" in out
+    assert "vanishing gradient" in out and "weights at He scale" in out
     for name in ("inspect.txt", "inspect.json", "signal_propagation.png", "activation_stats.png"):
         assert (tmp_path / "insp" / name).is_file(), name
     healthy = tmp_path / "ok.toml"

@@ -87,8 +87,10 @@ def test_recorder_plots_write_pngs(tmp_path):
     model = nn.MLP([4, 8, 8, 2], activation="tanh")
     recorder = TrainingRecorder(every=2, probe=(X, y), sharpness_every=4, slices_every=4, slice_points=7)
     Trainer(model, optimizer="adam", batch_size=16, callbacks=[recorder], verbose=0).fit(X, y, epochs=2)
-    paths = [plots.dynamics(recorder, tmp_path / "dynamics.png"),
-             plots.heatmap(recorder, tmp_path / "heatmap.png", "delta_norm"),
-             plots.loss_slices(recorder.slices, tmp_path / "slices.png"),
-             plots.sharpness(recorder, tmp_path / "sharpness.png", learning_rate=0.001)]
+    paths = [tmp_path / name for name in ("dynamics.png", "heatmap.png", "slices.png", "sharpness.png")]
+    figures = [plots.dynamics(recorder, tmp_path / "dynamics.png"),
+               plots.heatmap(recorder, tmp_path / "heatmap.png", "delta_norm"),
+               plots.loss_slices(recorder.slices, tmp_path / "slices.png"),
+               plots.sharpness(recorder, tmp_path / "sharpness.png", learning_rate=0.001)]
     assert all(p.is_file() and p.stat().st_size > 1000 for p in paths)
+    assert all(hasattr(f, "savefig") for f in figures)  # each returns its figure

@@ -18,7 +18,8 @@ def test_experiment_all_quick_reproduces_every_claim(tmp_path, capsys):
     for r in results:
         assert r["claims"], r["name"]  # an experiment with no claim would prove nothing
         for c in r["claims"]:
-            assert set(c) == {"claim", "seed_file", "expected", "measured", "tolerance", "verdict"}
+            assert set(c) == {"claim", "seed_file", "source", "expected", "measured", "tolerance", "verdict"}
+            assert c["source"].startswith("“") and "seed 0" not in c["claim"]
     html = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in html and "<table>" in html  # self-contained, figures inlined
     assert (tmp_path / "report.md").is_file()

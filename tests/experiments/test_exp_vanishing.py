@@ -11,7 +11,7 @@ def test_vanishing_quick_reproduces_every_claim(tmp_path):
     failed = [c for c in result["claims"] if c["verdict"] != "reproduced"]
     assert not failed, failed
     assert len(result["claims"]) >= 4
-    for figure in ("seed003_sigmoid_vs_relu.png", "depth_sweep.png"):
+    for figure in ("sigmoid_vs_relu_uniform_init.png", "depth_sweep.png"):
         assert (tmp_path / figure).is_file()
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["experiments"][0]["all_reproduced"] is True

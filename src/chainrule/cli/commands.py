@@ -168,10 +168,11 @@ def experiment(name, out=None, quick=False, seed=0):
 
     if name == "list":
         from ..experiments import REGISTRY
+        from ..experiments.sources import titles
 
         experiments.names()
         for n, spec in REGISTRY.items():
-            print(f"{n:<24} {spec.title}  (seeds {', '.join(spec.seeds)})")
+            print(f"{n:<24} {spec.title}\n{'':<24} sources: {titles(spec.seeds)}")
         return 0
     out_dir, results = experiments.run(name, out=out, quick=quick, seed=seed)
     claims = [c for r in results for c in r["claims"]]

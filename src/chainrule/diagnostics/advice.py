@@ -45,6 +45,8 @@ def gradient_flags(names, grad_norms, vanishing=VANISHING, exploding=EXPLODING, 
     if last == 0:
         return []
     rel = [g / last for g in grad_norms]
+    if vanishing <= rel[0] <= exploding and (max_norm is None or max(grad_norms) <= max_norm):
+        return []  # healthy: the common case, checked at every record, so no text is built
     listing = ", ".join(f"{n} {_g(r)}" for n, r in zip(names, rel))
     if rel[0] < vanishing:
         low = [n for n, r in zip(names[:-1], rel) if r < vanishing]
@@ -63,10 +65,48 @@ def gradient_flags(names, grad_norms, vanishing=VANISHING, exploding=EXPLODING, 
     return []
 
 
+HE_GAIN = 2.0  # fan_in·Var(W) under He: makes up for ReLU zeroing half its inputs
+CLOSE = (0.75, 4 / 3)  # a gain within this factor of a scheme's counts as that scheme's scale
+
+
+def xavier_gain(info):
+    """fan_in·Var(W) under Xavier, 2·fan_in / (fan_in + fan_out): 1 for a square layer, 0.12 for 2 → 32."""
+    return 2 * info.d_in / (info.d_in + info.d_out)
+
+
+def matched(info):
+    """(scheme, its gain) of the initialization matched to the layer's activation: He for the ReLU
+    family, Xavier for the others."""
+    return ("He", HE_GAIN) if info.activation in RELU_LIKE else ("Xavier", xavier_gain(info))
+
+
+def _times(r):
+    return f"{r:.2g}" if r < 10 else f"{r:.0f}"
+
+
+def scale_words(gain, info):
+    """The weights' scale in words, from the measured gain fan_in·Var(W) and the layer's shape:
+    'He scale', 'Xavier scale', '16× He', '8× below Xavier', 'between Xavier and He'."""
+    xavier = ("Xavier", xavier_gain(info))
+    schemes = [("He", HE_GAIN), xavier] if info.activation in RELU_LIKE else [xavier, ("He", HE_GAIN)]
+    for name, ref in schemes:
+        if CLOSE[0] <= gain / ref <= CLOSE[1]:
+            return f"{name} scale"
+    if gain > HE_GAIN:
+        return f"{_times(gain / HE_GAIN)}× He"
+    name, ref = matched(info)
+    if gain < min(ref, xavier[1]) or (name == "Xavier" and gain < ref):
+        return f"{_times(ref / gain) if gain > 0 else '∞'}× below {name}"
+    return "between Xavier and He"
+
+
 def remedies(kind, infos, gains):
     """What to try, as a list of sentences, for ``kind`` in the network described by infos/gains.
 
-    infos: ``DenseInfo`` per layer; gains: fan_in·E[W²] per layer (same order).
+    infos: ``DenseInfo`` per layer; gains: the measured fan_in·E[W²] per layer (same order).
+    An initialization is suggested only for layers whose measured gain is off by more than a
+    factor 2 from the one matched to their activation (so a Xavier network is not told to use
+    Xavier), and the tip says by how much.
     """
     hidden = [(i, g) for i, g in zip(infos[:-1], gains[:-1])]
     acts = sorted({i.activation for i, _ in hidden})
@@ -76,23 +116,45 @@ def remedies(kind, infos, gains):
         if saturating:
             tips.append(f"activation: ReLU instead of {'/'.join(saturating)} in the hidden layers "
                         "(sigmoid's σ' ≤ 1/4 shrinks δ at every layer; ReLU passes it with factor 1)")
-        small_relu = [i.name for i, g in hidden if i.activation in RELU_LIKE and g < 1.5]
-        if small_relu:
-            tips.append(f"init: He (init='he_normal', fan_in·Var(W) = 2) for the ReLU layers {', '.join(small_relu)}, "
-                        "whose smaller weights halve the signal's second moment at every layer or worse")
-        tiny = [i.name for i, g in hidden if i.activation not in RELU_LIKE and g < 0.5]
-        if tiny:
-            tips.append(f"init: Xavier for the layers {', '.join(tiny)} (fan_in·Var(W) < 0.5 there)")
+        small = [(i, g) for i, g in hidden if g < 0.5 * matched(i)[1]]
+        for scheme in ("He", "Xavier"):
+            layers = [(i, g) for i, g in small if matched(i)[0] == scheme]
+            if layers:
+                tips.append(f"init: {scheme} (init='{scheme.lower()}_normal') for "
+                            + ", ".join(f"{i.name} ({scale_words(g, i)}: fan_in·Var(W) = {g:.2g})" for i, g in layers)
+                            + ", whose small weights shrink the signal at every layer")
         tips.append("residual connections (nn.Residual): the identity path carries δ past each block unchanged")
         tips.append("normalization (MLP(..., batchnorm=True)): keeps pre-activations where σ' is large")
     else:
-        big = [i.name for i, g in hidden if g > (2.5 if i.activation in RELU_LIKE else 1.5)]
+        big = [(i, g) for i, g in hidden if g > 2 * matched(i)[1]]
         if big:
-            tips.append(f"init: smaller weights (He for ReLU, Xavier for sigmoid/tanh) in {', '.join(big)}, whose "
-                        "fan_in·Var(W) multiplies the signal at every layer")
+            tips.append("init: smaller weights in "
+                        + ", ".join(f"{i.name} ({scale_words(g, i)}: fan_in·Var(W) = {g:.2g}; "
+                                    f"{matched(i)[0]} gives {matched(i)[1]:.2g})" for i, g in big)
+                        + ", whose fan_in·Var(W) multiplies the signal at every layer")
         tips.append("a smaller learning rate, or gradient clipping (optimizer option clip_norm)")
         tips.append("normalization (MLP(..., batchnorm=True)) to keep every layer's scale fixed")
     return tips
+
+
+def dead_advice(step, stuck, infos):
+    """Likely cause and what to try for dead/saturated layers, from their measured weight scale.
+
+    stuck: the ``LayerSignals`` of those layers; infos: {name: DenseInfo}."""
+    big = [s for s in stuck if s.gain > 2 * matched(infos[s.name])[1]]
+    scales = ", ".join(f"{s.name} {scale_words(s.gain, infos[s.name])} (fan_in·Var(W) = {s.gain:.2g})"
+                       for s in (big or stuck))
+    if big:
+        return (f"Their weights are now far too large: {scales}. Likely cause: "
+                + ("the initialization. " if step == 0 else "a learning rate too high (steps too large pushed the "
+                   "weights there). ") + "Try: "
+                + ("an initialization matched to the activation (He for ReLU, Xavier for sigmoid/tanh)."
+                   if step == 0 else "a learning rate 10× smaller, or gradient clipping (clip_norm)."))
+    relu = any(s.activation == "relu" for s in stuck)
+    return (f"Their weights are not too large ({scales}), so the pre-activations were pushed out by the biases "
+            "or the inputs. Try: " + ("a learning rate 10× smaller, leaky_relu (its units never die), or "
+                                      if relu else "a learning rate 10× smaller, ")
+            + "standardized inputs or normalization (batchnorm = true).")
 
 
 def warn_gradients(kind, text, tips, where="", stacklevel=3):

@@ -12,14 +12,15 @@ the same for a training configuration (``chainrule inspect CONFIG``).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..nn import losses as losses_lib
-from ..nn.init import default_for
-from .advice import EXPLODING, RELU_LIKE, VANISHING, gradient_flags, remedies
+from ..nn.init import Parametrized, default_for
+from .advice import EXPLODING, RELU_LIKE, VANISHING, gradient_flags, remedies, scale_words, xavier_gain
 from .layers import SATURATING, dense_layers
 from .signals import SATURATION, probe
 
@@ -70,8 +71,8 @@ class InspectReport:
                 "saturated"]
         rows = []
         for s, i in zip(self.layers, self.infos):
-            init = i.init or f"auto: {default_for(i.activation)}"
-            rows.append([s.name, f"{i.d_out}×{i.d_in}", s.activation, str(init), f"{s.gain:.3g}",
+            rows.append([s.name, f"{i.d_out}×{i.d_in}", s.activation, init_name(i.init, i.activation),
+                         f"{s.gain:.3g} ({scale_words(s.gain, i)})",
                          f"{s.act_mean:.3g}", f"{s.act_std:.3g}", f"{s.delta_norm:.3g}", f"{s.grad_norm:.3g}",
                          "-" if s.dead_fraction is None else f"{s.dead_fraction:.0%}",
                          "-" if s.saturated_fraction is None else f"{s.saturated_fraction:.0%}"])
@@ -96,12 +97,19 @@ class InspectReport:
                 "findings": [{"level": f.level, "topic": f.topic, "message": f.message} for f in self.findings]}
 
     def figures(self, out_dir):
-        """Write signal_propagation.png and activation_stats.png into ``out_dir``; return the paths."""
+        """Write signal_propagation.png and activation_stats.png into ``out_dir``; return the paths
+        ([] and one note on stderr when matplotlib is not installed: the report stands without them)."""
+        from ..plots import missing
         from . import plots
 
+        if missing():
+            print(f"note: {missing()}", file=sys.stderr)
+            return []
         out_dir = Path(out_dir)
-        return [plots.signal_propagation(self.layers, out_dir / "signal_propagation.png"),
-                plots.activation_stats(self.layers, out_dir / "activation_stats.png", h=self.h)]
+        paths = [out_dir / "signal_propagation.png", out_dir / "activation_stats.png"]
+        plots.signal_propagation(self.layers, paths[0])
+        plots.activation_stats(self.layers, paths[1], h=self.h)
+        return paths
 
 
 def _loss_for(loss, y, d_out):
@@ -148,24 +156,43 @@ def _names(layers):
     return ", ".join(s.name for s in layers)
 
 
-def _xavier_gain(info):
-    """fan_in·Var(W) under Xavier: 2·fan_in / (fan_in + fan_out) (1 for a square layer)."""
-    return 2 * info.d_in / (info.d_in + info.d_out)
+def init_name(spec, activation):
+    """An initializer as a reader names it: its config spelling ('he_normal', 'uniform(-0.5, 0.5)'),
+    a function's own name, or the default the activation gets; never a ``<function …>`` repr."""
+    if spec is None:
+        return f"auto: {default_for(activation)}"
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, dict):
+        args = ", ".join(f"{k}={v}" for k, v in spec.items() if k != "name")
+        return f"{spec.get('name', '?')}({args})"
+    if isinstance(spec, Parametrized):
+        return repr(spec)  # its config spelling
+    name = getattr(spec, "__name__", None) or type(spec).__name__
+    return f"{name} (a function)" if name != "<lambda>" else "a lambda"
 
 
 def _pairings(infos, layers):
     hidden = layers[:-1]
     deep = len(hidden) >= DEEP
-    ref = {s.name: _xavier_gain(i) for s, i in zip(layers, infos)}
+    ref = {s.name: xavier_gain(i) for s, i in zip(layers, infos)}
+    info = {i.name: i for i in infos}
     out = []
     # He gives gain 2; Xavier gives ref ≤ 2, so above 1.5·max(ref, 1) the weights are He-sized or larger.
     he_sat = [s for s in hidden if s.activation in SATURATING and s.gain > 1.5 * max(ref[s.name], 1.0)]
     if he_sat:
+        g = float(np.median([s.gain for s in he_sat]))
+        x = float(np.median([ref[s.name] for s in he_sat]))
+        words = scale_words(g, next(i for i in infos if i.name == he_sat[0].name))
+        why = ("He's factor 2 makes up for ReLU zeroing half its inputs; sigmoid/tanh zero nothing, so "
+               f"pre-activations come out √{g / x:.2g} ≈ {np.sqrt(g / x):.2g}× larger than under Xavier"
+               if words == "He scale" else
+               f"pre-activations come out √(fan_in·Var(W) / Xavier's {x:.2g}) ≈ {np.sqrt(g / x):.2g}× larger than "
+               "under Xavier")
         out.append(Finding("problem", "init/activation", (
-            f"He-scale weights (fan_in·Var(W) ≈ {np.median([s.gain for s in he_sat]):.2g}) with "
-            f"{'/'.join(sorted({s.activation for s in he_sat}))} in {_names(he_sat)}: He's factor 2 makes up for "
-            "ReLU zeroing half its inputs; sigmoid/tanh zero nothing, so pre-activations come out √2 too large "
-            "and drift toward saturation; use Xavier (gain 1)")))
+            f"weights at {words} (fan_in·Var(W) ≈ {g:.2g}; He: 2, Xavier: {x:.2g}) with "
+            f"{'/'.join(sorted({s.activation for s in he_sat}))} in {_names(he_sat)}: {why} and drift toward "
+            "saturation; use Xavier (init='xavier_normal')")))
     tiny = [s for s in hidden if s.gain < 0.1 * min(ref[s.name], 1.0)]
     if tiny and len(hidden) >= 2:
         out.append(Finding("problem" if deep else "note", "init/activation", (
@@ -175,9 +202,10 @@ def _pairings(infos, layers):
     weak_relu = [s for s in hidden if s.activation in RELU_LIKE and s not in tiny and s.gain < 1.5]
     if weak_relu:
         g = float(np.median([s.gain for s in weak_relu]))
+        words = scale_words(g, info[weak_relu[0].name])
         out.append(Finding("problem" if (g / 2) ** len(weak_relu) < 1e-2 else "note", "init/activation", (
-            f"ReLU layers {_names(weak_relu)} with fan_in·Var(W) ≈ {g:.2g} (Xavier/LeCun scale): E[h²] is "
-            f"multiplied by about {g / 2:.2g} per layer, {(g / 2) ** len(weak_relu):.2g} over these layers; "
+            f"ReLU layers {_names(weak_relu)} with fan_in·Var(W) ≈ {g:.2g} ({words}): "
+            f"E[h²] is multiplied by about {g / 2:.2g} per layer, {(g / 2) ** len(weak_relu):.2g} over these layers; "
             "He init (gain 2) keeps it constant")))
     big = [s for s in hidden if s.gain > (3.0 if s.activation in RELU_LIKE else 1e9)]
     if big:

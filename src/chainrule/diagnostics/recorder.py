@@ -23,12 +23,22 @@ the CLI's run folder uses them.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
 from ..train.callbacks import Callback
-from .advice import EXPLODING, MAX_NORM, VANISHING, GradientWarning, gradient_flags, remedies, warn_gradients
+from .advice import (
+    EXPLODING,
+    MAX_NORM,
+    VANISHING,
+    GradientWarning,
+    dead_advice,
+    gradient_flags,
+    remedies,
+    warn_gradients,
+)
 from .layers import dense_layers, weight_gain
 from .signals import SATURATION, probe
 
@@ -38,8 +48,19 @@ PROBE_METRICS = ("delta_norm", "act_mean", "act_std", "dead_fraction", "saturate
 ALL_SATURATED = 0.99
 
 
+# The run's default schedule (``TrainingRecorder.for_run``): ~RECORDS records of the step's own
+# numbers, a probe on every PROBE_EVERY-th of them, on PROBE_SIZE rows. A probe is a forward and
+# backward pass with a fixed cost of ~0.5 ms whatever its size (bench/recorder_cost.py), a record
+# of the step's numbers ~0.05 ms; at these numbers the recorder costs ≤ 10% of training time on
+# the demo and on digits (BENCHMARKS.md, "The training recorder's cost").
+RECORDS = 100
+PROBE_EVERY = 8
+PROBE_SIZE = 64
+
+
 def _norm(a):
-    return float(np.sqrt(np.sum(np.square(np.asarray(a, np.float64)))))
+    a = np.asarray(a, np.float64).ravel()
+    return math.sqrt(float(np.dot(a, a)))
 
 
 class TrainingRecorder(Callback):
@@ -47,6 +68,8 @@ class TrainingRecorder(Callback):
 
     probe: (X, y) — a fixed batch for the probe statistics, sharpness and slices (at most
         ``probe_size`` rows are used); None records only the step statistics.
+    probe_every: probe on every ``probe_every``-th record only (the probe is the costly part:
+        one more forward and backward pass); ``probe_steps`` lists the steps it ran at.
     vanishing, exploding: thresholds on ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖; max_norm: on any
         layer's ‖∂L/∂W‖ (``diagnostics.advice``). A condition counts once it has held for
         ``patience`` records in a row (deep healthy networks dip below for a record or two while
@@ -55,17 +78,19 @@ class TrainingRecorder(Callback):
         they need ``probe``). slice_radius, slice_points, slice_2d: the slices' extent.
 
     Results: ``steps``, ``losses``, ``ratios`` (first/last gradient ratio per record),
-    ``series[metric][layer]`` (one value per record; None where not applicable),
+    ``series[metric][layer]`` (one value per record, or per probe for the probe's metrics —
+    ``steps_of(metric)`` gives the matching steps; None where not applicable),
     ``sharpness`` ({'steps', 'values'}), ``slices`` (list of dicts), ``events``.
     """
 
-    def __init__(self, every=1, probe=None, probe_size=256, vanishing=VANISHING, exploding=EXPLODING,
+    def __init__(self, every=1, probe=None, probe_size=256, probe_every=1, vanishing=VANISHING, exploding=EXPLODING,
                  max_norm=MAX_NORM, patience=3, warn=True,
                  sharpness_every=0, sharpness_iters=20, slices_every=0, slice_radius=1.0, slice_points=21,
                  slice_2d=False, updates=True, saturation=SATURATION, seed=0):
         self.every = max(1, int(every))
         self.probe_data = probe
         self.probe_size = int(probe_size)
+        self.probe_every = max(1, int(probe_every))
         self.vanishing, self.exploding, self.warn = float(vanishing), float(exploding), bool(warn)
         self.max_norm, self.patience = max_norm, max(1, int(patience))
         self._streak = {}
@@ -73,7 +98,7 @@ class TrainingRecorder(Callback):
         self.sharpness_every, self.sharpness_iters = int(sharpness_every), int(sharpness_iters)
         self.slices_every, self.slice_radius, self.slice_points = int(slices_every), slice_radius, slice_points
         self.slice_2d, self.updates, self.saturation, self.seed = slice_2d, updates, saturation, seed
-        self.steps, self.losses, self.ratios = [], [], []
+        self.steps, self.losses, self.ratios, self.probe_steps = [], [], [], []
         self.series = {}
         self.sharpness = {"steps": [], "values": []}
         self.slices = []
@@ -87,7 +112,9 @@ class TrainingRecorder(Callback):
 
     # -- the callback --------------------------------------------------------------------------
     def on_gradients(self, trainer, loss, grads):
-        self._resolve()
+        # (called at every step: the steps between records must cost next to nothing)
+        if self._pending is not None:
+            self._resolve()
         if trainer.step % self.every:
             return
         model = trainer.model
@@ -102,7 +129,8 @@ class TrainingRecorder(Callback):
         if self.updates:
             self._append("update_ratio", [None] * len(self.layers))
             self._pending = (row, model, {n: np.array(model.params[n], copy=True) for n in self.layers})
-        if self.probe_data is not None and self._infos is not None:
+        probing = self.probe_data is not None and self._infos is not None and row % self.probe_every == 0
+        if probing:
             self._check_dead(trainer.step, self._probe(trainer))
         self.ratios.append(g[0] / g[-1] if len(g) > 1 and g[-1] > 0 else None)
         self._check(trainer.step, g, model)
@@ -111,6 +139,14 @@ class TrainingRecorder(Callback):
                 self._sharpness(trainer)
             if self.slices_every and trainer.step % self.slices_every == 0:
                 self._slice(trainer)
+
+    @classmethod
+    def for_run(cls, total_steps, probe=None, records=RECORDS, probe_every=PROBE_EVERY, probe_size=PROBE_SIZE,
+                **options):
+        """The recorder a run attaches: ~``records`` records over ``total_steps`` optimizer steps,
+        a probe on every ``probe_every``-th of them on the first ``probe_size`` rows of ``probe``."""
+        every = max(1, int(total_steps) // max(1, int(records)))
+        return cls(every=every, probe=probe, probe_size=probe_size, probe_every=probe_every, **options)
 
     def on_epoch_end(self, trainer, epoch, logs):
         self._resolve()
@@ -154,6 +190,7 @@ class TrainingRecorder(Callback):
     def _probe(self, trainer):
         X, y = self._probe_batch(trainer)
         p = probe(trainer.model, X, y, trainer.loss_fn, saturation=self.saturation, seed=self.seed)
+        self.probe_steps.append(int(trainer.step))
         for metric in PROBE_METRICS:
             self._append(metric, p.column(metric))
         if self._first_probe_loss is None:
@@ -171,7 +208,10 @@ class TrainingRecorder(Callback):
             self._dead_streak = 0
             return
         self._dead_streak += 1
-        if "dead" in self.warned or self._dead_streak < self.patience:
+        # (``patience`` counts records; sparse probes span several records each, and two of them
+        # in a row already cover more than a transient)
+        needed = self.patience if self.probe_every == 1 else max(2, -(-self.patience // self.probe_every))
+        if "dead" in self.warned or self._dead_streak < needed:
             return
         self.warned.add("dead")
         parts = ([f"every ReLU unit of {', '.join(dead)} outputs 0 on every probe sample (dead)"] if dead else []) + \
@@ -179,9 +219,8 @@ class TrainingRecorder(Callback):
              if saturated else [])
         text = (f"dead network at step {step}: {'; '.join(parts)}, so nothing flows back through "
                 f"{'them' if len(dead) + len(saturated) > 1 else 'it'} and the layers below stop learning "
-                f"(probe loss {p.loss:.3g}). Likely cause: a learning rate too high (a diverging step pushed the "
-                "pre-activations far out) or weights too large at initialization. Try: a learning rate 10× "
-                "smaller, gradient clipping (clip_norm), He/Xavier initialization, or leaky_relu.")
+                f"(probe loss {p.loss:.3g}). " + dead_advice(step, [s for s in p.layers if s.name in dead + saturated],
+                                                            {i.name: i for i in self._infos}))
         self.events.append({"step": int(step), "kind": "dead", "layers": dead + saturated, "message": text})
         if self.warn:
             warnings.warn(text, GradientWarning, stacklevel=4)
@@ -241,6 +280,10 @@ class TrainingRecorder(Callback):
         """{layer: [‖∂L/∂W_l‖ per record]} (the gradient-norm series)."""
         return self.series.get("grad_norm", {})
 
+    def steps_of(self, metric):
+        """The steps at which ``metric`` was recorded (the probe's metrics: ``probe_steps``)."""
+        return self.probe_steps if metric in PROBE_METRICS else self.steps
+
     def matrix(self, metric="grad_norm"):
         """(layers, records) float array of ``metric`` (NaN where not recorded) and the layer names."""
         table = self.series.get(metric, {})
@@ -254,7 +297,8 @@ class TrainingRecorder(Callback):
 
     def state_dict(self):
         self._resolve()
-        return {"every": self.every, "steps": list(self.steps), "norms": {k: list(v) for k, v in self.norms.items()},
+        return {"every": self.every, "steps": list(self.steps), "probe_steps": list(self.probe_steps),
+                "norms": {k: list(v) for k, v in self.norms.items()},
                 "losses": list(self.losses), "ratios": list(self.ratios), "layers": list(self.layers or []),
                 "series": {m: {k: list(v) for k, v in t.items()} for m, t in self.series.items()},
                 "sharpness": {k: list(v) for k, v in self.sharpness.items()},
@@ -266,6 +310,9 @@ class TrainingRecorder(Callback):
         self.steps = list(state["steps"])
         series = state.get("series") or {"grad_norm": state.get("norms", {})}
         self.series = {m: {k: list(v) for k, v in t.items()} for m, t in series.items()}
+        # (before probe_steps existed, a probe ran at every record)
+        probed = any(m in self.series for m in PROBE_METRICS)
+        self.probe_steps = list(state.get("probe_steps", self.steps if probed else []))
         self.layers = list(state.get("layers") or self.series.get("grad_norm", {})) or None
         self.losses = list(state.get("losses", []))
         self.ratios = list(state.get("ratios", []))

@@ -13,10 +13,12 @@ mean over the batch each row carries a factor 1/batch. ‖δ_l‖ is its Frobeni
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..engine.core import Tracer
 from ..engine.transforms import value_and_grad
 from ..errors import ArgumentTypeError, ConfigError
 from .layers import DERIVATIVE_FROM_OUTPUT, SATURATING, dense_layers, derivative_from_output, weight_gain
@@ -66,8 +68,19 @@ class Probe:
         return [getattr(s, field) for s in self.layers]
 
 
+class _TapShape(Exception):
+    """A recorded output's shape is not (batch, d_out)."""
+
+
+def _primal(a):
+    while isinstance(a, Tracer):
+        a = a.value
+    return np.asarray(a)
+
+
 def _norm(a):
-    return float(np.sqrt(np.sum(np.square(np.asarray(a, np.float64)))))
+    a = np.asarray(a, np.float64).ravel()
+    return math.sqrt(float(np.dot(a, a)))
 
 
 def probe(model, X, y, loss_fn, params=None, training=True, seed=0, saturation=SATURATION):
@@ -85,21 +98,35 @@ def probe(model, X, y, loss_fn, params=None, training=True, seed=0, saturation=S
     def run(p, taps, seen):
         def record(name, a):
             if seen is not None:
-                seen[name] = a
+                seen[name] = _primal(a)
             if taps is not None and name in taps:
+                if np.shape(a) != taps[name].shape:
+                    raise _TapShape
                 return a + taps[name]
             return None
 
         rng = np.random.default_rng(seed)
         return loss_fn(model.apply(p, X, training=training, rng=rng, record=record), y)
 
+    def differentiate(taps):
+        seen.clear()
+        return value_and_grad(lambda p, t: run(p, t, seen), argnums=(0, 1))(params, taps)
+
+    # One differentiated run that also keeps the primal outputs; the taps' shapes are those of a
+    # Dense layer's output on a 2-D batch, (batch, d_out). Where a model's differ, one plain run
+    # first reads them.
     seen = {}
-    run(params, None, seen)
-    missing = [i.out_step for i in infos if i.out_step not in seen]
+    try:
+        loss, (grads, tap_grads) = differentiate(
+            {i.out_step: np.zeros((len(X), i.d_out), np.result_type(params[i.name])) for i in infos})
+        missing = [i.out_step for i in infos if i.out_step not in seen]
+    except _TapShape:
+        run(params, None, seen)
+        missing = [i.out_step for i in infos if i.out_step not in seen]
+        if not missing:
+            loss, (grads, tap_grads) = differentiate({i.out_step: np.zeros_like(seen[i.out_step]) for i in infos})
     if missing:
         raise ArgumentTypeError(f"probe: the model never reported steps {missing}; is it a plain Sequential?")
-    taps = {i.out_step: np.zeros_like(np.asarray(seen[i.out_step])) for i in infos}
-    loss, (grads, tap_grads) = value_and_grad(lambda p, t: run(p, t, None), argnums=(0, 1))(params, taps)
 
     layers, hs, deltas = [], {}, {}
     for info in infos:

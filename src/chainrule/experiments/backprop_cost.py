@@ -119,6 +119,7 @@ def run(ctx):
     """Gradient time by backprop and by central differences as n grows; log-log slopes; the
     backward/forward time ratio."""
     from ..plots import _plt, _save
+    from .sources import cite
 
     quick = ctx.quick
     batch = 512
@@ -126,7 +127,7 @@ def run(ctx):
     repeats = 5 if quick else 9
     sample = 8 if quick else 24
     with single_thread():
-        rows = measure(dims, batch, repeats, sample, ctx.seed)
+        rows = [r for d in ctx.stages(dims, "width") for r in measure([d], batch, repeats, sample, ctx.seed)]
         # a complete finite-difference gradient at a small size, to check the extrapolation
         d0 = 24
         small = measure([d0], batch, repeats, sample, ctx.seed)[0]
@@ -189,7 +190,7 @@ def run(ctx):
     axes[0].set(xlabel="parameters n", ylabel="seconds per gradient", title="gradient cost")
     axes[0].legend(fontsize=8)
     axes[1].semilogx(n, [r["paired"] for r in rows], "o-", label="(forward + backward) / forward")
-    axes[1].axhspan(2, 3, color="C2", alpha=0.2, label="seed 001: 2–3×")
+    axes[1].axhspan(2, 3, color="C2", alpha=0.2, label=cite("seed 001: 2–3×"))
     axes[1].set(xlabel="parameters n", ylabel="ratio", ylim=(0, 6), title="backprop / forward time")
     axes[1].legend(fontsize=8)
     _save(fig, ctx.figure("backprop_cost"))

@@ -1,4 +1,4 @@
-"""The experiment framework: each experiment reproduces claims of the seeds and judges them.
+"""The experiment framework: each experiment reproduces claims of the lecture notes and judges them.
 
 An experiment is a function ``run(ctx)`` registered with ``@experiment(name, title)``. It
 computes, draws figures (``ctx.figure``) and states claims through the ``ctx.check_*``
@@ -13,6 +13,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .sources import cite, titles
+
 REGISTRY = {}
 
 
@@ -24,6 +26,7 @@ class Claim:
     measured: object
     tolerance: str
     verdict: str
+    source: str = ""  # the note's title (seed_file: its number in the project)
 
     @property
     def reproduced(self):
@@ -43,7 +46,7 @@ def experiment(name, title, seeds):
     """Register ``run(ctx)`` as experiment ``name`` (``seeds``: the seed files it draws on)."""
 
     def register(fn):
-        REGISTRY[name] = ExperimentSpec(name, title, tuple(seeds), fn, (fn.__doc__ or "").strip())
+        REGISTRY[name] = ExperimentSpec(name, cite(title), tuple(seeds), fn, cite((fn.__doc__ or "").strip()))
         return fn
 
     return register
@@ -66,10 +69,26 @@ class Context:
     out: Path
     quick: bool = False
     seed: int = 0
+    name: str = ""
+    log: object = None  # a print-like function for progress lines (None: quiet)
     claims: list = field(default_factory=list)
     figures: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     tables: list = field(default_factory=list)
+
+    def stages(self, items, what="stage"):
+        """Iterate over ``items`` (the experiment's costly loop), showing progress with an ETA:
+        a tqdm bar when tqdm is installed, else one line per item (``log``)."""
+        from ..train.progress import StageProgress
+
+        items = list(items)
+        progress = StageProgress(len(items), f"[{self.name}] {what}" if self.name else what, log=self.log)
+        try:
+            for item in items:
+                yield item
+                progress.step()
+        finally:
+            progress.close()
 
     def figure(self, name):
         """A path for a PNG figure of this experiment (recorded for the report)."""
@@ -78,16 +97,17 @@ class Context:
         return path
 
     def note(self, text):
-        self.notes.append(text)
+        self.notes.append(cite(text))
 
     def table(self, title, header, rows):
         """A table for the report (rows of numbers or strings)."""
-        self.tables.append({"title": title, "header": list(header), "rows": [[_fmt(v) for v in r] for r in rows]})
+        self.tables.append({"title": cite(title), "header": [cite(h) for h in header],
+                            "rows": [[cite(_fmt(v)) for v in r] for r in rows]})
 
     def _add(self, claim, seed, expected, measured, tolerance, ok):
         verdict = "reproduced" if ok else "not reproduced"
-        c = Claim(claim, seed, expected, measured if not isinstance(measured, float) else float(measured),
-                  tolerance, verdict)
+        c = Claim(cite(claim), seed, cite(expected), measured if not isinstance(measured, float) else float(measured),
+                  tolerance, verdict, titles(seed))
         self.claims.append(c)
         return ok
 
@@ -122,6 +142,7 @@ class Context:
             "name": spec.name,
             "title": spec.title,
             "seeds": list(spec.seeds),
+            "sources": [titles([n]) for n in spec.seeds],
             "quick": self.quick,
             "claims": [asdict(c) for c in self.claims],
             "figures": self.figures,

@@ -73,7 +73,7 @@ def run(ctx):
     rows, worst, worst_fd = [], 0.0, 0.0
     proj = {"sum": 0.0, "x_hat": 0.0, "eps_pred": 0.0}
     example = None
-    for m in ms:
+    for m in ctx.stages(ms, "batch size"):
         for d in ds:
             for eps in epss:
                 # Features of different scales and offsets, as real pre-activations have.
@@ -120,13 +120,14 @@ def run(ctx):
 
 def _plot(ctx, cf, en):
     from ..plots import _plt, _save
+    from .sources import cite
 
     plt = _plt()
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4))
     ax0.plot(cf, en, "o", ms=4)
     lim = [min(cf.min(), en.min()), max(cf.max(), en.max())]
     ax0.plot(lim, lim, "k--", lw=1)
-    ax0.set_xlabel("closed form (seed 004)")
+    ax0.set_xlabel(cite("closed form (seed 004)"))
     ax0.set_ylabel("engine")
     ax0.set_title("∂L/∂x_i, m = 64, ε = 1e−5")
     diff = np.abs(en - cf)

@@ -11,7 +11,7 @@ import pkgutil
 ORDER = ["xor", "parameters", "vanishing", "init", "learning_rate", "universal_approximation",
          "depth_separation", "piecewise_linear", "backprop_cost", "modes", "depth_rescue",
          "batchnorm_gradient", "checkpointing"]
-_FRAMEWORK = {"base", "catalog", "report", "runner"}
+_FRAMEWORK = {"base", "catalog", "report", "runner", "sources"}
 
 
 def _modules():

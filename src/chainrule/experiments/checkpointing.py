@@ -74,7 +74,7 @@ def run(ctx):
     depths = [16, 36, 64] if ctx.quick else [16, 36, 64, 100, 144]
     repeats = 5 if ctx.quick else 9
     with one_blas_thread():
-        res = {d: measure(d, width, batch, repeats, ctx.seed) for d in depths}
+        res = {d: measure(d, width, batch, repeats, ctx.seed) for d in ctx.stages(depths, "depth")}
     rows = []
     for d, (r, diff) in res.items():
         rows.append([d, r["plain"][0] / 1e6, r["remat"][0] / 1e6, r["plain"][0] / r["remat"][0],

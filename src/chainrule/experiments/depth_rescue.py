@@ -84,7 +84,7 @@ def run(ctx):
     X = Standardizer().fit_transform(X)
     runs = {v: [] for v in VARIANTS}
     with one_blas_thread():
-        for v in VARIANTS:
+        for v in ctx.stages(VARIANTS, "variant"):
             for s in range(n_seeds):
                 runs[v].append(train(v, depth, width, X, y, epochs, ctx.seed + s))
     stats = {}

@@ -118,7 +118,7 @@ def run(ctx):
     x = np.linspace(-5.0, 5.0, 2**14 if quick else 2**16)
     x_fine = np.linspace(-5.0, 5.0, 2**16 if quick else 2**18)
     means, stable = [], True
-    for depth in depths:
+    for depth in ctx.stages(depths, "random networks, depth"):
         nets = [random_relu_net(depth, budget // depth, ctx.seed * 1000 + s) for s in range(n_nets)]
         counts_r = [activation_regions(m, x) for m in nets]
         stable &= counts_r[0] == activation_regions(nets[0], x_fine)

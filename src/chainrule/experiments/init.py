@@ -58,7 +58,8 @@ def run(ctx):
     width, depth, batch, n_nets = (256, 20, 128, 4) if ctx.quick else (512, 40, 512, 8)
     seeds = [ctx.seed + s for s in range(n_nets)]
     with one_blas_thread():
-        relu = {name: averaged("relu", init, width, depth, batch, seeds) for name, (init, _) in RELU_INITS.items()}
+        relu = {name: averaged("relu", init, width, depth, batch, seeds)
+                for name, (init, _) in ctx.stages(RELU_INITS.items(), "ReLU init")}
         tanh = {name: averaged("tanh", init, width, depth, batch, seeds)
                 for name, init in (("Xavier", "xavier_normal"), ("He", "he_normal"),
                                    ("naive N(0, 0.01²)", {"normal": 0.01}))}

@@ -176,7 +176,7 @@ def run(ctx):
     step = value_and_grad(loss)
     nc_steps = 1000 if quick else 3000
     curves = {}
-    for factor in (0.01, 0.5, 10.0):
+    for factor in ctx.stages((0.01, 0.5, 10.0), "learning rate"):
         p = {k: v.copy() for k, v in p0.items()}
         curve = []
         for _ in range(nc_steps + 1):
@@ -221,7 +221,7 @@ def run(ctx):
     w_mid = np.linalg.solve(X.T @ X, X.T @ y) * 0.5
     draws = 500 if quick else 4000
     rows = []
-    for m in (1, 4, 16, 64):
+    for m in ctx.stages((1, 4, 16, 64), "batch size"):
         measured, theory = gradient_noise(X, y, w_mid, m, draws, seed=ctx.seed)
         rows.append([m, measured, theory, measured / theory])
     worst = max(abs(r[3] - 1) for r in rows)

@@ -82,7 +82,7 @@ def run(ctx):
         # -- (a) gradient of a scalar loss w.r.t. p parameters --------------------------------------
         widths = [2, 4, 8, 16, 32, 64] if quick else [2, 4, 8, 16, 32, 64, 128, 256]
         grad_rows = []
-        for h in widths:
+        for h in ctx.stages(widths, "width"):
             model, params, loss = mlp_loss([8, h, 1], 16, ctx.seed)
             t = timings({"reverse": lambda loss=loss, p=params: grad(loss)(p),
                          "forward": lambda loss=loss, p=params: jacfwd(loss)(p)}, repeats, budget=0.01)
@@ -96,7 +96,7 @@ def run(ctx):
         depths = [2, 4, 8, 16, 32]
         width, batch = 64, 1024
         mem_rows = []
-        for depth in depths:
+        for depth in ctx.stages(depths, "depth"):
             model, params, loss = mlp_loss([width] * (depth + 1) + [1], batch, ctx.seed)
             v = {k: np.ones_like(a) for k, a in params.items()}
             mem_rows.append([depth, peak_bytes(lambda loss=loss, p=params: grad(loss)(p)),

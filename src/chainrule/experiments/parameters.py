@@ -15,7 +15,7 @@ def count_formula(sizes):
 def run(ctx):
     """The exercise of seed 000: a 2→4→3→1 network has 2·4+4 + 4·3+3 + 3·1+1 = 31 parameters."""
     rows = []
-    for sizes in ([2, 4, 3, 1], [2, 4, 1], [784, 512, 512, 10], [1024, 2048, 2048, 1024, 10]):
+    for sizes in ctx.stages(([2, 4, 3, 1], [2, 4, 1], [784, 512, 512, 10], [1024, 2048, 2048, 1024, 10]), "network"):
         model = nn.MLP(sizes)
         model.init(seed=ctx.seed)
         rows.append([str(sizes), count_formula(sizes), model.n_params()])

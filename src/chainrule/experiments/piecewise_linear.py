@@ -122,7 +122,7 @@ def run(ctx):
     ks = [1, 2, 3, 5, 10, 50] if ctx.quick else [1, 2, 3, 5, 10, 50, 200, 1000]
     x = np.linspace(-1.5, 1.5, 30001)
     rows, worst_interval, worst_line, worst_knots, pieces_ok = [], 0.0, 0.0, 0.0, True
-    for k in ks:
+    for k in ctx.stages(ks, "pieces"):
         t, s, v = random_pwl(k, rng)
         # interval version: knots at -1.25, the breakpoints and 1.25 -> k + 1 pieces, k + 1 neurons
         knots = np.concatenate([[-1.25], t, [1.25]])

@@ -6,6 +6,8 @@ import base64
 import html
 from pathlib import Path
 
+from .sources import listing, titles
+
 
 def _claims_rows(results):
     for r in results:
@@ -19,6 +21,15 @@ def _cell(value):
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
+def _source(claim):
+    """The claim's source by title (results written before titles: from its number)."""
+    return claim.get("source") or titles(claim["seed_file"])
+
+
+def _sources_line(r):
+    return "Sources: " + "; ".join(listing(r.get("seeds", []))) if r.get("seeds") else ""
+
+
 def _row(cells):
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
@@ -29,12 +40,13 @@ def markdown(results, title="chainrule experiments"):
     ok = sum(1 for _, c in _claims_rows(results) if c["verdict"] == "reproduced")
     lines += [f"{ok} of {n} claims reproduced.", ""]
     for r in results:
-        lines += [f"## {r['name']}: {r['title']}", "", "| claim | seed | expected | measured | tolerance | verdict |",
+        lines += [f"## {r['name']}: {r['title']}", "", _sources_line(r), "",
+                  "| claim | source | expected | measured | tolerance | verdict |",
                   "|---|---|---|---|---|---|"]
         for c in r["claims"]:
             measured = c["measured"]
             measured = f"{measured:.4g}" if isinstance(measured, float) else measured
-            lines.append(_row([c["claim"], c["seed_file"], c["expected"], measured, c["tolerance"],
+            lines.append(_row([c["claim"], _source(c), c["expected"], measured, c["tolerance"],
                                f"{'✅' if c['verdict'] == 'reproduced' else '❌'} {c['verdict']}"]))
         for t in r.get("tables", []):
             lines += ["", f"**{t['title']}**", "", _row(t["header"]), "|" + "---|" * len(t["header"])]
@@ -59,13 +71,14 @@ def html_page(results, base_dir, title="chainrule experiments"):
     ok = sum(1 for _, c in _claims_rows(results) if c["verdict"] == "reproduced")
     parts.append(f"<p>{ok} of {n} claims reproduced.</p>")
     for r in results:
-        parts.append(f"<h2>{e(r['name'])}: {e(r['title'])}</h2><table><tr><th>claim</th><th>seed</th>"
+        parts.append(f"<h2>{e(r['name'])}: {e(r['title'])}</h2><p>{e(_sources_line(r))}</p>"
+                     "<table><tr><th>claim</th><th>source</th>"
                      "<th>expected</th><th>measured</th><th>tolerance</th><th>verdict</th></tr>")
         for c in r["claims"]:
             m = c["measured"]
             m = f"{m:.4g}" if isinstance(m, float) else str(m)
             cls = "ok" if c["verdict"] == "reproduced" else "bad"
-            parts.append(f"<tr><td>{e(c['claim'])}</td><td>{e(c['seed_file'])}</td><td>{e(str(c['expected']))}</td>"
+            parts.append(f"<tr><td>{e(c['claim'])}</td><td>{e(_source(c))}</td><td>{e(str(c['expected']))}</td>"
                          f"<td>{e(m)}</td><td>{e(c['tolerance'])}</td><td class='{cls}'>{e(c['verdict'])}</td></tr>")
         parts.append("</table>")
         for t in r.get("tables", []):

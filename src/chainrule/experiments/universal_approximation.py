@@ -118,7 +118,7 @@ def run(ctx):
     # -- step 3: N bumps -----------------------------------------------------------------------
     Ns = [4, 8, 16, 32, 64] if quick else [4, 8, 16, 32, 64, 128, 256]
     f_x = target(x[:, 0])
-    errs = [float(np.max(np.abs(bumps(target, n)(x)[:, 0] - f_x))) for n in Ns]
+    errs = [float(np.max(np.abs(bumps(target, n)(x)[:, 0] - f_x))) for n in ctx.stages(Ns, "bumps")]
     slope = float(np.polyfit(np.log(Ns[1:]), np.log(errs[1:]), 1)[0])
     ctx.check_close(f"sum of N bumps (2N neurons): sup error vs N falls like 1/N (log-log slope, N = "
                     f"{Ns[1]}…{Ns[-1]})", "001", -1.0, slope, atol=0.15)

@@ -102,7 +102,7 @@ def _seed003_figure(ctx):
     sizes = [10] + [width] * 5 + [3]
     norms = {"sigmoid": [], "relu": []}
     measured, predicted = [], []
-    for act in norms:
+    for act in ctx.stages(norms, "activation"):
         for s in range(seeds):
             p, model = _probe(sizes, act, NAIVE, ctx.seed + s, n)
             norms[act].append(p.column("grad_norm"))
@@ -151,7 +151,7 @@ def _plot_seed003(ctx, norms, width, seeds):
     ax.set_title(f"5 hidden layers of {width}, W ~ U[−0.5, 0.5] ({seeds} nets; band: min–max)")
     ax.grid(alpha=0.3)
     ax.legend()
-    _save(fig, ctx.figure("seed003_sigmoid_vs_relu"))
+    _save(fig, ctx.figure("sigmoid_vs_relu_uniform_init"))
 
 
 def _depth_sweep(ctx):
@@ -159,7 +159,7 @@ def _depth_sweep(ctx):
     depths = [2, 4, 8, 16] if ctx.quick else [2, 4, 8, 16, 32, 48]
     seeds = 2 if ctx.quick else 5
     curves, factor = {}, {}
-    for act in ("sigmoid", "tanh", "relu"):
+    for act in ctx.stages(("sigmoid", "tanh", "relu"), "depth sweep"):
         for iname, init in INITS.items():
             logs = []
             for s in range(seeds):

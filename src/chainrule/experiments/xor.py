@@ -112,7 +112,7 @@ def _showcase(snapshots, seed):
     return model, trainer, g, frames
 
 
-@experiment("xor", "XOR: a [2,4,1] sigmoid network learns it; seed 000's ReLU network", seeds=["001", "000"])
+@experiment("xor", "XOR: a [2,4,1] sigmoid network learns it; the ReLU network of seed 000", seeds=["001", "000"])
 def run(ctx):
     """Seed 001's XOR demonstration over many seeds, gradient check, decision boundary over
     training, [2,2,1] vs [2,4,1] reliability; seed 000's hand-built ReLU network, evaluated exactly."""
@@ -124,7 +124,7 @@ def run(ctx):
     Y = y.reshape(-1, 1).astype(float)
 
     # -- many seeds, [2,4,1] and [2,2,1] --------------------------------------------------------
-    runs = {h: train_many(h, seeds, epochs)[0] for h in (4, 2)}
+    runs = {h: train_many(h, seeds, epochs)[0] for h in ctx.stages((4, 2), "hidden width")}
     hit = {h: epochs_to(runs[h]) for h in runs}
     converged = {h: float(np.mean(hit[h] >= 0)) for h in runs}
     L4 = runs[4]
@@ -232,7 +232,7 @@ def run(ctx):
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
     grid = np.column_stack([a.ravel() for a in np.meshgrid(g, g)])
-    for ax, (name, net) in zip(axes, (("seed 000: y = h1 + h2 − 1", seed_relu_xor()),
+    for ax, (name, net) in zip(axes, (("as the notes write it: y = h1 + h2 − 1", seed_relu_xor()),
                                       ("corrected: y = 3 − 2h1 − 2h2", corrected_relu_xor()))):
         cs = ax.contourf(g, g, net(grid).reshape(len(g), len(g)), levels=np.linspace(-1.5, 1.5, 13),
                          cmap="RdBu_r", extend="both")

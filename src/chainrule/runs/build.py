@@ -130,7 +130,7 @@ class Run:
     n_classes: int | None
     model: object
     trainer: Trainer
-    recorder: TrainingRecorder
+    recorder: TrainingRecorder | None  # None: [output] record = false
 
     @property
     def validation(self):
@@ -179,11 +179,12 @@ def build(cfg, run_dir=None, verbose=0):
 
     t = cfg["training"]
     steps_per_epoch = -(-len(X_tr) // min(t["batch_size"], len(X_tr)))
-    # The training-dynamics recorder: per-layer gradient norms, error signals, update ratios and
-    # activation statistics on a fixed probe batch, ~300 records per run; it warns (one line on
-    # the CLI) when gradients vanish or explode.
-    recorder = TrainingRecorder(every=max(1, t["epochs"] * steps_per_epoch // 300), probe=(X_tr[:256], y_tr[:256]))
-    callbacks = [recorder]
+    # The training-dynamics recorder ([output] record): per-layer gradient norms and update ratios
+    # ~100 times per run, activation statistics on a fixed probe batch every 8th of those; it warns
+    # (one line on the CLI) when gradients vanish or explode or the network dies.
+    recorder = TrainingRecorder.for_run(t["epochs"] * steps_per_epoch, probe=(X_tr, y_tr)) \
+        if cfg["output"]["record"] else None
+    callbacks = [recorder] if recorder is not None else []
     if run_dir is not None:
         callbacks.insert(0, MetricLogger(run_dir / "metrics.csv"))
     if t["early_stopping"] > 0:

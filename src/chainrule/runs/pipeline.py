@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..diagnostics.overflow import held_back
 from ..gradcheck import check_grads
 from ..saving import atomic_write_json, save_model
 from ..train.checkpoint import latest_checkpoint, list_checkpoints, restore
@@ -66,7 +67,7 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
     t_train = time.perf_counter()
     guard = next(cb for cb in trainer.callbacks if isinstance(cb, SaveOnInterrupt))
     try:
-        with guard.armed():
+        with guard.armed(), held_back():  # NumPy's overflow lines: the divergence check says it in one
             run.fit(epochs=max(0, epochs - trainer.epoch))
     except RunInterrupted as e:
         atomic_write_json(run_dir / "manifest.json", {
@@ -87,7 +88,9 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
     atomic_write_json(run_dir / "preprocessing.json", run.preprocessing())
     plots = []
     if cfg["output"]["plots"]:
-        plots = write_plots(run_dir, trainer, run.recorder, run.X_train, run.y_train, run.task)
+        plots = write_plots(run_dir, trainer, run.recorder, run.X_train, run.y_train, run.task,
+                            standardized=cfg["data"]["standardize"] and not _takes_raw_inputs(run.model),
+                            features=run.meta.get("features"), classes=run.meta.get("classes"))
     summary = {"final": final, "epochs_run": trainer.epoch, "steps": trainer.step,
                "train_seconds": round(train_seconds, 3), "total_seconds": round(time.perf_counter() - t_start, 3),
                "gradient_check": None if report is None else {
@@ -122,18 +125,36 @@ def gradient_check_model(trainer, X, y, seed, batch=16):
     return check_grads(loss, (params64,), order=2, seed=seed, raise_on_failure=False)
 
 
-def write_plots(run_dir, trainer, recorder, X, y, task):
+def _takes_raw_inputs(model):
+    """The model standardizes its own inputs (a Standardize layer): figures are in the data's units."""
+    return any(type(layer).__name__ == "Standardize" for layer in getattr(model, "layers", ()))
+
+
+def write_plots(run_dir, trainer, recorder, X, y, task, standardized=False, features=None, classes=None):
+    """The run's figures; [] with one note on stderr when matplotlib is missing (the run stands)."""
     from .. import plots
 
-    out = [plots.loss_curves(trainer.history, run_dir / "loss.png")]
+    note = plots.missing()
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+        return []
+    out = [run_dir / "loss.png"]
+    plots.loss_curves(trainer.history, out[-1], stopped=trainer.stop_reason)
+    names = features if features is not None and len(features) == X.shape[1] else None
     if X.shape[1] == 2 and task == "classification":
-        out.append(plots.decision_boundary(trainer.predict, X, y, run_dir / "decision_boundary.png",
-                                           title=f"Decision boundary after {trainer.epoch} epochs"))
+        out.append(run_dir / "decision_boundary.png")
+        plots.decision_boundary(trainer.predict, X, y, out[-1], title=f"Decision boundary after {trainer.epoch} epochs",
+                                feature_names=names, class_names=classes, standardized=standardized)
     elif X.shape[1] == 1 and task == "regression":
-        out.append(plots.regression_fit(trainer.predict, X, y, run_dir / "fit.png"))
-    if recorder.steps:
+        out.append(run_dir / "fit.png")
+        plots.regression_fit(trainer.predict, X, y, out[-1], feature_name=names[0] if names else None,
+                             standardized=standardized)
+    if recorder is None:
+        print("note: dynamics figures skipped: [output] record = false", file=sys.stderr)
+    elif recorder.steps:
         from ..diagnostics import plots as dplots
 
-        out.append(plots.gradient_norms(recorder.steps, recorder.norms, run_dir / "gradient_norms.png"))
-        out.append(dplots.dynamics(recorder, run_dir / "dynamics.png"))
+        out += [run_dir / "gradient_norms.png", run_dir / "dynamics.png"]
+        plots.gradient_norms(recorder.steps, recorder.norms, out[-2])
+        dplots.dynamics(recorder, out[-1])
     return out

@@ -130,6 +130,9 @@ SECTIONS = (
         Field("dir", str, "runs", "where run folders go"),
         Field("name", str, "", "run folder name; default: <dataset>-<timestamp>"),
         Field("plots", bool, True, "write PNG figures"),
+        Field("record", bool, True, "record per-layer training dynamics (gradient norms, error signals, dead units; "
+              "≤ 10% of training time): the dynamics figures and the vanishing/exploding/dead-network warnings "
+              "need it"),
     )),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from .callbacks import Callback
 
@@ -73,3 +74,36 @@ class ProgressBar(Callback):
 def stopped_early(done, total, reason):
     """The line that ends an early-stopped fit: how far it got, and why it stopped."""
     return f"training stopped after {done} of {total} epochs — {reason or 'a callback set trainer.stop_training'}"
+
+
+class StageProgress:
+    """Progress over ``total`` stages of a long computation (an experiment's runs), with an ETA
+    from the mean time per stage so far: a tqdm bar when tqdm is installed, else one line per
+    stage through ``log`` (None: silent)."""
+
+    def __init__(self, total, desc, log=print):
+        self.total, self.desc, self.log, self.done = int(total), desc, log, 0
+        self.start = time.perf_counter()
+        self.bar = None
+        if log is not None and self.total > 1:
+            try:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=self.total, desc=desc, unit="stage", file=sys.stderr, dynamic_ncols=True,
+                                leave=False)
+            except ImportError:
+                self.bar = None
+
+    def step(self):
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.log is not None and self.total > 1:
+            elapsed = time.perf_counter() - self.start
+            eta = elapsed / self.done * (self.total - self.done)
+            self.log(f"{self.desc} {self.done}/{self.total}, {elapsed:.0f} s, ETA {eta:.0f} s")
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
