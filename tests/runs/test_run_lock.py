@@ -40,28 +40,30 @@ def run(tmp_path):
 
 
 def test_second_writer_fails_fast_while_the_first_trains(run):
-    # The first process extends the run to 12 epochs, each checkpoint write slowed to 0.25 s
-    # (the test hook), so it trains for ~2 s; the second starts once the first holds the lock.
-    env = {**os.environ, "CHAINRULE_TEST_CHECKPOINT_DELAY": "0.25"}
+    # The first process extends the run to 12 epochs, each checkpoint write slowed to 0.5 s (the
+    # test hook), so it trains for ~4.5 s; the second starts once the first has written its first
+    # new checkpoint (step 20), i.e. while it is training.
+    env = {**os.environ, "CHAINRULE_TEST_CHECKPOINT_DELAY": "0.5"}
     first = subprocess.Popen(_command("train", "--resume", run, "--epochs", 12, "--quiet"), env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not (run / ".lock").exists() or not (run / ".lock").read_text().strip():
-            assert first.poll() is None and time.monotonic() < deadline, "the first process never took the lock"
+        while not (run / "checkpoints" / "ckpt-000000020").exists():
+            assert first.poll() is None and time.monotonic() < deadline, "the first process did not train"
             time.sleep(0.02)
         t0 = time.monotonic()
         second = subprocess.run(_command("train", "--resume", run, "--quiet"), capture_output=True, text=True,
                                 timeout=60)
         seconds = time.monotonic() - t0
-        assert first.poll() is None, "the first process ended before the second was refused: the test proves nothing"
+        first_was_training = first.poll() is None
     finally:
         _, first_err = first.communicate(timeout=120)
+    assert first.returncode == 0, first_err  # (without the lock: a raw [Errno 2], or the second's error)
     assert second.returncode == 2, second.stderr
+    assert first_was_training, "the first process ended before the second was refused: the test proves nothing"
     assert second.stderr.strip() == (f"chainrule: error: {run} is being trained by process {first.pid}; wait for it "
                                      "to finish (or stop it) before training in this folder")
     assert seconds < 10  # an interpreter start and an import; never a training run
-    assert first.returncode == 0, first_err
     # The folder is the first's, whole: 12 epochs in config, metrics and manifest, and it loads.
     lines = (run / "metrics.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,step,") and [ln.split(",")[0] for ln in lines[1:]] == [str(e) for e in
