@@ -76,7 +76,8 @@ def test_epochs_extends_the_run_and_records_it(run, capsys):
 
 def test_epochs_below_those_trained_is_refused(run, capsys):
     code, err = resume(run, capsys, "--epochs", 2)
-    assert code == 2 and err == f"chainrule: error: --epochs 2: {run} has already trained 3 epochs; give at least 3"
+    assert code == 2 and err == (f"chainrule: error: cannot train {run} to 2 epochs (--epochs): it has already "
+                                 "trained 3; give at least 3")
     assert json.loads((run / "config.json").read_text())["training"]["epochs"] == 3
 
 

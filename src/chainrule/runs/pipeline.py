@@ -86,8 +86,8 @@ def _train(cfg, run, run_dir, resume, new_epochs, t_start):
             path, arrays, state = latest_checkpoint(run_dir / "checkpoints", trainer)
             restore(trainer, arrays, state)
             if new_epochs is not None and new_epochs < trainer.epoch:
-                raise ConfigError(f"--epochs {new_epochs}: {run_dir} has already trained {trainer.epoch} epochs; "
-                                  f"give at least {trainer.epoch}")
+                raise ConfigError(f"cannot train {run_dir} to {new_epochs} epochs (--epochs): it has already "
+                                  f"trained {trainer.epoch}; give at least {trainer.epoch}")
             print(f"resuming from {path.name}: epoch {trainer.epoch} of {epochs} "
                   f"(batch {trainer.batch_index}), step {trainer.step}")
             if trainer.stop_reason:  # it had already stopped early; only its ending is left
