@@ -58,6 +58,10 @@ class NonFiniteError(ChainruleError, FloatingPointError):
     names the step, the layer and the last finite loss."""
 
 
+class RunLockedError(ConfigError):
+    """A run folder is being trained by another process (its lock is held); the message names it."""
+
+
 class CheckpointMismatchError(CheckpointError):
     """An intact checkpoint that belongs to a different model, optimizer or data."""
 

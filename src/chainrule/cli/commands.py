@@ -62,8 +62,11 @@ def init(path, dataset=None, force=False):
     return 0
 
 
-def train(config_path=None, out=None, verbose=True, resume=None):
+def train(config_path=None, out=None, verbose=True, resume=None, epochs=None):
     require_weights_io("train")
+    if epochs is not None and (resume is None or epochs < 1):
+        raise ConfigError("--epochs N goes with --resume RUN_DIR (a new run takes its epochs from the config)"
+                          if resume is None else f"--epochs must be at least 1, found {epochs}")
     if resume is not None:
         if config_path is not None or out is not None:
             raise ConfigError("train --resume RUN_DIR continues a run with its own config and folder: "
@@ -74,7 +77,8 @@ def train(config_path=None, out=None, verbose=True, resume=None):
         if not (run / "config.json").is_file():
             raise ConfigError(f"--resume: {run} is not a run folder (config.json not found)")
         cfg = runs.complete(read_json_file(run / "config.json", "run config"), source=str(run / "config.json"))
-        trainer, run_dir, summary = runs.train(cfg, run_dir=run, verbose=1 if verbose else 0, resume=True)
+        trainer, run_dir, summary = runs.train(cfg, run_dir=run, verbose=1 if verbose else 0, resume=True,
+                                                 epochs=epochs)
     else:
         if config_path is None:
             raise ConfigError("train needs a CONFIG file, or --resume RUN_DIR")

@@ -51,6 +51,8 @@ def _parser():
     t.add_argument("config", nargs="?", help="the TOML config file")
     t.add_argument("--resume", metavar="RUN_DIR", default=None,
                    help="continue an interrupted run from its newest intact checkpoint")
+    t.add_argument("--epochs", type=int, default=None, metavar="N",
+                   help="with --resume: train the run to N epochs in all (extend it, or end it sooner)")
     t.add_argument("--out", default=None, help="run folder (default: <output.dir>/<name>-<timestamp>)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -125,7 +127,7 @@ def _dispatch(args):
         return commands.init(Path(args.output), dataset=args.dataset, force=args.force)
     if args.command == "train":
         config = Path(args.config) if args.config else None
-        return commands.train(config, out=args.out, verbose=not args.quiet, resume=args.resume)
+        return commands.train(config, out=args.out, verbose=not args.quiet, resume=args.resume, epochs=args.epochs)
     if args.command == "evaluate":
         return commands.evaluate(Path(args.run), csv=args.csv)
     if args.command == "predict":

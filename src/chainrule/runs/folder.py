@@ -2,12 +2,14 @@
 manifest, and the checks before starting or resuming a run in a folder.
 
     runs/<name>/
+      .lock              held (fcntl.flock) by the process training the run, holding its pid;
+                         removed when it ends (``lock.py``)
       config.json        the complete configuration (defaults filled in)
-      manifest.json      versions, seed, config hash, data hash (written when the run starts,
-                         completed with timings and final metrics when it ends)
+      manifest.json      versions, seed, the config and its hash, data hash (written when the run
+                         starts, completed with timings and final metrics when it ends)
       checkpoints/       ckpt-<step>/ folders, if checkpointing is on (``train --resume``)
-      metrics.csv        one row per epoch
-      model/             model.safetensors + model.json (loads into torch.nn.Sequential)
+      metrics.csv        one row per epoch (a resume rewrites it from the checkpoint's history)
+      model/             model.safetensors + model.json (loads into torch.nn.Sequential) + checksums.json
       preprocessing.json standardization and class names, used by ``load_run`` and `chainrule predict`
       gradcheck.txt      per-layer gradient check of the trained model
       loss.png, decision_boundary.png (2-D) or fit.png (1-D), gradient_norms.png, dynamics.png
@@ -75,6 +77,82 @@ def check_new(run_dir):
     if list_checkpoints(run_dir / "checkpoints"):
         raise ConfigError(f"{run_dir} already holds a run with checkpoints: continue it with "
                           f"'chainrule train --resume {run_dir}', or choose another --out")
+
+
+# What a run folder holds: these names must be folders, the others files (or absent).
+FOLDERS = ("checkpoints", "model")
+FILES = ("config.json", "manifest.json", "metrics.csv", "preprocessing.json", "gradcheck.txt")
+
+
+def check_layout(run_dir):
+    """Before any work: ``run_dir`` is (or can become) a folder, and nothing in it that a run
+    writes has the wrong kind (``checkpoints`` a file, ``metrics.csv`` a folder, ...)."""
+    run_dir = Path(run_dir)
+    for parent in (run_dir, *run_dir.parents):
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                what = "the run folder" if parent == run_dir else f"a parent of the run folder {run_dir}"
+                raise ConfigError(f"{parent} is {what} but it is not a folder (a file is in the way)")
+            break
+    for name in FOLDERS:
+        p = run_dir / name
+        if (p.exists() or p.is_symlink()) and not p.is_dir():
+            raise ConfigError(f"{p} must be a folder (the run writes its {name} there), but it is a file")
+    for name in FILES:
+        p = run_dir / name
+        if p.is_dir():
+            raise ConfigError(f"{p} must be a file (the run writes it), but it is a folder")
+
+
+def check_same_config(run_dir, cfg, epochs=None):
+    """Before resuming: ``cfg`` (the run's config.json now) is the config the run started with,
+    as the manifest records it; with ``epochs`` (an explicit ``--epochs``) training.epochs may
+    differ. A changed config is refused with the keys that differ."""
+    path = Path(run_dir) / "manifest.json"
+    if not path.is_file():
+        return
+    manifest = read_json_file(path, "run manifest")
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{path} is not a run manifest (a JSON object)")
+    started, recorded = manifest.get("config"), manifest.get("config_hash")
+    now = json.loads(json.dumps(cfg))  # (tuples as lists, as the manifest holds them)
+    if isinstance(started, dict):
+        before, after = _flat(started), _flat(now)
+        changed = [k for k in sorted(set(before) | set(after))
+                   if before.get(k, _ABSENT) != after.get(k, _ABSENT)
+                   and not (epochs is not None and k == "training.epochs")]
+        if changed:
+            hint = ""
+            if changed == ["training.epochs"]:
+                n = _show(after.get("training.epochs", _ABSENT))
+                hint = f"; to train it to {n} epochs, run 'chainrule train --resume {run_dir} --epochs {n}'"
+            diff = ", ".join(f"{k}: {_show(before.get(k, _ABSENT))} -> {_show(after.get(k, _ABSENT))}"
+                             for k in changed[:8]) + (f" (and {len(changed) - 8} more)" if len(changed) > 8 else "")
+            raise ConfigError(f"cannot resume {run_dir}: its config.json changed since the run started ({diff}); "
+                              f"a resumed run must continue the same training{hint}")
+    elif recorded is not None and epochs is None and recorded != config_hash(cfg):
+        raise ConfigError(f"cannot resume {run_dir}: its config.json changed since the run started (config hash "
+                          f"{str(recorded)[:12]}…, now {config_hash(cfg)[:12]}…)")
+
+
+_ABSENT = object()
+
+
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _show(value):
+    if value is _ABSENT:
+        return "(absent)"
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_resumable(run_dir, identity):

@@ -16,21 +16,36 @@ from pathlib import Path
 import numpy as np
 
 from ..diagnostics.overflow import held_back
+from ..errors import ConfigError
 from ..gradcheck import check_grads
 from ..saving import atomic_write_json, save_model
 from ..train.checkpoint import latest_checkpoint, list_checkpoints, restore
 from .build import build
-from .folder import check_new, check_resumable, config_hash, data_hash, remove_partial_files, run_dir_for, versions
+from .folder import (
+    check_layout,
+    check_new,
+    check_resumable,
+    check_same_config,
+    config_hash,
+    data_hash,
+    remove_partial_files,
+    run_dir_for,
+    versions,
+)
 from .interrupt import RunInterrupted, SaveOnInterrupt
+from .lock import RunLock
 from .schema import complete
 
 
-def train(cfg, run_dir=None, verbose=1, resume=False):
+def train(cfg, run_dir=None, verbose=1, resume=False, epochs=None):
     """Run the whole pipeline; return (trainer, run_dir, summary dict).
 
     cfg: a configuration dict (missing keys take their defaults). run_dir: the run folder
     (default: from [output]). resume: ``run_dir`` is an existing run; continue it from its
-    newest intact checkpoint.
+    newest intact checkpoint, with the config it started with (ConfigError naming the keys
+    that changed). epochs (with resume): train the run to this many epochs instead, recorded
+    in its config.json; not fewer than it has trained. The folder is locked for the whole run
+    (``lock.py``: RunLockedError if another process is training in it).
     """
     t_start = time.perf_counter()
     from ..saving.weights import _safetensors_numpy
@@ -38,10 +53,24 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
     _safetensors_numpy()  # a run ends by saving its weights: fail now, not after training
     cfg = complete(cfg)
     run_dir = Path(run_dir) if resume else run_dir_for(cfg, run_dir)
-    run = build(cfg, run_dir=run_dir, verbose=verbose)
-    trainer = run.trainer
+    check_layout(run_dir)  # a file where a folder goes fails now, not at the first save
+    if resume:
+        if not run_dir.is_dir():
+            raise ConfigError(f"cannot resume {run_dir}: no such run folder")
+        with RunLock(run_dir):  # before anything in the folder is read
+            check_same_config(run_dir, cfg, epochs)
+            if epochs is not None:
+                cfg = complete({**cfg, "training": {**cfg["training"], "epochs": epochs}})
+            return _train(cfg, build(cfg, run_dir=run_dir, verbose=verbose), run_dir, True, epochs, t_start)
+    run = build(cfg, run_dir=run_dir, verbose=verbose)  # (a wrong config or data makes no folder)
     run_dir.mkdir(parents=True, exist_ok=True)
-    identity = {"seed": cfg["seed"], "versions": versions(), "config_hash": config_hash(cfg),
+    with RunLock(run_dir):
+        return _train(cfg, run, run_dir, False, None, t_start)
+
+
+def _train(cfg, run, run_dir, resume, new_epochs, t_start):
+    trainer = run.trainer
+    identity = {"seed": cfg["seed"], "versions": versions(), "config_hash": config_hash(cfg), "config": cfg,
                 "data_hash": data_hash(run.X, run.y)}
     started = datetime.now(UTC).isoformat(timespec="seconds")
     if resume:
@@ -57,6 +86,9 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
         if list_checkpoints(run_dir / "checkpoints"):
             path, arrays, state = latest_checkpoint(run_dir / "checkpoints", trainer)
             restore(trainer, arrays, state)
+            if new_epochs is not None and new_epochs < trainer.epoch:
+                raise ConfigError(f"cannot train {run_dir} to {new_epochs} epochs (--epochs): it has already "
+                                  f"trained {trainer.epoch}; give at least {trainer.epoch}")
             print(f"resuming from {path.name}: epoch {trainer.epoch} of {epochs} "
                   f"(batch {trainer.batch_index}), step {trainer.step}")
             if trainer.stop_reason:  # it had already stopped early; only its ending is left
@@ -64,6 +96,10 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
                 epochs = trainer.epoch
         else:
             print(f"no checkpoint in {run_dir / 'checkpoints'} yet: training {run_dir.name} from the beginning")
+        if new_epochs is not None:  # the run is now one of new_epochs epochs: its config and manifest say so
+            atomic_write_json(run_dir / "config.json", cfg)
+            atomic_write_json(run_dir / "manifest.json", {"status": "running", "command": " ".join(sys.argv),
+                                                          "started": started, **identity})
     t_train = time.perf_counter()
     guard = next(cb for cb in trainer.callbacks if isinstance(cb, SaveOnInterrupt))
     try:

@@ -2,8 +2,9 @@
 
 A saved model is a folder with ``model.safetensors`` (parameters and buffers under PyTorch's
 state-dict names and layout, loadable by ``torch.nn.Sequential.load_state_dict``) and
-``model.json`` (architecture, dtype, versions). Every file is written atomically (temporary
-file, fsync, rename), so a crash never leaves a half-written file in place.
+``model.json`` (architecture, dtype, versions), sealed by ``checksums.json`` (their SHA-256,
+verified on load). Every file is written atomically (temporary file, fsync, rename), so a crash
+never leaves a half-written file in place.
 """
 
 from .atomic import atomic_write_bytes, atomic_write_json

@@ -1,24 +1,27 @@
-"""Save a network to a folder and load it back: ``model.safetensors`` + ``model.json``.
+"""Save a network to a folder and load it back: ``model.safetensors`` + ``model.json`` +
+``checksums.json`` (the SHA-256 of the other two, written last; ``checksums.py``).
 
-The round trip is bit-exact: the same architecture, dtype, parameters and buffers.
+The round trip is bit-exact: the same architecture, dtype, parameters and buffers. Loading
+verifies the checksums (a folder saved without them loads with a warning) and compares the
+weights file's header — names, shapes, dtypes — with what the architecture in model.json
+declares before any parameter is allocated or any tensor read.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, WeightsFileError
 from .atomic import atomic_write_json
-from .weights import load_weights, read_header, save_weights
+from .checksums import read_checksums, verify_checksums, write_checksums
+from .weights import check_against, load_weights, read_header, save_weights
 
 FORMAT = "chainrule-model"
 FORMAT_VERSION = 1
 MAX_JSON_BYTES = 64 * 2**20  # a model.json is a few kB; anything near this is not one
-ALLOCATION_SLACK = 2**24  # elements an architecture may allocate before its weights file is compared (128 MB)
 
 
 def save_model(model, directory, extra=None):
@@ -40,6 +43,7 @@ def save_model(model, directory, extra=None):
         "buffers": {k: [list(v.shape), str(v.dtype)] for k, v in model.buffers.items()},
         **(extra or {}),
     })
+    write_checksums(directory, ("model.json", "model.safetensors"))
     return directory
 
 
@@ -65,10 +69,11 @@ def read_json_file(path, what, max_bytes=MAX_JSON_BYTES):
         raise ConfigError(f"cannot read {path} ({e.strerror or type(e).__name__})") from None
 
 
-def read_model_json(directory):
+def read_model_json(directory, checksums=None):
     path = Path(directory) / "model.json"
     if not path.is_file():
         raise ConfigError(f"no saved model in {directory}: {path.name} not found")
+    verify_checksums(directory, ("model.json",), checksums)  # (None: not verified)
     meta = read_json_file(path, "model file")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ConfigError(f"{path} is not a chainrule model file (expected format {FORMAT!r})")
@@ -85,10 +90,16 @@ def read_model_json(directory):
 
 
 def load_model(directory):
-    """The network saved in ``directory``, with its parameters and buffers."""
+    """The network saved in ``directory``, with its parameters and buffers.
+
+    In this order, so that a wrong or forged folder costs neither time nor memory: model.json's
+    checksum, the architecture (layers configured, no parameters made), the weights file's
+    header against the names, shapes and dtypes the architecture declares, the weights file's
+    checksum, and only then the tensors."""
     from ..nn.model import Sequential, layer_from_config
 
-    meta = read_model_json(directory)
+    checksums = read_checksums(directory) if (Path(directory) / "model.json").is_file() else None
+    meta = read_model_json(directory, checksums)
     where = Path(directory) / "model.json"
     try:
         model = layer_from_config(meta["architecture"])
@@ -100,40 +111,39 @@ def load_model(directory):
         raise ConfigError(f"{where}: the architecture must be a network (sequential), "
                           f"found a single {getattr(model, 'kind', type(model).__name__)!r} layer")
     dtype = np.dtype(meta.get("dtype", "float64"))
-    # The parameters are allocated from the architecture before the weights are read, so a
-    # model.json declaring a 10⁶ × 10⁶ layer is refused unless the weights file really holds that
-    # many numbers (small mismatches pass on to the exact name/shape/dtype check below).
     weights = Path(directory) / "model.safetensors"
+    declared = declared_state(model, dtype)
+    expected = {k: declared[k] for k in (*model.param_names, *model.buffer_names)}  # (init_params' order)
     spec, _ = read_header(weights)
-    held = sum(math.prod(shape) for shape, _ in spec.values())
-    needed = _min_state_elements(model)
-    if needed > max(held, ALLOCATION_SLACK):
-        raise WeightsFileError(f"{weights} holds {held} numbers but the architecture in {where} needs at least "
-                               f"{needed}: the two files do not belong together")
-    params, buffers = model.init_params(np.random.default_rng(0), dtype)
-    expected = {k: (v.shape, v.dtype) for k, v in {**params, **buffers}.items()}
+    check_against(weights, spec, expected)
+    verify_checksums(directory, ("model.safetensors",), checksums)
     state = load_weights(weights, expected)
     for k, v in state.items():
         if not np.all(np.isfinite(v)) and np.issubdtype(v.dtype, np.floating):
             raise WeightsFileError(f"{directory}/model.safetensors: tensor '{k}' contains NaN or inf")
-    model.params = {k: np.array(state[k]) for k in params}
-    model.buffers = {k: np.array(state[k]) for k in buffers}
+    model.params = {k: state[k] for k in model.param_names}
+    model.buffers = {k: state[k] for k in model.buffer_names}
     return model
 
 
-def _min_state_elements(layer):
-    """A lower bound on the number of parameter and buffer elements of ``layer``, from its
-    configuration alone: d_in·d_out + d_out per Dense layer, 4·d + 1 per BatchNorm, at least
-    one element per array of any other layer."""
+def declared_state(layer, dtype):
+    """{name: (shape, dtype)} of the parameters and buffers ``layer`` declares, from its
+    configuration alone (nothing allocated): what ``init_params`` would make."""
     from ..nn.layers import BatchNorm, Dense
 
-    if hasattr(layer, "layers"):
-        return sum(_min_state_elements(x) for x in layer.layers)
+    if hasattr(layer, "child_prefix"):  # a container: its children's names under their prefixes
+        return {layer.child_prefix(i) + k: v for i, child in enumerate(layer.layers)
+                for k, v in declared_state(child, dtype).items()}
     if isinstance(layer, Dense):
-        return layer.d_in * layer.d_out + layer.d_out
+        return {"weight": ((layer.d_out, layer.d_in), dtype), "bias": ((layer.d_out,), dtype)}
     if isinstance(layer, BatchNorm):
-        return 4 * layer.d_in + 1
-    return len(getattr(layer, "param_names", ())) + len(getattr(layer, "buffer_names", ()))
+        d = (layer.d_in,)
+        return {"weight": (d, dtype), "bias": (d, dtype), "running_mean": (d, dtype), "running_var": (d, dtype),
+                "num_batches_tracked": ((), np.dtype(np.int64))}
+    if not layer.param_names and not layer.buffer_names:
+        return {}
+    params, buffers = layer.init_params(np.random.default_rng(0), dtype)  # (a layer this function does not know)
+    return {k: (v.shape, v.dtype) for k, v in {**params, **buffers}.items()}
 
 
 def _short(value, limit=60):

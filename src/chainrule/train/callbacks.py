@@ -22,6 +22,7 @@ overrides costs nothing per step. A callback with state to resume has ``state_di
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -226,13 +227,19 @@ class MetricLogger(Callback):
 
     def on_fit_begin(self, trainer):
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if trainer.epoch == 0:
+            self.path.unlink(missing_ok=True)
+            return
+        # Resuming: the rows of the epochs up to the checkpoint's (later ones will be trained
+        # again), rewritten atomically from the restored history, so a file that a crash cut
+        # short or another process wrote into is repaired; from the file itself only when the
+        # history does not cover every epoch.
+        rows = self._rows_from_history(trainer)
+        if rows is not None:
+            self._write_rows(rows)
+            return
         if not self.path.exists():
             return
-        if trainer.epoch == 0:
-            self.path.unlink()
-            return
-        # Resuming: keep the rows of epochs up to the checkpoint's (later ones will be trained
-        # again) and drop a last row cut short by a crash; rewritten atomically.
         text = self.path.read_bytes().decode("utf-8", errors="replace")
         lines = [ln for ln in text.splitlines(keepends=True) if ln.endswith("\n")]
         kept = self._rows_up_to(lines, trainer.epoch)
@@ -248,6 +255,31 @@ class MetricLogger(Callback):
         """Training went back to an earlier state (divergence rollback): drop the rows after it."""
         if self.path.exists():
             self.on_fit_begin(trainer)
+
+    @staticmethod
+    def _rows_from_history(trainer):
+        """[{epoch, step, metric: value, ...}] for epochs 1..trainer.epoch from ``trainer.history``, or
+        None if it cannot be rebuilt (a metric without a value for every epoch, or no batcher to
+        tell the step: the step at the end of epoch e is e · batches per epoch)."""
+        history, epochs = trainer.history, trainer.epoch
+        n_batches = getattr(getattr(trainer, "batcher", None), "n_batches", None)
+        if not history or not isinstance(n_batches, int) or any(len(v) != epochs for v in history.values()):
+            return None
+        return [{"epoch": e + 1, "step": (e + 1) * n_batches, **{k: v[e] for k, v in history.items()}}
+                for e in range(epochs)]
+
+    def _write_rows(self, rows):
+        from ..saving.atomic import atomic_write_bytes
+
+        out = io.StringIO(newline="")
+        if self.jsonl:
+            out.writelines(json.dumps(row) + "\n" for row in rows)
+        else:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            self._fields = writer.fieldnames
+        atomic_write_bytes(self.path, out.getvalue().encode())
 
     def _rows_up_to(self, lines, last_epoch):
         if self.jsonl:

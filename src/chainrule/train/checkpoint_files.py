@@ -37,7 +37,7 @@ from .state import check_state_dict
 FORMAT = "chainrule-checkpoint"
 FORMAT_VERSION = 4  # 4: the trainer's state_dict (TrainState); 3: one PCG64 stream per seed (see Batcher)
 TENSORS, STATE, CHECKSUMS = "tensors.safetensors", "state.json", "checksums.json"
-MAX_STATE_BYTES = 1 << 30  # the history of a very long run is a few MB
+MAX_STATE_BYTES = 1 << 30  # the ceiling of state_bytes_bound, whatever a forged folder name claims
 _NAME = re.compile(r"ckpt-(\d{9,})")
 # Test hook: seconds to sleep between writing the temporary folder and renaming it into place,
 # so that a crash test can kill a process in the middle of a checkpoint write.
@@ -147,11 +147,20 @@ def _sha256(path):
 
 # -- reading ----------------------------------------------------------------------------------------
 
-def _read_json(path, limit):
+def _check_size(path, limit):
     try:
         size = path.stat().st_size
-        if size > limit:
-            raise CheckpointError(f"{path} is {size} bytes, more than a checkpoint file can be ({limit})")
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} is missing (incomplete checkpoint)") from None
+    except OSError as e:
+        raise CheckpointError(f"{path} cannot be read ({e.strerror or type(e).__name__})") from None
+    if size > limit:
+        raise CheckpointError(f"{path} is {size} bytes, more than this checkpoint's can be ({limit})")
+
+
+def _read_json(path, limit):
+    _check_size(path, limit)  # (outside the try: its CheckpointError is a ValueError too)
+    try:
         return json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise CheckpointError(f"{path} is missing (incomplete checkpoint)") from None
@@ -159,6 +168,16 @@ def _read_json(path, limit):
         raise CheckpointError(f"{path} cannot be read ({e.strerror or type(e).__name__})") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
         raise CheckpointError(f"{path} is not valid JSON ({type(e).__name__})") from None
+
+
+def state_bytes_bound(n_arrays, steps):
+    """The most bytes a legitimate state.json of a checkpoint at optimizer step ``steps``, for a
+    state of ``n_arrays`` arrays, can hold: 1 MiB of fixed fields (positions, optimizer scalars,
+    generator state), plus per step at most one history row (an epoch has at least one step) and
+    one training-recorder record, each a few numbers per array. A row is ~25 bytes per number;
+    1 KiB + 1 KiB per array and step leaves room for ~40 numbers per array and step, several
+    times what the recorder and history write (so a real state is never refused)."""
+    return min(MAX_STATE_BYTES, (1 << 20) + (steps + 1) * 1024 * (1 + n_arrays))
 
 
 def read_checkpoint(path, trainer=None):
@@ -172,17 +191,24 @@ def read_checkpoint(path, trainer=None):
     if not isinstance(sums, dict) or sums.get("format") != FORMAT or not isinstance(sums.get("sha256"), dict):
         raise CheckpointError(f"{path / CHECKSUMS} is not a chainrule checkpoint's checksum file")
     for name in (STATE, TENSORS):
-        file = path / name
-        if not file.is_file():
-            raise CheckpointError(f"{file} is missing (incomplete checkpoint)")
-        if _sha256(file) != sums["sha256"].get(name):
-            raise CheckpointError(f"{file} does not match its checksum (truncated or corrupted)")
-    state = _read_json(path / STATE, MAX_STATE_BYTES)
-    _check_state(path / STATE, state)
+        if not (path / name).is_file():
+            raise CheckpointError(f"{path / name} is missing (incomplete checkpoint)")
+    if _sha256(path / TENSORS) != sums["sha256"].get(TENSORS):
+        raise CheckpointError(f"{path / TENSORS} does not match its checksum (truncated or corrupted)")
     try:
         spec, _ = read_header(path / TENSORS)
     except ChainruleError as e:
         raise CheckpointError(str(e)) from None
+    # What this model's state can hold at this step bounds state.json before it is hashed or parsed.
+    n_arrays = len(trainer.tensor_spec()) if hasattr(trainer, "tensor_spec") else len(spec)
+    state_limit = state_bytes_bound(n_arrays, step_of(path))
+    _check_size(path / STATE, state_limit)
+    if _sha256(path / STATE) != sums["sha256"].get(STATE):
+        raise CheckpointError(f"{path / STATE} does not match its checksum (truncated or corrupted)")
+    state = _read_json(path / STATE, state_limit)
+    _check_state(path / STATE, state)
+    if state["step"] != step_of(path):
+        raise CheckpointError(f"{path / STATE} is of step {state['step']}, but its folder is {path.name}")
     if trainer is not None:
         trainer.check_fits(spec, f"checkpoint {path / TENSORS}")
     try:
