@@ -181,3 +181,11 @@ def test_a_malformed_preprocessing_file_is_one_line_naming_file_and_key(text_run
         assert main([str(a) for a in args]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and re.search(pattern, err), err
+
+
+def test_the_runs_own_validation_split_is_the_one_it_was_trained_with(text_run):
+    loaded = runs.load_run(text_run)
+    X, y, where = loaded.data()
+    built = runs.build(loaded.config)  # the same config: the same split (stratified on the class indices)
+    assert where == "the run's validation split"
+    assert np.array_equal(X, built.X_val) and list(y) == [CLASSES[k] for k in built.y_val]

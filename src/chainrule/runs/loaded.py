@@ -130,15 +130,16 @@ class LoadedRun:
                 y = np.asarray(meta["classes"], dtype=object)[y]  # the file's own labels, row by row
                 self.class_indices(y, source=csv)  # an unknown label is an error here, naming the file
             return X, y, str(csv)
-        X, y, _ = load_data(cfg)
+        X, y, meta = load_data(cfg)
         if self.task != "classification":
             y = np.asarray(y, np.float64)
-        else:
-            y = np.asarray(self.classes, dtype=object)[np.asarray(y)]
-        if cfg["data"]["val_fraction"] > 0:
+        where = "the run's training data"
+        if cfg["data"]["val_fraction"] > 0:  # (split as in training: on the class indices, stratified)
             _, X, _, y = data.train_val_split(X, y, val_fraction=cfg["data"]["val_fraction"], seed=cfg["seed"])
-            return X, y, "the run's validation split"
-        return X, y, "the run's training data"
+            where = "the run's validation split"
+        if self.task == "classification":  # the labels the data holds now (a CSV may have changed since)
+            y = np.asarray(meta.get("classes") or self.classes, dtype=object)[np.asarray(y)]
+        return X, y, where
 
     def evaluate(self, X, y):
         """{loss, metrics...} of the trained model on raw inputs X and targets y (classification:
