@@ -189,3 +189,22 @@ def test_the_runs_own_validation_split_is_the_one_it_was_trained_with(text_run):
     built = runs.build(loaded.config)  # the same config: the same split (stratified on the class indices)
     assert where == "the run's validation split"
     assert np.array_equal(X, built.X_val) and list(y) == [CLASSES[k] for k in built.y_val]
+
+
+def test_evaluate_help_says_how_columns_are_found(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--label COLUMN" in text and "x0, x1, ..." in text and "found by name, not position" in text
+
+
+def test_evaluate_csv_on_a_built_in_regression_run(tmp_path, capsys):
+    runs.train({**TINY, "data": {"name": "regression_1d", "options": {"n": 60}}}, run_dir=tmp_path / "run", verbose=0)
+    loaded = runs.load_run(tmp_path / "run")
+    X, y, _ = loaded.data()
+    lines = ["x0,t"] + [f"{float(a)!r},{float(t)!r}" for a, t in zip(X[:, 0], y[:, 0])]
+    (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
+    code, out, err = evaluate([tmp_path / "run", "--csv", tmp_path / "s.csv", "--label", "t"], capsys)
+    assert code == 0, err
+    mse = float(re.search(r"loss\s+(\S+)", out).group(1))
+    assert mse == pytest.approx(loaded.evaluate(X, y)["loss"], rel=1e-5)  # printed with 6 significant digits

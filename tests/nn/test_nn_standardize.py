@@ -170,3 +170,23 @@ def test_diagnostics_skip_it_and_name_the_dense_layers():
     trainer = train(True, epochs=2, callbacks=[recorder])
     assert recorder.layers == ["1.weight", "3.weight"] and trainer.step == 12
     assert all(v is not None and np.isfinite(v) for v in recorder.series["grad_norm"]["1.weight"])
+
+
+def test_gradient_checkpointing_runs_it_once_and_agrees():
+    X, y = raw_moons()
+
+    def deep():
+        m = nn.Sequential(nn.Standardize(MEAN, SCALE), *nn.MLP([2] + [8] * 9 + [2], activation="tanh").layers)
+        m.init(0, "float64")
+        return m
+
+    results = []
+    for remat, compiled in [(True, True), (True, False), (False, False)]:
+        t = Trainer(deep(), loss="cross_entropy", optimizer="sgd", learning_rate=0.05, batch_size=16, seed=3,
+                    verbose=0, compiled=compiled, gradient_checkpointing=remat)
+        t.fit(X, y, epochs=2)
+        assert t.compiled == compiled
+        results.append(t.model.params)
+    for k in results[0]:
+        np.testing.assert_array_equal(results[0][k], results[1][k])
+        np.testing.assert_array_equal(results[0][k], results[2][k])
