@@ -25,7 +25,9 @@ class Standardize(Layer):
     """y = (x − mean) / scale per feature; buffers ``mean`` and ``scale`` of shape (d,), no parameters.
 
     mean, scale: 1-D sequences of d finite numbers, every scale > 0. ``Standardize.of_width(d)``
-    is the identity (mean 0, scale 1) that a saved model's buffers then overwrite.
+    is the identity (mean 0, scale 1) that a saved model's buffers then overwrite. Buffers given
+    later (loaded, assigned, passed to ``apply``) are checked the same way when ``call`` first
+    sees them, once per pair of arrays (a buffer changed in place is not seen again).
     """
 
     kind = "standardize"
