@@ -71,7 +71,7 @@ def test_a_runs_per_layer_check_of_a_dead_network_is_not_passed(tmp_path, monkey
 
         def fit_then_die(*a, **k):
             out = fit(*a, **k)
-            run.model.params["0.bias"][...] = -1e3
+            run.model.params["1.bias"][...] = -1e3  # (layer 0 is the input standardization)
             return out
 
         run.fit = fit_then_die

@@ -49,7 +49,7 @@ def test_demo_writes_a_complete_run_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "chainrule.cli.main", "demo", "--epochs", "40", "--quiet",
                            "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "PASSED" in proc.stdout and "0.weight" in proc.stdout
+    assert "PASSED" in proc.stdout and "1.weight" in proc.stdout
     for name in ("config.json", "manifest.json", "metrics.csv", "gradcheck.txt", "loss.png",
                  "decision_boundary.png", "gradient_norms.png", "model/model.safetensors", "model/model.json"):
         assert (out / name).is_file(), name

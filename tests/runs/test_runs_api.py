@@ -77,13 +77,16 @@ def test_load_run_predicts_in_the_runs_own_labels(tmp_path):
     predicted = loaded.predict(X)
     assert set(predicted) <= {"cat", "dog"} and np.mean(predicted == kinds) > 0.9
     assert np.array_equal(predicted, np.asarray(loaded.classes)[np.argmax(proba, axis=1)])
-    # The run's standardization is applied: the raw inputs give the model's output on standardized ones.
+    # The run's standardization is the model's first layer, applied once: raw inputs go straight in.
     prep = loaded.preprocessing
-    z = (X - np.asarray(prep["mean"])) / np.asarray(prep["scale"])
-    assert np.array_equal(loaded.output(X), np.asarray(loaded.model(z), np.float64))
-    with pytest.raises(ConfigError, match="regression"):
-        runs.load_run(runs.train({**TINY, "data": {"name": "sine", "options": {"n": 40}}}, run_dir=tmp_path / "reg",
-                                 verbose=0)[1]).predict_proba(X[:, :1])
+    assert prep["in_model"] and loaded.standardizes_in_model
+    np.testing.assert_allclose(loaded.model.buffers["0.mean"], prep["mean"], rtol=1e-15)
+    assert np.array_equal(loaded.output(X), np.asarray(loaded.model(X), np.float64))
+    regression = {**TINY, "data": {"name": "regression_1d", "options": {"n": 40}}}  # (a known dataset: the
+    # error must come from predict_proba, not from an unknown name whose message lists 'regression_1d')
+    reg = runs.load_run(runs.train(regression, run_dir=tmp_path / "reg", verbose=0)[1])
+    with pytest.raises(ConfigError, match="this run is a regression; use predict"):
+        reg.predict_proba(X[:, :1])
 
 
 # -- the schema ---------------------------------------------------------------------------------

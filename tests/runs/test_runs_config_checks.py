@@ -174,7 +174,7 @@ def test_a_completed_config_completes_again():
 def test_a_parametrized_init_in_a_config(tmp_path, spelling):
     config = write(tmp_path / "c.toml", f"[model]\nhidden = [400]\ninit = {spelling}\n")
     run = runs.build(runs.load_config(config))
-    w = run.model.params["0.weight"]
+    w = run.model.params["1.weight"]  # (layer 0 is the input standardization)
     # std of 800 draws of N(0, 0.1²): standard error 0.1/√1600 = 0.0025; ±5 s.e.
     assert abs(float(np.std(w)) - 0.1) < 5 * 0.1 / np.sqrt(2 * w.size)
 
@@ -186,7 +186,7 @@ def test_the_lectures_uniform_init_trains_from_a_config(tmp_path):
     model = json.loads((tmp_path / "run" / "model" / "model.json").read_text())
     assert "uniform(-0.5, 0.5)" in json.dumps(model)
     loaded = runs.load_run(tmp_path / "run")
-    assert str(loaded.model.layers[0].init_spec) == "uniform(-0.5, 0.5)"
+    assert str(loaded.model.layers[1].init_spec) == "uniform(-0.5, 0.5)"
 
 
 def test_a_bad_init_in_a_config_names_the_spellings(tmp_path, capsys):

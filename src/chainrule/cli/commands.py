@@ -111,10 +111,12 @@ def _print_summary(trainer, run_dir, summary):
 
 # -- evaluate / predict ----------------------------------------------------------------------
 
-def evaluate(run, csv=None):
+def evaluate(run, csv=None, label=None):
     require_weights_io("evaluate", "read the run's weights")
+    if label is not None and csv is None:
+        raise ConfigError("--label names a column of the --csv file: give --csv FILE too")
     loaded = runs.load_run(run)
-    X, y, where = loaded.data(csv)
+    X, y, where = loaded.data(csv, label=label)
     logs = loaded.evaluate(X, y)
     print(f"evaluated on {where} ({len(X)} samples):")
     for k, v in logs.items():

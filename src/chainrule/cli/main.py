@@ -58,7 +58,13 @@ def _parser():
 
     e = sub.add_parser("evaluate", help="loss and metrics of a trained run on data")
     e.add_argument("run", help="a run folder written by train or demo")
-    e.add_argument("--csv", default=None, help="evaluate on this CSV instead of the run's validation data")
+    e.add_argument("--csv", default=None,
+                   help="evaluate on this CSV instead of the run's validation data: its header names the run's "
+                        "feature columns (for a built-in dataset x0, x1, ..., as predict reads them; columns are "
+                        "found by name, not position) and a label column whose values are the run's classes")
+    e.add_argument("--label", default=None, metavar="COLUMN",
+                   help="the CSV's label column (default: the run's own label column; needed for a run trained "
+                        "on a built-in dataset)")
 
     r = sub.add_parser("predict", help="predictions of a trained run for a CSV of inputs")
     r.add_argument("run", help="a run folder written by train or demo")
@@ -129,7 +135,7 @@ def _dispatch(args):
         config = Path(args.config) if args.config else None
         return commands.train(config, out=args.out, verbose=not args.quiet, resume=args.resume, epochs=args.epochs)
     if args.command == "evaluate":
-        return commands.evaluate(Path(args.run), csv=args.csv)
+        return commands.evaluate(Path(args.run), csv=args.csv, label=args.label)
     if args.command == "predict":
         return commands.predict(Path(args.run), Path(args.input), args.output)
     if args.command == "inspect":

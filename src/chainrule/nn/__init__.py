@@ -27,11 +27,12 @@ from .layers import (
     Tanh,
 )
 from .model import MLP, Context, Residual, Sequential, layer_from_config
+from .standardize import Standardize
 
 BatchNorm1d = BatchNorm
 
 __all__ = [
     "ELU", "GELU", "MLP", "Activation", "BatchNorm", "BatchNorm1d", "Context", "Dense", "Dropout",
     "Identity", "Layer", "LeakyReLU", "ReLU", "Residual", "Sequential", "Setting", "Sigmoid", "Softmax", "Softplus",
-    "Tanh", "activations", "init", "layer_from_config", "losses",
+    "Standardize", "Tanh", "activations", "init", "layer_from_config", "losses",
 ]

@@ -25,6 +25,7 @@ from ..errors import ArgumentTypeError, ConfigError, ShapeError
 from . import init as initializers
 from .fusion import fusion_plan
 from .layers import Activation, BatchNorm, Dense, Dropout, Layer, new_version
+from .standardize import Standardize
 
 
 class Context:
@@ -469,6 +470,7 @@ _LAYER_TYPES = {
     "activation": lambda c: Activation(c["name"], c.get("alpha")),
     "batchnorm": lambda c: BatchNorm(c["num_features"], c.get("momentum", 0.1), c.get("eps", 1e-5)),
     "dropout": lambda c: Dropout(c.get("p", 0.5)),
+    "standardize": lambda c: Standardize.of_width(c["num_features"]),
     "sequential": lambda c: Sequential([layer_from_config(x) for x in c["layers"]]),
     "residual": lambda c: Residual([layer_from_config(x) for x in c["layers"]]),
 }

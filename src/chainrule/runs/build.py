@@ -50,8 +50,12 @@ def _parameters(name):
     return inspect.signature(_spec(name)[1].loader).parameters
 
 
-def build_model(cfg, d_in, d_out):
-    """The [model] section as an (uninitialized) ``nn.MLP`` with ``d_in`` inputs and ``d_out`` outputs."""
+def build_model(cfg, d_in, d_out, scaler=None):
+    """The [model] section as an (uninitialized) ``nn.MLP`` with ``d_in`` inputs and ``d_out`` outputs.
+
+    scaler: a fitted ``data.Standardizer``: the network then starts with ``nn.Standardize`` holding
+    its statistics (flat: ``0.mean``, ``0.scale``, ``1.weight``, ...), so it takes raw inputs.
+    """
     m = cfg["model"]
     init = None if m["init"] == "auto" else m["init"]  # checked with the whole config by schema.complete
     sizes = [int(d_in), *[int(h) for h in m["hidden"]], int(d_out)]
@@ -61,8 +65,11 @@ def build_model(cfg, d_in, d_out):
     if n_params > MAX_PARAMETERS:
         raise ConfigError(f"model.hidden = {m['hidden']} with {sizes[0]} inputs and {sizes[-1]} outputs would have "
                           f"{n_params} parameters; the command line allows at most {MAX_PARAMETERS}")
-    return nn.MLP(sizes, activation=m["activation"], output_activation=m["output_activation"], init=init,
-                  batchnorm=m["batchnorm"], dropout=m["dropout"])
+    mlp = nn.MLP(sizes, activation=m["activation"], output_activation=m["output_activation"], init=init,
+                 batchnorm=m["batchnorm"], dropout=m["dropout"])
+    if scaler is None:
+        return mlp
+    return nn.Sequential(nn.Standardize(scaler.mean_, scaler.scale_), *mlp.layers)
 
 
 def build_optimizer(cfg, params, total_steps=None):
@@ -115,18 +122,19 @@ def n_classes_of(y):
 @dataclass
 class Run:
     """A run built from a configuration, ready to ``fit``: the completed config, the data
-    (split and standardized), the model (initialized) and the Trainer with its callbacks."""
+    (split, raw), the model (initialized; with ``[data] standardize`` its first layer is an
+    ``nn.Standardize`` fitted on the training part) and the Trainer with its callbacks."""
 
     config: dict
     task: str
     meta: dict
-    X: np.ndarray  # all the data, as loaded (before the split and standardization)
+    X: np.ndarray  # all the data, as loaded (before the split)
     y: np.ndarray
     X_train: np.ndarray
     y_train: np.ndarray
     X_val: np.ndarray | None
     y_val: np.ndarray | None
-    scaler: data.Standardizer
+    scaler: data.Standardizer  # fitted on X_train when [data] standardize (its numbers are the model's first layer)
     n_classes: int | None
     model: object
     trainer: Trainer
@@ -144,9 +152,12 @@ class Run:
         return self
 
     def preprocessing(self):
-        """What ``predict`` needs to treat new inputs like the training data (preprocessing.json)."""
+        """What ``predict`` needs to read new inputs and name its outputs (preprocessing.json).
+
+        The standardization is the model's first layer ("in_model": true); mean and scale are
+        repeated here for a reader, never applied a second time."""
         standardize = bool(self.config["data"]["standardize"])
-        return {"standardize": standardize,
+        return {"standardize": standardize, "in_model": standardize,
                 "mean": self.scaler.mean_.tolist() if standardize else None,
                 "scale": self.scaler.scale_.tolist() if standardize else None,
                 "task": self.task, "n_classes": self.n_classes, "features": self.meta.get("features"),
@@ -171,10 +182,9 @@ def build(cfg, run_dir=None, verbose=0):
     else:
         X_tr, y_tr, X_val, y_val = X, y_for_split, None, None
     scaler = data.Standardizer()
-    if cfg["data"]["standardize"]:
-        X_tr = scaler.fit_transform(X_tr)
-        X_val = scaler.transform(X_val) if X_val is not None else None
-    model = build_model(cfg, X.shape[1], output_width(task, y))
+    if cfg["data"]["standardize"]:  # statistics of the training part, applied by the model itself
+        scaler.fit(X_tr)
+    model = build_model(cfg, X.shape[1], output_width(task, y), scaler if cfg["data"]["standardize"] else None)
     model.init(seed=seed, dtype=dtype)
 
     t = cfg["training"]

@@ -4,16 +4,23 @@ preprocessing, able to predict on new inputs the way the run saw its training da
     run = load_run("runs/spiral-20260101-120000")
     run.predict(X)          # labels as the run knew them (CSV class names, or 0..k-1)
     run.predict_proba(X)    # (n, classes) probabilities, columns in the order of run.classes
+    run.evaluate(X, y)      # y in the run's labels too
+
+A run's standardization is the first layer of its model (``nn.Standardize``), so the model takes
+raw inputs; a folder written before that (model without it, mean/scale in preprocessing.json)
+is read too, and its inputs are standardized here. Never both.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..nn.standardize import Standardize
 from ..saving.model_io import read_json_file
 from .schema import complete
 
@@ -42,23 +49,24 @@ class LoadedRun:
             return None
         return self.preprocessing.get("classes") or list(range(self.model.d_out))
 
+    @property
+    def standardizes_in_model(self):
+        """Whether the model's first layer standardizes its inputs (runs written since Standardize)."""
+        layers = getattr(self.model, "layers", ())
+        return bool(layers) and isinstance(layers[0], Standardize)
+
     def transform(self, X):
-        """X: (n, features) raw inputs -> the inputs the model was trained on (standardized, if it was)."""
+        """X: (n, features) raw inputs -> what the model takes: X itself when the model
+        standardizes (it does for runs written since ``nn.Standardize``), else standardized
+        with preprocessing.json's mean and scale (an older run folder)."""
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.model.d_in:
             raise DataError(f"the model expects {self.model.d_in} features per sample (an array of shape "
                             f"(n, {self.model.d_in})), found shape {X.shape}")
         prep = self.preprocessing
-        if not prep.get("standardize"):
+        if not prep.get("standardize") or self.standardizes_in_model:
             return X
-        try:
-            mean, scale = np.asarray(prep["mean"], np.float64), np.asarray(prep["scale"], np.float64)
-        except (KeyError, TypeError, ValueError):
-            raise ConfigError("preprocessing.json: 'mean' and 'scale' must be lists of numbers") from None
-        if mean.shape != (X.shape[1],) or scale.shape != (X.shape[1],) or not np.all(np.isfinite(mean)) \
-                or not np.all(scale > 0):
-            raise ConfigError(f"preprocessing.json: 'mean' and 'scale' must be {X.shape[1]} finite numbers "
-                              "(scale > 0), one per feature")
+        mean, scale = np.asarray(prep["mean"], np.float64), np.asarray(prep["scale"], np.float64)  # (checked at load)
         return (X - mean) / scale
 
     def output(self, X):
@@ -82,34 +90,96 @@ class LoadedRun:
             return np.asarray([classes[int(k)] for k in np.argmax(out, axis=1)])
         return out[:, 0] if out.shape[1] == 1 else out
 
-    def data(self, csv=None):
-        """(X, y, where) to evaluate on, raw (before preprocessing): a CSV holding the run's
-        label and feature columns, else the run's own validation split (its training data if
-        it had none). ``where`` says which, for a report."""
+    def class_indices(self, labels, source=None):
+        """Classification: labels in the run's own labels (``classes``) -> (n,) int64 output indices.
+        A label the run does not know is a DataError naming it and the run's classes."""
+        classes = self.classes
+        index = {c: i for i, c in enumerate(classes)}
+        text = all(isinstance(c, str) for c in classes)
+        out = np.empty(len(labels), np.int64)
+        for n, label in enumerate(labels):
+            i = index.get(_class_key(label, text))
+            if i is None:
+                where = f"{source}: " if source else ""
+                kind = " (the run's labels are text, these are numbers)" if text and not isinstance(label, str) else ""
+                raise DataError(f"{where}label {_short(label)} is not one of the run's classes "
+                                f"{_short_list(classes)}{kind}")
+            out[n] = i
+        return out
+
+    def data(self, csv=None, label=None):
+        """(X, y, where) to evaluate on, raw (before preprocessing), y in the run's labels: a CSV
+        holding the run's feature columns and the label column ``label`` (default: the run's own
+        label column), else the run's own validation split (its training data if it had none).
+        Features are read by the run's feature names (x0, x1, ... for a built-in dataset);
+        ``where`` says what was read, for a report."""
         from .. import data
         from .build import load_data
 
         cfg = self.config
         if csv is not None:
-            label = self.preprocessing.get("label") or cfg["data"].get("label")
+            label = label or self.preprocessing.get("label") or cfg["data"].get("label")
             if not label:
-                raise ConfigError("this run was not trained on a CSV; its label column is unknown")
-            X, y, _ = data.load_csv(csv, label=label, features=self.features)
+                raise ConfigError(f"this run was trained on the built-in dataset {cfg['data']['name']!r}, which has "
+                                  "no label column: name the CSV's label column with --label")
+            X, y, meta = data.load_csv(csv, label=label, features=self.features, task=self.task)
+            if X.shape[1] != self.model.d_in:
+                raise DataError(f"{csv}: the model expects {self.model.d_in} features, found {X.shape[1]} columns "
+                                f"besides the label {label!r}")
+            if self.task == "classification":
+                y = np.asarray(meta["classes"], dtype=object)[y]  # the file's own labels, row by row
+                self.class_indices(y, source=csv)  # an unknown label is an error here, naming the file
             return X, y, str(csv)
-        X, y, _ = load_data(cfg)
+        X, y, meta = load_data(cfg)
         if self.task != "classification":
             y = np.asarray(y, np.float64)
-        if cfg["data"]["val_fraction"] > 0:
+        where = "the run's training data"
+        if cfg["data"]["val_fraction"] > 0:  # (split as in training: on the class indices, stratified)
             _, X, _, y = data.train_val_split(X, y, val_fraction=cfg["data"]["val_fraction"], seed=cfg["seed"])
-            return X, y, "the run's validation split"
-        return X, y, "the run's training data"
+            where = "the run's validation split"
+        if self.task == "classification":  # the labels the data holds now (a CSV may have changed since)
+            y = np.asarray(meta.get("classes") or self.classes, dtype=object)[np.asarray(y)]
+        return X, y, where
 
     def evaluate(self, X, y):
-        """{loss, metrics...} of the trained model on raw inputs X and targets y."""
+        """{loss, metrics...} of the trained model on raw inputs X and targets y (classification:
+        labels as ``predict`` returns them, mapped through ``classes``)."""
         from ..train.evaluation import evaluate
         from .build import loss_name
 
+        if self.task == "classification":
+            y = self.class_indices(np.asarray(y, dtype=object).reshape(-1))
         return evaluate(self.model, self.transform(X), y, loss=loss_name(self.config, self.task))
+
+
+def _class_key(label, text):
+    """What a label is looked up as among the run's classes: a number written as text counts as
+    that number in a run whose labels are numbers, and a whole number as its digits in a run whose
+    labels are text (a run whose classes are '1', '2', 'other')."""
+    if isinstance(label, bool | np.bool_):
+        return None
+    if isinstance(label, np.generic):
+        label = label.item()
+    if text:
+        if isinstance(label, int) or (isinstance(label, float) and label.is_integer()):
+            return str(int(label))
+        return label if isinstance(label, str) else None
+    if isinstance(label, str):
+        try:
+            return int(label.strip())
+        except ValueError:
+            return None
+    return label
+
+
+def _short(value, limit=40):
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _short_list(values, limit=200):
+    text = "[" + ", ".join(_short(v) for v in values) + "]"
+    return text if len(text) <= limit else text[:limit - 4] + "...]"
 
 
 def load_run(directory):
@@ -136,16 +206,56 @@ def load_run(directory):
 
 
 def _check_preprocessing(prep, path, model):
-    """The fields predict and evaluate read, each of the kind and size the model needs."""
+    """The fields predict and evaluate read, each of the kind and size the model needs, and the
+    standardization applied exactly once (in the model, or here for a folder written before)."""
     features, classes, label = prep.get("features"), prep.get("classes"), prep.get("label")
     if features is not None and not (isinstance(features, list) and len(features) == model.d_in
-                                     and all(isinstance(f, str) for f in features)):
-        raise ConfigError(f"{path}: 'features' must be a list of the model's {model.d_in} input column names, "
-                          f"found {str(features)[:80]}")
+                                     and all(isinstance(f, str) and f for f in features)
+                                     and len(set(features)) == len(features)):
+        raise ConfigError(f"{path}: 'features' must be a list of the model's {model.d_in} input column names "
+                          f"(distinct), found {_found(features)}")
     if label is not None and not isinstance(label, str):
-        raise ConfigError(f"{path}: 'label' must be a column name, found {str(label)[:80]}")
-    if classes is not None and not (prep["task"] == "classification" and isinstance(classes, list)
-                                    and len(classes) == model.d_out
-                                    and all(isinstance(c, str | int | float) for c in classes)):
+        raise ConfigError(f"{path}: 'label' must be a column name, found {_found(label)}")
+    if classes is not None and prep["task"] != "classification":
+        raise ConfigError(f"{path}: 'classes' must be null for a regression run, found {_found(classes)}")
+    if classes is not None and not (isinstance(classes, list)
+                                    and len(classes) == model.d_out and _one_kind(classes)
+                                    and len(set(classes)) == len(classes)):
         raise ConfigError(f"{path}: 'classes' must be a list of the {model.d_out} class labels of the model's "
-                          f"outputs, found {str(classes)[:80]}")
+                          f"outputs (distinct, all text or all integers), found {_found(classes)}")
+    in_model = prep.get("in_model", False)
+    if not isinstance(in_model, bool):
+        raise ConfigError(f"{path}: 'in_model' must be true or false, found {_found(in_model)}")
+    layers = getattr(model, "layers", ())
+    has_layer = bool(layers) and isinstance(layers[0], Standardize)
+    if in_model and not has_layer:
+        raise ConfigError(f"{path} says the model standardizes its inputs ('in_model': true), but the model's "
+                          f"first layer is not Standardize: the files do not belong together")
+    if prep["standardize"] and not has_layer:  # a folder from before Standardize: the statistics are applied here
+        for key in ("mean", "scale"):
+            v = prep.get(key)
+            ok = isinstance(v, list) and len(v) == model.d_in and all(_finite_number(x) for x in v)
+            if not ok or (key == "scale" and not all(x > 0 for x in v)):
+                raise ConfigError(f"{path}: '{key}' must be a list of {model.d_in} finite numbers"
+                                  f"{' > 0' if key == 'scale' else ''}, one per feature, found {_found(v)}")
+
+
+def _finite_number(x):
+    if not isinstance(x, int | float) or isinstance(x, bool):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an integer beyond float range
+        return False
+
+
+def _one_kind(classes):
+    return (all(isinstance(c, str) for c in classes)
+            or all(isinstance(c, int) and not isinstance(c, bool) for c in classes))
+
+
+def _found(value):
+    kind = type(value).__name__
+    if isinstance(value, list):
+        kind = f"a list of {len(value)}"
+    return f"{_short(value, 60)} ({kind})"
