@@ -96,10 +96,12 @@ def test_save_load_round_trip_is_bit_exact(tmp_path):
 
 def test_a_saved_scale_of_zero_is_refused_when_used(tmp_path):
     from chainrule.saving import load_weights, save_weights
+    from chainrule.saving.checksums import write_checksums
 
     save_model(model(), tmp_path / "m")
     state = load_weights(tmp_path / "m" / "model.safetensors")
     save_weights({**state, "0.scale": np.array([1.0, 0.0])}, tmp_path / "m" / "model.safetensors")
+    write_checksums(tmp_path / "m", ["model.json", "model.safetensors"])  # reseal: the layer's own check speaks
     with pytest.raises(ConfigError, match="scale must be finite and > 0, found 0.0 for feature 1"):
         load_model(tmp_path / "m")(raw_moons()[0])
 
