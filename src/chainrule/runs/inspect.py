@@ -23,9 +23,10 @@ def inspect_config(cfg, out_dir):
     seed, dtype = cfg["seed"], np.dtype(cfg["dtype"])
     X, y, meta = load_data(cfg)
     task = meta["task"]
-    if cfg["data"]["standardize"]:
-        X = data.Standardizer().fit_transform(X)
-    model = build_model(cfg, X.shape[1], output_width(task, y))
+    # the model a run would train: with [data] standardize, its first layer standardizes (fitted here
+    # on all the data: no split is needed to judge the initialization), so it takes the raw inputs
+    scaler = data.Standardizer().fit(X) if cfg["data"]["standardize"] else None
+    model = build_model(cfg, X.shape[1], output_width(task, y), scaler)
     model.init(seed=seed, dtype=dtype)
     if task != "classification":
         y = np.asarray(y, np.float64)
