@@ -1,4 +1,4 @@
-"""Experiments that reproduce the seeds' claims: ``chainrule experiment NAME|all [--quick]``.
+"""Experiments that reproduce the lecture notes' claims: ``chainrule experiment NAME|all [--quick]``.
 
 Each experiment writes PNG figures, ``results.json`` (every claim with its expected figure,
 measured figure, tolerance and verdict) and a report in Markdown and self-contained HTML.
