@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import runs
 from ..errors import ConfigError, DataError, OptionalDependencyError
+from ..runs.paths import check_file, check_folder
 from ..saving.model_io import read_json_file
 
 DEMO_CONFIG = {
@@ -145,13 +146,7 @@ def predict(run, input_path, output="-"):
 
 def _check_output_folder(output):
     """An output file goes into an existing folder: a mistyped path is an error, not a new folder tree."""
-    folder = output.parent
-    if not folder.exists():
-        raise ConfigError(f"-o {output}: the folder {folder} does not exist (create it first, or write elsewhere)")
-    if not folder.is_dir():
-        raise ConfigError(f"-o {output}: {folder} is a file, not a folder")
-    if output.is_dir():
-        raise ConfigError(f"-o {output}: that is a folder; give a file name, e.g. {output / 'predictions.csv'}")
+    check_file(output, "-o")
 
 
 def experiment(name, out=None, quick=False, seed=0):
@@ -164,6 +159,8 @@ def experiment(name, out=None, quick=False, seed=0):
         for n, spec in REGISTRY.items():
             print(f"{n:<24} {spec.title}  (seeds {', '.join(spec.seeds)})")
         return 0
+    if out is not None:
+        check_folder(out, "--out")
     out_dir, results = experiments.run(name, out=out, quick=quick, seed=seed)
     claims = [c for r in results for c in r["claims"]]
     ok = sum(c["verdict"] == "reproduced" for c in claims)
@@ -180,7 +177,7 @@ def inspect(config_path, out=None):
     from datetime import datetime
 
     cfg = runs.load_config(config_path)
-    out = Path(out) if out else Path("runs") / f"inspect-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out = check_folder(out or Path("runs") / f"inspect-{datetime.now().strftime('%Y%m%d-%H%M%S')}", "--out")
     text, figures = runs.inspect_config(cfg, out)
     print(text)
     print(f"\nwritten to {out}: inspect.txt, inspect.json, " + ", ".join(Path(f).name for f in figures))

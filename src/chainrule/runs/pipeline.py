@@ -21,6 +21,7 @@ from ..train.checkpoint import latest_checkpoint, list_checkpoints, restore
 from .build import build
 from .folder import check_new, check_resumable, config_hash, data_hash, remove_partial_files, run_dir_for, versions
 from .interrupt import RunInterrupted, SaveOnInterrupt
+from .paths import check_run_folder
 from .schema import complete
 
 
@@ -36,7 +37,7 @@ def train(cfg, run_dir=None, verbose=1, resume=False):
 
     _safetensors_numpy()  # a run ends by saving its weights: fail now, not after training
     cfg = complete(cfg)
-    run_dir = Path(run_dir) if resume else run_dir_for(cfg, run_dir)
+    run_dir = check_run_folder(Path(run_dir) if resume else run_dir_for(cfg, run_dir), resume)  # before any work
     run = build(cfg, run_dir=run_dir, verbose=verbose)
     trainer = run.trainer
     run_dir.mkdir(parents=True, exist_ok=True)

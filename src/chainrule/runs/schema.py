@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError, did_you_mean
 
 MAX_WIDTH = 1 << 20  # widths beyond this are typos (a 2^20 × 2^20 layer would need 8 TB)
+MAX_FLOAT_INT = int(sys.float_info.max)  # larger integers have no float
 UNSET = object()  # a field with no default: absent from a completed config unless given
 
 
@@ -234,6 +236,10 @@ def _typed(f, key, value, errors):
     if value is None and f.default is None:
         return value
     if f.type is float and isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_FLOAT_INT:  # float() would raise OverflowError
+            errors.append((key, f"must be a float, found an integer of {value.bit_length()} bits, beyond the "
+                                "largest float (about 1.8e308)"))
+            return f.default
         return float(value)
     if f.type is int and isinstance(value, bool) or not isinstance(value, f.type):
         names = f.type.__name__ if isinstance(f.type, type) else " or ".join(t.__name__ for t in f.type)
