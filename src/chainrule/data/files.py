@@ -33,7 +33,7 @@ def shown(path, limit: int = SHOWN) -> str:
 
 def kind(mode: int) -> str:
     """What a stat mode is, as a message says it ('a folder', 'a FIFO (named pipe)', ...)."""
-    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    kinds = ((stat.S_ISDIR, "a directory (a folder)"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
              (stat.S_ISSOCK, "a socket"), (stat.S_ISREG, "a file"))
     return next((name for test, name in kinds if test(mode)), "not a regular file")
@@ -61,30 +61,37 @@ def describe_missing(path) -> str:
 def open_regular(path, what: str, error, max_bytes: int | None = None, limit_hint: str = ""):
     """Open ``path`` for reading in binary mode, if it is a regular file of at most ``max_bytes``.
 
-    ``what`` names the file in messages ('config file', 'CSV file'); ``error`` is the exception
-    class to raise (ConfigError, DataError). The file is opened without blocking and checked on
-    the open descriptor, so a FIFO swapped in after a check cannot block the reader.
+    ``what`` names the file in messages ('config file x.toml is a FIFO ...'; with ``what=''``
+    the message starts with the path: 'x.csv: is a FIFO ...'); ``error`` is the exception class
+    to raise (ConfigError, DataError). The file is opened without blocking and checked on the
+    open descriptor, so a FIFO swapped in after a check cannot block the reader.
     """
     text = os.fspath(path)
+
+    def fail(problem):
+        return error(f"{what} {shown(text)} {problem}" if what else f"{shown(text)}: {problem}")
+
     if "\0" in text:
-        raise error(f"{what} {shown(text)} holds a NUL byte, which no file name can")
+        raise fail("holds a NUL byte, which no file name can")
     try:
         fd = os.open(text, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except IsADirectoryError:
-        raise error(f"{what} {shown(text)} is a folder, not a file") from None
+        raise fail("is a directory (a folder), expected a file") from None
     except FileNotFoundError:
-        raise error(f"{what} {describe_missing(text)}: {shown(text)}") from None
+        missing = describe_missing(text)
+        if missing == "not found":
+            raise error(f"{what} not found: {shown(text)}" if what else f"{shown(text)}: file not found") from None
+        raise fail(missing) from None
     except PermissionError:
-        raise error(f"{what} {shown(text)}: no permission to read it") from None
+        raise fail("cannot be read: no permission") from None
     except OSError as e:
-        raise error(f"{what} {shown(text)} cannot be opened ({e.strerror or type(e).__name__})") from None
+        raise fail(f"cannot be opened ({e.strerror or type(e).__name__})") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise error(f"{what} {shown(text)} is {kind(info.st_mode)}, not a regular file")
+            raise fail(f"is {kind(info.st_mode)}, expected a regular file")
         if max_bytes is not None and info.st_size > max_bytes:
-            raise error(f"{what} {shown(text)} is {info.st_size} bytes, more than the {max_bytes} allowed"
-                        f"{limit_hint}")
+            raise fail(f"is {info.st_size} bytes, more than the {max_bytes} allowed{limit_hint}")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         handle = os.fdopen(fd, "rb")
