@@ -19,6 +19,7 @@ from ..diagnostics import TrainingRecorder
 from ..errors import ConfigError, DataError
 from ..train import EarlyStopping, MetricLogger, Trainer
 from ..train.checkpoint import Checkpoint
+from .budget import check_loaded
 from .interrupt import SaveOnInterrupt
 from .schema import complete
 
@@ -31,7 +32,9 @@ def load_data(cfg):
     """(X, y, meta) from the [data] section; meta has the task, feature names and class names."""
     d = cfg["data"]
     if d["name"] == "csv":
-        X, y, meta = data.load_csv(d["path"], label=d["label"], features=d["features"])
+        limits = cfg["limits"]
+        X, y, meta = data.load_csv(d["path"], label=d["label"], features=d["features"],
+                                   max_bytes=limits["csv_mb"] << 20, max_line=limits["csv_line_mb"] << 20)
         task = meta.get("task") if isinstance(meta, dict) else None
         task = task or ("classification" if np.issubdtype(np.asarray(y).dtype, np.integer) else "regression")
         return X, y, {"task": task, "source": str(d["path"]), **(meta if isinstance(meta, dict) else {})}
@@ -158,6 +161,7 @@ def build(cfg, run_dir=None, verbose=0):
     X, y, meta = load_data(cfg)
     task = meta["task"]
     n_classes = n_classes_of(y) if task == "classification" else None
+    check_loaded(cfg, X, output_width(task, y))  # the memory budget with the data's real shape
     y_for_split = y if task == "classification" else np.asarray(y, np.float64)
     if cfg["data"]["val_fraction"] > 0:
         X_tr, X_val, y_tr, y_val = data.train_val_split(X, y_for_split, val_fraction=cfg["data"]["val_fraction"],

@@ -123,6 +123,16 @@ SECTIONS = (
         Field("gradient_checkpointing", bool, False, "recompute activations in the backward pass to save memory"),
         Field("gradient_check", bool, True, "per-layer gradient check of the trained model"),
     )),
+    Section("limits", (
+        Field("memory_gb", float, 4.0, "the most memory the run's arrays may need, estimated from the config before "
+              "anything is allocated (data, parameters, gradients, optimizer state, activations); a bigger run is "
+              "refused with its estimate: raise this to allow it", rule=lambda v: 0 < v < 1 << 20,
+              says="be a number of GiB in (0, 1048576)"),
+        Field("csv_mb", int, 1024, "the largest CSV file read, in MiB (a FIFO, device or folder is never read)",
+              rule=lambda v: 0 < v < 1 << 30, says="be a positive number of MiB"),
+        Field("csv_line_mb", int, 16, "the longest line of a CSV file, in MiB", rule=lambda v: 0 < v < 1 << 20,
+              says="be a positive number of MiB"),
+    ), doc="resource limits: raise them for a bigger run"),
     Section("output", (
         Field("dir", str, "runs", "where run folders go"),
         Field("name", str, "", "run folder name; default: <dataset>-<timestamp>"),
