@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import runs
+from ..data.files import shown
+from ..data.validation import check_finite_output
 from ..errors import ConfigError, DataError, OptionalDependencyError
 from ..runs.paths import check_file, check_folder
 from ..saving.model_io import read_json_file
@@ -104,6 +106,8 @@ def evaluate(run, csv=None):
     loaded = runs.load_run(run)
     X, y, where = loaded.data(csv)
     logs = loaded.evaluate(X, y)
+    if not all(np.isfinite(v) for v in logs.values()):  # name the inputs, not a NaN loss with exit 0
+        check_finite_output(loaded.output(X), X, source=shown(where))
     print(f"evaluated on {where} ({len(X)} samples):")
     for k, v in logs.items():
         print(f"  {k:<10} {v:.6g}")
@@ -117,19 +121,22 @@ def predict(run, input_path, output="-"):
     if output != "-":
         _check_output_folder(Path(output))
     loaded = runs.load_run(run)
-    X, _, _ = data.load_csv(input_path, label=None, features=loaded.features)
+    X, _, meta = data.load_csv(input_path, label=None, features=loaded.features)
+    checked = {"source": shown(input_path), "rows": meta["rows"], "columns": meta["features"]}
     if X.shape[1] != loaded.model.d_in:
         raise DataError(f"{input_path}: the model expects {loaded.model.d_in} features, found {X.shape[1]} columns")
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")  # csv's default is "\r\n"; text files here end lines in "\n"
     if loaded.task == "classification":
         probs = loaded.predict_proba(X)
+        check_finite_output(probs, X, **checked)  # never NaN probabilities with exit 0
         classes = loaded.classes
         writer.writerow(["prediction", *[f"p_{c}" for c in classes]])
         for row in probs:
             writer.writerow([classes[int(np.argmax(row))], *[f"{p:.6g}" for p in row]])
     else:
         out = loaded.output(X)
+        check_finite_output(out, X, **checked)
         names = ["prediction"] if out.shape[1] == 1 else [f"prediction_{j}" for j in range(out.shape[1])]
         writer.writerow(names)
         for row in out:

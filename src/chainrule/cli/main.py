@@ -157,10 +157,15 @@ def _dispatch(args):
     if args.command == "train":
         config = Path(args.config) if args.config else None
         return commands.train(config, out=args.out, verbose=not args.quiet, resume=args.resume)
-    if args.command == "evaluate":
-        return commands.evaluate(Path(args.run), csv=args.csv)
-    if args.command == "predict":
-        return commands.predict(Path(args.run), Path(args.input), args.output)
+    if args.command in ("evaluate", "predict"):
+        import numpy as np
+
+        # An overflow on inputs far outside the training data is reported once, naming the row,
+        # by the check of the outputs (not as NumPy's RuntimeWarnings first).
+        with np.errstate(over="ignore", invalid="ignore"):
+            if args.command == "evaluate":
+                return commands.evaluate(Path(args.run), csv=args.csv)
+            return commands.predict(Path(args.run), Path(args.input), args.output)
     if args.command == "inspect":
         return commands.inspect(Path(args.config), out=args.out)
     if args.command == "experiment":

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import data, nn, optim
+from ..data.validation import check_trainable
 from ..diagnostics import TrainingRecorder
 from ..errors import ConfigError, DataError
 from ..train import EarlyStopping, MetricLogger, Trainer
@@ -172,6 +173,8 @@ def build(cfg, run_dir=None, verbose=0):
     if cfg["data"]["standardize"]:
         X_tr = scaler.fit_transform(X_tr)
         X_val = scaler.transform(X_val) if X_val is not None else None
+    check_trainable(X, y, dtype, task, scaler if cfg["data"]["standardize"] else None, meta.get("features"),
+                    cfg["data"]["label"], meta.get("rows"), meta.get("source"))  # the data, before training
     model = build_model(cfg, X.shape[1], output_width(task, y))
     model.init(seed=seed, dtype=dtype)
 
