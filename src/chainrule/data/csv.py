@@ -223,7 +223,8 @@ def _labels(path, label: str, rows: np.ndarray, labels: _Labels, task: str):
 
 
 def _looks_like_classes(values: np.ndarray) -> bool:
-    if not (np.all(np.isfinite(values)) and np.all(values == np.round(values))):
+    # beyond 2**53 every float is a whole number: such values are measurements, not class labels
+    if not (np.all(np.abs(values) < 2.0 ** 53) and np.all(values == np.round(values))):
         return False
     return len(np.unique(values)) <= MAX_AUTO_CLASSES
 

@@ -116,10 +116,10 @@ def estimate(cfg, n, d_in, d_out, y_columns=1):
     if name == "sgd" and cfg["optimizer"].get("momentum"):
         k += 1
     batch = min(t["batch_size"], n) if n else t["batch_size"]
-    block = min(n, EVAL_ROWS) if n else EVAL_ROWS
+    block = min(n, EVAL_ROWS)  # n = 0: a CSV not read yet; its blocks are counted once it is
     # a training batch keeps each layer's pre-activation, activation and their gradients (×4); an
     # evaluation block or the probe only the forward pass (×2); the inputs are there once
-    rows = max(4 * batch, 2 * block, 4 * PROBE_ROWS)
+    rows = max(4 * batch, 2 * block, 4 * min(n, PROBE_ROWS) if n else 0)
     activations = (rows * sum(widths[1:]) + max(batch, block, PROBE_ROWS) * d_in) * itemsize
     return {"data": 3 * n * (d_in + y_columns) * 8, "parameters": P * itemsize, "gradients": P * itemsize,
             "optimizer state": k * P * itemsize, "copies": (1 + k) * P * itemsize,
