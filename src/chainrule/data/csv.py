@@ -80,7 +80,7 @@ def _lines(handle, path, max_line: int):
 def _records(path, max_bytes: int, max_line: int):
     """(row number, cells) for every CSV record of the file, header included, read as a stream."""
     handle = open_regular(path, "", DataError, max_bytes=max_bytes,
-                          limit_hint=" (max_bytes; pass a larger one to read it)")
+                          limit_hint=" (max_bytes; pass a larger one to read it)", expected="a CSV file")
     reader = None
     try:
         # utf-8-sig drops the byte-order mark that spreadsheet programs write.

@@ -33,7 +33,7 @@ def shown(path, limit: int = SHOWN) -> str:
 
 def kind(mode: int) -> str:
     """What a stat mode is, as a message says it ('a folder', 'a FIFO (named pipe)', ...)."""
-    kinds = ((stat.S_ISDIR, "a directory (a folder)"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
              (stat.S_ISSOCK, "a socket"), (stat.S_ISREG, "a file"))
     return next((name for test, name in kinds if test(mode)), "not a regular file")
@@ -58,13 +58,15 @@ def describe_missing(path) -> str:
     return "not found"
 
 
-def open_regular(path, what: str, error, max_bytes: int | None = None, limit_hint: str = ""):
+def open_regular(path, what: str, error, max_bytes: int | None = None, limit_hint: str = "",
+                 expected: str = "a regular file"):
     """Open ``path`` for reading in binary mode, if it is a regular file of at most ``max_bytes``.
 
     ``what`` names the file in messages ('config file x.toml is a FIFO ...'; with ``what=''``
-    the message starts with the path: 'x.csv: is a FIFO ...'); ``error`` is the exception class
-    to raise (ConfigError, DataError). The file is opened without blocking and checked on the
-    open descriptor, so a FIFO swapped in after a check cannot block the reader.
+    the message starts with the path: 'x.csv: is a FIFO ...'); ``expected`` says what it should
+    have been ('a CSV file'); ``error`` is the exception class to raise (ConfigError, DataError).
+    The file is opened without blocking and checked on the open descriptor, so a FIFO swapped
+    in after a check cannot block the reader.
     """
     text = os.fspath(path)
 
@@ -76,7 +78,7 @@ def open_regular(path, what: str, error, max_bytes: int | None = None, limit_hin
     try:
         fd = os.open(text, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except IsADirectoryError:
-        raise fail("is a directory (a folder), expected a file") from None
+        raise fail(f"is a directory, expected {expected}") from None
     except FileNotFoundError:
         missing = describe_missing(text)
         if missing == "not found":
@@ -89,7 +91,7 @@ def open_regular(path, what: str, error, max_bytes: int | None = None, limit_hin
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise fail(f"is {kind(info.st_mode)}, expected a regular file")
+            raise fail(f"is {kind(info.st_mode)}, expected {expected}")
         if max_bytes is not None and info.st_size > max_bytes:
             raise fail(f"is {info.st_size} bytes, more than the {max_bytes} allowed{limit_hint}")
         if hasattr(os, "set_blocking"):
