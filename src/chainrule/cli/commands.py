@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import runs
+from ..data.files import shown
+from ..data.validation import check_finite_output
 from ..errors import ConfigError, DataError, OptionalDependencyError
+from ..runs.paths import check_file, check_folder
 from ..saving.model_io import read_json_file
 
 DEMO_CONFIG = {
@@ -118,6 +121,8 @@ def evaluate(run, csv=None, label=None):
     loaded = runs.load_run(run)
     X, y, where = loaded.data(csv, label=label)
     logs = loaded.evaluate(X, y)
+    if not all(np.isfinite(v) for v in logs.values()):  # name the inputs, not a NaN loss with exit 0
+        check_finite_output(loaded.output(X), X, source=shown(where))
     print(f"evaluated on {where} ({len(X)} samples):")
     for k, v in logs.items():
         print(f"  {k:<10} {v:.6g}")
@@ -131,19 +136,22 @@ def predict(run, input_path, output="-"):
     if output != "-":
         _check_output_folder(Path(output))
     loaded = runs.load_run(run)
-    X, _, _ = data.load_csv(input_path, label=None, features=loaded.features)
+    X, _, meta = data.load_csv(input_path, label=None, features=loaded.features)
+    checked = {"source": shown(input_path), "rows": meta["rows"], "columns": meta["features"]}
     if X.shape[1] != loaded.model.d_in:
         raise DataError(f"{input_path}: the model expects {loaded.model.d_in} features, found {X.shape[1]} columns")
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")  # csv's default is "\r\n"; text files here end lines in "\n"
     if loaded.task == "classification":
         probs = loaded.predict_proba(X)
+        check_finite_output(probs, X, **checked)  # never NaN probabilities with exit 0
         classes = loaded.classes
         writer.writerow(["prediction", *[f"p_{c}" for c in classes]])
         for row in probs:
             writer.writerow([classes[int(np.argmax(row))], *[f"{p:.6g}" for p in row]])
     else:
         out = loaded.output(X)
+        check_finite_output(out, X, **checked)
         names = ["prediction"] if out.shape[1] == 1 else [f"prediction_{j}" for j in range(out.shape[1])]
         writer.writerow(names)
         for row in out:
@@ -160,13 +168,7 @@ def predict(run, input_path, output="-"):
 
 def _check_output_folder(output):
     """An output file goes into an existing folder: a mistyped path is an error, not a new folder tree."""
-    folder = output.parent
-    if not folder.exists():
-        raise ConfigError(f"-o {output}: the folder {folder} does not exist (create it first, or write elsewhere)")
-    if not folder.is_dir():
-        raise ConfigError(f"-o {output}: {folder} is a file, not a folder")
-    if output.is_dir():
-        raise ConfigError(f"-o {output}: that is a folder; give a file name, e.g. {output / 'predictions.csv'}")
+    check_file(output, "-o")
 
 
 def experiment(name, out=None, quick=False, seed=0):
@@ -180,6 +182,8 @@ def experiment(name, out=None, quick=False, seed=0):
         for n, spec in REGISTRY.items():
             print(f"{n:<24} {spec.title}\n{'':<24} sources: {titles(spec.seeds)}")
         return 0
+    if out is not None:
+        check_folder(out, "--out")
     out_dir, results = experiments.run(name, out=out, quick=quick, seed=seed)
     claims = [c for r in results for c in r["claims"]]
     ok = sum(c["verdict"] == "reproduced" for c in claims)
@@ -196,7 +200,7 @@ def inspect(config_path, out=None):
     from datetime import datetime
 
     cfg = runs.load_config(config_path)
-    out = Path(out) if out else Path("runs") / f"inspect-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    out = check_folder(out or Path("runs") / f"inspect-{datetime.now().strftime('%Y%m%d-%H%M%S')}", "--out")
     text, figures = runs.inspect_config(cfg, out)
     print(text)
     print(f"\nwritten to {out}: inspect.txt, inspect.json, " + ", ".join(Path(f).name for f in figures))

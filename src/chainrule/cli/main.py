@@ -22,12 +22,26 @@ from ..errors import ChainruleError
 USER_ERRORS = (ChainruleError, OSError)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (``chainrule: error: ...``, status 2) and
+    ``--debug`` accepted after the command as well as before it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # SUPPRESS: a subcommand without --debug leaves the value parsed before it alone
+        self.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="show tracebacks for errors")
+
+    def error(self, message):
+        command = self.prog.split(" ", 1)[1] + " " if " " in self.prog else ""
+        self.exit(2, f"chainrule: error: {_escaped(message)} (see 'chainrule {command}--help')\n")
+
+
 def _parser():
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="chainrule",
         description="Build, train, verify and understand feedforward neural networks.",
     )
-    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     p.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -86,6 +100,7 @@ def _parser():
 def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
+    args.debug = getattr(args, "debug", False)
     if args.command is None:
         parser.print_help()
         return 2
@@ -117,11 +132,34 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"chainrule: warning: {_one_line(message)}", file=sys.stderr if file is None else file)
 
 
+MAX_LINE = 2000  # characters of one error line
+
+
 def _one_line(e):
-    text = str(e).strip() or type(e).__name__
-    if isinstance(e, KeyError) and len(e.args) == 1:
+    """The message of ``e`` on one line. A user error's is never cut at a newline a path or a
+    value brought in (control characters are escaped; an OSError's file names are shown escaped
+    and shortened); an internal error's keeps its first line (NumPy's messages wrap)."""
+    if isinstance(e, OSError) and e.filename is not None:
+        from ..data.files import shown
+
+        names = shown(e.filename) + ("" if e.filename2 is None else f" -> {shown(e.filename2)}")
+        text = f"{e.strerror or type(e).__name__}: {names}"
+    elif isinstance(e, KeyError) and len(e.args) == 1:
         text = str(e.args[0])
-    return " ".join(text.split("\n")[0].split()) if "\n" not in text else text.split("\n")[0]
+    else:
+        text = str(e).strip() or type(e).__name__
+    if not isinstance(e, USER_ERRORS):
+        text = " ".join(text.split("\n")[0].split())
+    text = _escaped(text)
+    return text if len(text) <= MAX_LINE else text[:MAX_LINE - 3] + "..."
+
+
+def _escaped(text):
+    """``text`` with every control character (newline, NUL, ...) written as its escape."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def _dispatch(args):
@@ -134,10 +172,15 @@ def _dispatch(args):
     if args.command == "train":
         config = Path(args.config) if args.config else None
         return commands.train(config, out=args.out, verbose=not args.quiet, resume=args.resume, epochs=args.epochs)
-    if args.command == "evaluate":
-        return commands.evaluate(Path(args.run), csv=args.csv, label=args.label)
-    if args.command == "predict":
-        return commands.predict(Path(args.run), Path(args.input), args.output)
+    if args.command in ("evaluate", "predict"):
+        import numpy as np
+
+        # An overflow on inputs far outside the training data is reported once, naming the row,
+        # by the check of the outputs (not as NumPy's RuntimeWarnings first).
+        with np.errstate(over="ignore", invalid="ignore"):
+            if args.command == "evaluate":
+                return commands.evaluate(Path(args.run), csv=args.csv, label=args.label)
+            return commands.predict(Path(args.run), Path(args.input), args.output)
     if args.command == "inspect":
         return commands.inspect(Path(args.config), out=args.out)
     if args.command == "experiment":

@@ -8,6 +8,8 @@ not select one class.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from chainrule.errors import ConfigError
@@ -33,10 +35,31 @@ def _check_size(n: int, d: int, what: str) -> None:
                           f"{MAX_VALUES} values allowed")
 
 
+def _finite(value) -> bool:
+    """A real number (not a bool) that is finite as a float: 10**400 is not."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0; got {seed!r}")
+    return int(seed)
+
+
 def _check_nonnegative(value, name: str) -> float:
-    if not (isinstance(value, int | float | np.number) and np.isfinite(value) and value >= 0):
+    if not (_finite(value) and value >= 0):
         raise ConfigError(f"{name} must be a finite number >= 0; got {value!r}")
     return float(value)
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _shuffled(rng: np.random.Generator, X: np.ndarray, y: np.ndarray):
@@ -58,8 +81,9 @@ def make_moons(n: int = 200, noise: float = 0.1, seed: int = 0):
     t ∈ [0, π]; ``noise`` is the standard deviation of Gaussian noise added to each coordinate.
     """
     n = _check_count(n, "n", minimum=2)
+    _check_size(n, 2, f"n={n}")
     noise = _check_nonnegative(noise, "noise")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     n_upper = n // 2
     n_lower = n - n_upper
     t_upper = np.linspace(0.0, np.pi, n_upper)
@@ -79,10 +103,11 @@ def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: i
     ``noise`` is the standard deviation of Gaussian noise added to each coordinate.
     """
     n = _check_count(n, "n", minimum=2)
+    _check_size(n, 2, f"n={n}")
     noise = _check_nonnegative(noise, "noise")
-    if not (isinstance(factor, int | float | np.number) and 0 < factor < 1):
+    if isinstance(factor, bool) or not (isinstance(factor, int | float | np.number) and 0 < factor < 1):
         raise ConfigError(f"factor (inner radius / outer radius) must be in (0, 1); got {factor!r}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     n_outer = n // 2
     n_inner = n - n_outer
     # endpoint=False: 0 and 2π are the same point, which would appear twice.
@@ -105,17 +130,23 @@ def make_blobs(n: int = 200, centers=3, std: float = 1.0, dim: int = 2, seed: in
     """
     n = _check_count(n, "n")
     std = _check_nonnegative(std, "std")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     if isinstance(centers, int | np.integer) and not isinstance(centers, bool):
         k = _check_count(centers, "centers")
         dim = _check_count(dim, "dim")
         _check_size(max(n, k), dim, f"n={n}, centers={k}, dim={dim}")
         means = rng.uniform(-10.0, 10.0, size=(k, dim))
     else:
-        means = np.asarray(centers, dtype=np.float64)
-        if means.ndim != 2 or means.shape[0] == 0:
-            raise ConfigError(f"centers must be a count or an array (k, dim); got shape {means.shape}")
+        try:
+            means = np.asarray(centers, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError(f"centers must be a count or an array (k, dim) of numbers; got {_short(centers)}") \
+                from None
+        if means.ndim != 2 or means.size == 0 or not np.all(np.isfinite(means)):
+            raise ConfigError(f"centers must be a count or a non-empty array (k, dim) of finite numbers; got "
+                              f"{_short(centers)}")
         k, dim = means.shape
+        _check_size(max(n, k), dim, f"n={n}, centers of shape {means.shape}")
     sizes = np.full(k, n // k)
     sizes[: n % k] += 1
     y = np.repeat(np.arange(k, dtype=np.int64), sizes)
@@ -136,9 +167,9 @@ def make_spiral(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
     n_classes = _check_count(n_classes, "n_classes")
     _check_size(n_per_class * n_classes, 2, f"n_per_class={n_per_class}, n_classes={n_classes}")
     noise = _check_nonnegative(noise, "noise")
-    if not (isinstance(turns, int | float | np.number) and np.isfinite(turns)):
+    if not _finite(turns):
         raise ConfigError(f"turns must be a finite number; got {turns!r}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     r = np.tile(np.linspace(0.0, 1.0, n_per_class), n_classes)
     y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
     theta = 2 * np.pi * y / n_classes + 2 * np.pi * turns * r + noise * rng.standard_normal(r.shape)
@@ -173,7 +204,7 @@ def make_regression_1d(target: str = "sin", n: int = 200, noise: float = 0.0, se
     x ≥ 0), 'sawtooth' (three teeth across the range), 'gaussian_bump' and 'polynomial' (a cubic
     with two turns). ``noise`` is the standard deviation of Gaussian noise added to y.
     """
-    if target not in REGRESSION_TARGETS:
+    if not isinstance(target, str) or target not in REGRESSION_TARGETS:
         hint = did_you_mean(target, REGRESSION_TARGETS)
         raise ConfigError(f"unknown regression target {target!r}{hint}; valid targets: "
                           f"{', '.join(REGRESSION_TARGETS)}")
@@ -181,11 +212,14 @@ def make_regression_1d(target: str = "sin", n: int = 200, noise: float = 0.0, se
     noise = _check_nonnegative(noise, "noise")
     try:
         low, high = (float(v) for v in x_range)
-    except (TypeError, ValueError):
-        raise ConfigError(f"x_range must be a pair (low, high); got {x_range!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"x_range must be a pair (low, high) of numbers; got {_short(x_range)}") from None
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ConfigError(f"x_range must satisfy low < high with finite ends; got {x_range!r}")
-    rng = np.random.default_rng(seed)
+        raise ConfigError(f"x_range must satisfy low < high with finite ends; got {_short(x_range)}")
+    if not np.isfinite(high - low):  # the width is what the uniform draw and the targets divide by
+        raise ConfigError(f"x_range = {_short(x_range)} is wider than the largest float (high - low overflows); "
+                          "choose a narrower range")
+    rng = np.random.default_rng(_check_seed(seed))
     x = np.sort(rng.uniform(low, high, size=n))
     y = REGRESSION_TARGETS[target](x, low, high) + noise * rng.standard_normal(n)
     return x.reshape(-1, 1), y.reshape(-1, 1)

@@ -6,7 +6,7 @@ import numpy as np
 
 from chainrule.errors import ConfigError, DataError
 
-from .validation import check_labels, check_X
+from .validation import _first_nonfinite, check_labels, check_X
 
 
 class Standardizer:
@@ -22,17 +22,25 @@ class Standardizer:
         self.scale_: np.ndarray | None = None
 
     def fit(self, X) -> Standardizer:
-        """Learn mean and scale from X: (n, d)."""
+        """Learn mean and scale from X: (n, d).
+
+        A column whose sum or variance overflows float64 (values near 1e154 and beyond) is
+        rescaled by its largest |x| first, so its mean and scale are still its own, not a
+        silent scale of 1."""
         X = check_X(X).astype(np.float64, copy=False)
-        n = X.shape[0]
-        mean = X.mean(axis=0)
-        var = X.var(axis=0)
-        # A constant column's computed variance is rounding error, bounded as in sklearn's
-        # _is_constant_feature: var <= n·eps·var + (n·eps·mean)².
-        eps = np.finfo(np.float64).eps
-        constant = var <= n * eps * var + (n * eps * mean) ** 2
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, var = X.mean(axis=0), X.var(axis=0)
+            std = np.sqrt(var)
+            constant = _constant(X.shape[0], mean, var)
+        huge = ~(np.isfinite(mean) & np.isfinite(var))
+        if huge.any():
+            largest = np.max(np.abs(X[:, huge]), axis=0)
+            scaled = X[:, huge] / largest  # in [-1, 1]: no overflow
+            m, v = scaled.mean(axis=0), scaled.var(axis=0)
+            mean[huge], std[huge] = m * largest, np.sqrt(v) * largest
+            constant[huge] = _constant(X.shape[0], m, v)
         self.mean_ = mean
-        self.scale_ = np.where(constant, 1.0, np.sqrt(var))
+        self.scale_ = np.where(constant, 1.0, std)
         return self
 
     def _checked(self, X, name: str) -> np.ndarray:
@@ -44,9 +52,25 @@ class Standardizer:
         return X
 
     def transform(self, X) -> np.ndarray:
-        """X: (n, d) -> (n, d) standardized, in X's floating dtype."""
+        """X: (n, d) -> (n, d) standardized, in X's floating dtype.
+
+        A value so far from the fitted data that its standardized value overflows is a
+        DataError naming its row and column (never an inf handed on)."""
         X = self._checked(X, "transform")
-        return ((X - self.mean_) / self.scale_).astype(X.dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = (X - self.mean_) / self.scale_
+            bad = ~np.isfinite(Z)
+            if bad.any():  # x − mean overflowed: the same value as x/scale − mean/scale
+                columns = np.flatnonzero(bad.any(axis=0))
+                Z[:, columns] = X[:, columns] / self.scale_[columns] - self.mean_[columns] / self.scale_[columns]
+        Z = Z.astype(X.dtype, copy=False)
+        where = _first_nonfinite(Z)
+        if where is not None:
+            row, col = where
+            raise DataError(f"X[{row}, {col}] = {X[row, col]:.6g} is too far from the data the Standardizer was "
+                            f"fitted on (mean {self.mean_[col]:.3g}, scale {self.scale_[col]:.3g}): standardized, "
+                            f"it overflows {Z.dtype}")
+        return Z
 
     def fit_transform(self, X) -> np.ndarray:
         return self.fit(X).transform(X)
@@ -73,6 +97,13 @@ class Standardizer:
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
             raise DataError("Standardizer state must hold finite 'mean' and finite positive 'scale'")
         self.mean_, self.scale_ = mean.copy(), scale.copy()
+
+
+def _constant(n, mean, var):
+    """Columns whose computed variance is rounding error, bounded as in sklearn's
+    _is_constant_feature: var <= n·eps·var + (n·eps·mean)²."""
+    eps = np.finfo(np.float64).eps
+    return var <= n * eps * var + (n * eps * mean) ** 2
 
 
 def _is_class_labels(y: np.ndarray) -> bool:

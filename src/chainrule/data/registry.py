@@ -6,6 +6,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from chainrule.errors import ConfigError
 
 from ..errors import did_you_mean
@@ -67,4 +69,21 @@ def load_dataset(name: str, **kwargs):
             valid = ", ".join(parameters) or "none"
             hint = did_you_mean(keyword, parameters)
             raise ConfigError(f"dataset {key!r} has no parameter {keyword!r}{hint}; valid parameters: {valid}")
-    return spec.loader(**kwargs)
+    with np.errstate(all="ignore"):  # overflow is reported below, naming the options, not as a warning
+        try:
+            X, y = spec.loader(**kwargs)
+        except (OverflowError, FloatingPointError, MemoryError) as e:
+            raise ConfigError(f"dataset {key!r} with {_options(kwargs)} cannot be generated: "
+                              f"{type(e).__name__}: {e}") from None
+    if key in _GENERATED and not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ConfigError(f"dataset {key!r} with {_options(kwargs)} made values that are not finite (they "
+                          "overflow float64); choose smaller options")
+    return X, y
+
+
+_GENERATED = ("moons", "circles", "blobs", "spiral", "regression_1d")
+
+
+def _options(kwargs) -> str:
+    text = ", ".join(f"{k} = {v!r}" for k, v in kwargs.items()) or "its defaults"
+    return text if len(text) <= 200 else text[:197] + "..."

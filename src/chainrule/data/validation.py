@@ -136,3 +136,74 @@ def check_Xy(X, y, task: str, n_classes: int | None = None, n_features: int | No
     if task == "classification":
         return X, check_labels(y, n_classes)
     return X, _check_targets(y)
+
+
+# The network multiplies and squares what it is given (x·W, (ŷ − y)² summed over a batch): a
+# value beyond sqrt(largest float) / 1000 overflows there, and the overflow would be blamed on a
+# gradient. float64: 1.3e151; float32: 1.8e16.
+def safe_magnitude(dtype) -> float:
+    """The largest |value| of inputs or targets that training in ``dtype`` handles safely."""
+    return float(np.sqrt(np.finfo(dtype).max)) / 1e3
+
+
+def check_trainable(X, y, dtype, task: str, standardizer=None, columns=None, label=None, rows=None,
+                    source: str | None = None) -> None:
+    """The data a network in ``dtype`` will be trained on fits that dtype and its arithmetic.
+
+    X: (n, d) as loaded, fed through ``standardizer`` (fitted) when given; y: regression
+    targets (n, k) (class labels are not checked). A value that becomes inf when cast to
+    float32, or is too large for the network's arithmetic, is a DataError naming its column
+    (``columns``, ``label``) and row (``rows``: the file rows of the samples, else 0-based
+    indices) and saying what to do; the data, not a gradient, is named as the cause.
+    """
+    dtype = np.dtype(dtype)
+    raw = np.asarray(X)
+    if standardizer is not None:  # a run's model standardizes in its first layer: raw inputs are cast first
+        _check_magnitude(raw, raw, dtype, columns, rows, source, "input",
+                         "rescale it, or train in float64 (dtype = \"float64\")", limit=float(np.finfo(dtype).max))
+    Z = standardizer.transform(X) if standardizer is not None else raw
+    _check_magnitude(Z, raw, dtype, columns, rows, source, "input",
+                     "standardize it ([data] standardize = true) or rescale it")
+    if task == "regression" and y is not None:
+        y = np.asarray(y, dtype=np.float64)
+        _check_magnitude(y.reshape(len(y), -1), y.reshape(len(y), -1), dtype,
+                         None if label is None else [label] * y.reshape(len(y), -1).shape[1], rows, source,
+                         "target", "rescale the targets (divide them by a power of ten)")
+
+
+def _check_magnitude(Z, raw, dtype, columns, rows, source, what, fix, limit=None):
+    limit = safe_magnitude(dtype) if limit is None else limit
+    big = np.abs(Z) > limit
+    if not big.any():
+        return
+    i, j = (int(k) for k in np.argwhere(big)[0])
+    row = f"row {int(rows[i])}" if rows is not None else f"row {i}"
+    column = repr(str(columns[j])) if columns is not None and j < len(columns) else str(j)
+    value = raw[i, j]
+    shown = f"{value:.6g}" + ("" if Z is raw or Z[i, j] == value else f" (standardized: {Z[i, j]:.6g})")
+    where = f"{source}: " if source else ""
+    if abs(Z[i, j]) > np.finfo(dtype).max:
+        problem = f"does not fit in {dtype} (largest {np.finfo(dtype).max:.3g}): it would become inf"
+    else:
+        problem = (f"is too large to train on in {dtype}: the network multiplies and squares values, and beyond "
+                   f"{limit:.2g} they overflow")
+    raise DataError(f"{where}{row}, {what} column {column}: {shown} {problem}; {fix}")
+
+
+def check_finite_output(out, X, source: str | None = None, rows=None, columns=None) -> None:
+    """The network's output (n, k) for inputs X (n, d) is finite; else a DataError naming the
+    first input row whose output is not, and its largest input: such inputs are outside what the
+    network's arithmetic can take (a prediction of NaN is never handed on as a result)."""
+    out = np.asarray(out)
+    bad = ~np.isfinite(out).reshape(len(out), -1).all(axis=1)
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    row = f"row {int(rows[i])}" if rows is not None else f"row {i}"
+    X = np.asarray(X)
+    j = int(np.argmax(np.abs(X[i])))
+    column = repr(str(columns[j])) if columns is not None and j < len(columns) else f"column {j}"
+    where = f"{source}: " if source else ""
+    raise DataError(f"{where}{row}: the network's output for this input is not finite ({int(bad.sum())} row(s) "
+                    f"like it; its largest value is {column} = {X[i, j]:.6g}); the inputs are too large for the "
+                    "network's arithmetic — check the data")

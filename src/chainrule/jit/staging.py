@@ -17,6 +17,8 @@ state must not be staged (``chainrule.jit`` documents this; the Trainer stages p
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from ..engine.core import Trace, Tracer
@@ -213,8 +215,9 @@ def stage(fn, args, kwargs, dynamic):
     # An output that is an input, or a view of one (reshape(x)), is returned as a copy: the caller's
     # arrays are never handed back to write into (as the eager transforms copy what they return).
     arrays = [x for x in leaves if dynamic(x)]
+    overlaps = _MemoryIndex(arrays)
     copied = {y.var for y in out_leaves if isinstance(y, Tracer) and isinstance(y.value, np.ndarray)
-              and any(np.may_share_memory(y.value, x) for x in arrays)}
+              and overlaps.touches(y.value)}
     if not all(x.flags.c_contiguous for x in arrays):  # another layout may turn a copy into a view next
         made_by = {eqn.out: eqn.prim.name for eqn in trace.eqns}  # time: copy what a view-making op returns
         copied |= {y.var for y in out_leaves if isinstance(y, Tracer) and made_by.get(y.var) in _VIEWS}
@@ -232,6 +235,44 @@ def stage(fn, args, kwargs, dynamic):
     values = [(_fresh(y.value) if copy else y.value) if isinstance(y, Tracer) else _fresh(y)
               for y, copy in zip(out_leaves, copies)]
     return program, trace.lowered, unflatten(out_treedef, values)
+
+
+def _bounds(a: np.ndarray) -> tuple[int, int] | None:
+    """[low, high) byte addresses that ``a`` can touch (what ``np.may_share_memory`` compares),
+    or None for an empty array."""
+    if a.size == 0:
+        return None
+    low = high = a.__array_interface__["data"][0]
+    for n, stride in zip(a.shape, a.strides):
+        extent = (n - 1) * stride
+        if extent < 0:
+            low += extent
+        else:
+            high += extent
+    return low, high + a.itemsize
+
+
+class _MemoryIndex:
+    """The inputs' byte ranges, sorted by start with a running maximum of their ends: whether an
+    output's range meets any input's is one binary search, O(log n), instead of a pass over
+    every input (which made tracing quadratic in the number of parameter arrays). It answers as
+    ``np.may_share_memory`` does: overlapping bounds count as shared."""
+
+    def __init__(self, arrays):
+        ranges = sorted(r for r in map(_bounds, arrays) if r is not None)
+        self.starts = [low for low, _ in ranges]
+        self.reach, furthest = [], -1
+        for _, high in ranges:
+            furthest = max(furthest, high)
+            self.reach.append(furthest)
+
+    def touches(self, a: np.ndarray) -> bool:
+        r = _bounds(a)
+        if r is None:
+            return False
+        low, high = r
+        k = bisect.bisect_left(self.starts, high)  # inputs that start before a's end
+        return k > 0 and self.reach[k - 1] > low  # ... and one of them ends after a's start
 
 
 def _live(eqns, out_leaves):

@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import data, nn, optim
+from ..data.validation import check_trainable
 from ..diagnostics import TrainingRecorder
 from ..errors import ConfigError, DataError
 from ..train import EarlyStopping, MetricLogger, Trainer
 from ..train.checkpoint import Checkpoint
 from .checks import layers_mismatch, with_horizon
+from .budget import check_loaded
 from .interrupt import SaveOnInterrupt
 from .schema import complete
 
@@ -32,7 +34,9 @@ def load_data(cfg):
     """(X, y, meta) from the [data] section; meta has the task, feature names and class names."""
     d = cfg["data"]
     if d["name"] == "csv":
-        X, y, meta = data.load_csv(d["path"], label=d["label"], features=d["features"])
+        limits = cfg["limits"]
+        X, y, meta = data.load_csv(d["path"], label=d["label"], features=d["features"],
+                                   max_bytes=limits["csv_mb"] << 20, max_line=limits["csv_line_mb"] << 20)
         task = meta.get("task") if isinstance(meta, dict) else None
         task = task or ("classification" if np.issubdtype(np.asarray(y).dtype, np.integer) else "regression")
         return X, y, {"task": task, "source": str(d["path"]), **(meta if isinstance(meta, dict) else {})}
@@ -175,6 +179,7 @@ def build(cfg, run_dir=None, verbose=0):
     X, y, meta = load_data(cfg)
     task = meta["task"]
     n_classes = n_classes_of(y) if task == "classification" else None
+    check_loaded(cfg, X, output_width(task, y))  # the memory budget with the data's real shape
     y_for_split = y if task == "classification" else np.asarray(y, np.float64)
     if cfg["data"]["val_fraction"] > 0:
         X_tr, X_val, y_tr, y_val = data.train_val_split(X, y_for_split, val_fraction=cfg["data"]["val_fraction"],
@@ -184,6 +189,8 @@ def build(cfg, run_dir=None, verbose=0):
     scaler = data.Standardizer()
     if cfg["data"]["standardize"]:  # statistics of the training part, applied by the model itself
         scaler.fit(X_tr)
+    check_trainable(X, y, dtype, task, scaler if cfg["data"]["standardize"] else None, meta.get("features"),
+                    cfg["data"]["label"], meta.get("rows"), meta.get("source"))  # the data, before training
     model = build_model(cfg, X.shape[1], output_width(task, y), scaler if cfg["data"]["standardize"] else None)
     model.init(seed=seed, dtype=dtype)
 

@@ -43,7 +43,21 @@ def check_names(cfg, given_data, skip=()):
               "optimizer": lambda: check_optimizer(cfg["optimizer"], cfg["schedule"])}
     long_names = _too_long(cfg)
     skip = set(skip) | ({"optimizer"} if "schedule" in skip else set()) | {k.split(".")[0] for k, _ in long_names}
-    return [*long_names, *(error for section, check in checks.items() if section not in skip for error in check())]
+    errors = [*long_names, *(error for section, check in checks.items() if section not in skip for error in check())]
+    if not errors and not skip & {"data", "model", "optimizer", "training", "limits", "dtype"}:
+        errors = check_limits(cfg)  # the memory estimate needs every other part right
+    return errors
+
+
+def check_limits(cfg):
+    """The run's estimated memory against [limits] memory_gb (``budget.py``)."""
+    from .budget import check_config
+
+    try:
+        check_config(cfg)
+    except ChainruleError as e:
+        return [("limits.memory_gb", str(e))]
+    return []
 
 
 def check_data(d, given):

@@ -34,6 +34,7 @@ from .folder import (
 )
 from .interrupt import RunInterrupted, SaveOnInterrupt
 from .lock import RunLock
+from .paths import check_run_folder
 from .schema import complete
 
 
@@ -52,7 +53,7 @@ def train(cfg, run_dir=None, verbose=1, resume=False, epochs=None):
 
     _safetensors_numpy()  # a run ends by saving its weights: fail now, not after training
     cfg = complete(cfg)
-    run_dir = Path(run_dir) if resume else run_dir_for(cfg, run_dir)
+    run_dir = check_run_folder(Path(run_dir) if resume else run_dir_for(cfg, run_dir), resume)  # before any work
     check_layout(run_dir)  # a file where a folder goes fails now, not at the first save
     if resume:
         if not run_dir.is_dir():

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError, did_you_mean
 
 MAX_WIDTH = 1 << 20  # widths beyond this are typos (a 2^20 × 2^20 layer would need 8 TB)
+MAX_FLOAT_INT = int(sys.float_info.max)  # larger integers have no float
 UNSET = object()  # a field with no default: absent from a completed config unless given
 
 
@@ -126,6 +128,16 @@ SECTIONS = (
         Field("gradient_checkpointing", bool, False, "recompute activations in the backward pass to save memory"),
         Field("gradient_check", bool, True, "per-layer gradient check of the trained model"),
     )),
+    Section("limits", (
+        Field("memory_gb", float, 4.0, "the most memory the run's arrays may need, estimated from the config before "
+              "anything is allocated (data, parameters, gradients, optimizer state, activations); a bigger run is "
+              "refused with its estimate: raise this to allow it", rule=lambda v: 0 < v < 1 << 20,
+              says="be a number of GiB in (0, 1048576)"),
+        Field("csv_mb", int, 1024, "the largest CSV file read, in MiB (a FIFO, device or folder is never read)",
+              rule=lambda v: 0 < v < 1 << 30, says="be a positive number of MiB"),
+        Field("csv_line_mb", int, 16, "the longest line of a CSV file, in MiB", rule=lambda v: 0 < v < 1 << 20,
+              says="be a positive number of MiB"),
+    ), doc="resource limits: raise them for a bigger run"),
     Section("output", (
         Field("dir", str, "runs", "where run folders go"),
         Field("name", str, "", "run folder name; default: <dataset>-<timestamp>"),
@@ -256,6 +268,10 @@ def _typed(f, key, value, errors):
     if value is None and f.default is None:
         return value
     if f.type is float and isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_FLOAT_INT:  # float() would raise OverflowError
+            errors.append((key, f"must be a float, found an integer of {value.bit_length()} bits, beyond the "
+                                "largest float (about 1.8e308)"))
+            return f.default
         return float(value)
     if f.type is int and isinstance(value, bool) or not isinstance(value, f.type):
         names = f.type.__name__ if isinstance(f.type, type) else " or ".join(t.__name__ for t in f.type)
