@@ -140,7 +140,7 @@ def test_resume_when_checkpoints_is_a_file_fails_before_training(run, capsys):
     t0 = time.monotonic()
     code = main(["train", "--resume", str(run), "--quiet"])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and err == (f"chainrule: error: {run / 'checkpoints'} must be a folder (the run writes its "
-                                 "checkpoints there), but it is a file"), err
+    assert code == 2 and err == (f"chainrule: error: run folder {run}: checkpoints is a file, but the run writes a "
+                                 "folder there; move it away"), err
     assert time.monotonic() - t0 < 5
     assert _snapshot(run) == before  # nothing trained, nothing written

@@ -20,8 +20,8 @@ from ..diagnostics import TrainingRecorder
 from ..errors import ConfigError, DataError
 from ..train import EarlyStopping, MetricLogger, Trainer
 from ..train.checkpoint import Checkpoint
-from .checks import layers_mismatch, with_horizon
 from .budget import check_loaded
+from .checks import layers_mismatch, with_horizon
 from .interrupt import SaveOnInterrupt
 from .schema import complete
 

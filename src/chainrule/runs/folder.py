@@ -79,31 +79,6 @@ def check_new(run_dir):
                           f"'chainrule train --resume {run_dir}', or choose another --out")
 
 
-# What a run folder holds: these names must be folders, the others files (or absent).
-FOLDERS = ("checkpoints", "model")
-FILES = ("config.json", "manifest.json", "metrics.csv", "preprocessing.json", "gradcheck.txt")
-
-
-def check_layout(run_dir):
-    """Before any work: ``run_dir`` is (or can become) a folder, and nothing in it that a run
-    writes has the wrong kind (``checkpoints`` a file, ``metrics.csv`` a folder, ...)."""
-    run_dir = Path(run_dir)
-    for parent in (run_dir, *run_dir.parents):
-        if parent.exists() or parent.is_symlink():
-            if not parent.is_dir():
-                what = "the run folder" if parent == run_dir else f"a parent of the run folder {run_dir}"
-                raise ConfigError(f"{parent} is {what} but it is not a folder (a file is in the way)")
-            break
-    for name in FOLDERS:
-        p = run_dir / name
-        if (p.exists() or p.is_symlink()) and not p.is_dir():
-            raise ConfigError(f"{p} must be a folder (the run writes its {name} there), but it is a file")
-    for name in FILES:
-        p = run_dir / name
-        if p.is_dir():
-            raise ConfigError(f"{p} must be a file (the run writes it), but it is a folder")
-
-
 def check_same_config(run_dir, cfg, epochs=None):
     """Before resuming: ``cfg`` (the run's config.json now) is the config the run started with,
     as the manifest records it; with ``epochs`` (an explicit ``--epochs``) training.epochs may

@@ -22,7 +22,6 @@ from ..saving import atomic_write_json, save_model
 from ..train.checkpoint import latest_checkpoint, list_checkpoints, restore
 from .build import build
 from .folder import (
-    check_layout,
     check_new,
     check_resumable,
     check_same_config,
@@ -54,7 +53,6 @@ def train(cfg, run_dir=None, verbose=1, resume=False, epochs=None):
     _safetensors_numpy()  # a run ends by saving its weights: fail now, not after training
     cfg = complete(cfg)
     run_dir = check_run_folder(Path(run_dir) if resume else run_dir_for(cfg, run_dir), resume)  # before any work
-    check_layout(run_dir)  # a file where a folder goes fails now, not at the first save
     if resume:
         if not run_dir.is_dir():
             raise ConfigError(f"cannot resume {run_dir}: no such run folder")
