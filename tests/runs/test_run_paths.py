@@ -103,3 +103,12 @@ def test_cli_predict_output_and_experiment_out(tmp_path, capsys, a_file):
     assert main(["experiment", "xor", "--quick", "--out", str(a_file / "x")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is a file, not a folder" in err, err
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "..", ".", "x\\y", "nul\0byte"])
+def test_output_name_is_one_folder_name_inside_output_dir(tmp_path, name):
+    # output.name names the run folder inside output.dir; a path in it would write elsewhere
+    cfg = {"output": {"dir": str(tmp_path / "runs"), "name": name}}
+    with pytest.raises(ConfigError, match=r"output\.name must be one folder name"):
+        runs.complete(cfg)
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "escape").exists()

@@ -60,6 +60,10 @@ def _non_negative(v):
     return v >= 0
 
 
+def _folder_name(v):
+    return v == "" or (v not in (".", "..") and not any(c in v for c in "/\\\0"))
+
+
 def _widths(v):
     return all(isinstance(h, int) and not isinstance(h, bool) and 0 < h <= MAX_WIDTH for h in v)
 
@@ -140,7 +144,8 @@ SECTIONS = (
     ), doc="resource limits: raise them for a bigger run"),
     Section("output", (
         Field("dir", str, "runs", "where run folders go"),
-        Field("name", str, "", "run folder name; default: <dataset>-<timestamp>"),
+        Field("name", str, "", "run folder name (one name, inside dir); default: <dataset>-<timestamp>",
+              rule=_folder_name, says="be one folder name (no '/', '\\', '..' or NUL), inside output.dir"),
         Field("plots", bool, True, "write PNG figures"),
         Field("record", bool, True, "record per-layer training dynamics (gradient norms, error signals, dead units; "
               "≤ 10% of training time): the dynamics figures and the vanishing/exploding/dead-network warnings "
