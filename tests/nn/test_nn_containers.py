@@ -122,7 +122,7 @@ def test_residual_width_mismatch():
 def test_bad_layer_arguments():
     with pytest.raises(ValueError, match=r"Dense\(d_out=\.\.\.\): expected an int in \[1, inf\), got 0"):
         nn.Dense(3, 0)
-    with pytest.raises(ValueError, match=r"MLP\(sizes=\.\.\.\): expected a list or tuple or ndarray of at least 2 items"):
+    with pytest.raises(ValueError, match=r"MLP\(sizes=\.\.\.\): expected a list .* of at least 2 items"):
         nn.MLP([3])
     with pytest.raises(ValueError, match=r"Dropout\(p=\.\.\.\): expected a finite real number in \[0, 1\), got 1.0"):
         nn.Dropout(1.0)

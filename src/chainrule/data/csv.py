@@ -14,7 +14,8 @@ import os
 
 import numpy as np
 
-from chainrule.errors import ConfigError, DataError
+from chainrule.constraints import ListOf, Options, validate
+from chainrule.errors import DataError
 
 TASKS = ("auto", "classification", "regression")
 
@@ -146,8 +147,9 @@ def load_csv(path, label: str | None, features: list[str] | None = None, task: s
     the label written in the file for class i and ``class_index`` the reverse mapping (both None
     for regression). Blank lines are skipped; cells are stripped of surrounding spaces.
     """
-    if task not in TASKS:
-        raise ConfigError(f"task must be one of {', '.join(TASKS)}; got {task!r}")
+    validate("load_csv", {"path": [str, os.PathLike], "label": [None, str], "features": [None, str, ListOf(str)],
+                          "task": [Options(str, TASKS)]}, {"path": path, "label": label, "features": features,
+                                                          "task": task})
     path = os.fspath(path)
     rows = _read_rows(path)
     header_number, header = rows[0]

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from ..constraints import Interval, ListOf, short_repr, validate
-from ..errors import ArgumentTypeError, DifferentiationTypeError, InvalidArgumentError, ShapeError
+from ..errors import ArgumentTypeError, DifferentiationTypeError, ShapeError
 from .core import Tracer, dtype_of, lower, shape_of
 from .forward import Dual, ForwardTrace
 from .reverse import Node, ReverseTrace, backward_pass

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..engine.remat import checkpoint
 from ..constraints import NON_NEGATIVE_INT, POSITIVE_INT, Interval, ListOf, validate
+from ..engine.remat import checkpoint
 from ..errors import ArgumentTypeError, ConfigError, DataError, InvalidArgumentError, ShapeError
 from . import init as initializers
 from .fusion import fusion_plan

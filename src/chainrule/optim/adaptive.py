@@ -9,7 +9,6 @@ it to rounding.
 from __future__ import annotations
 
 import math
-
 import numbers
 
 import numpy as np
