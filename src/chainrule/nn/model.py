@@ -93,7 +93,8 @@ class Sequential(Layer):
             raise ConfigError("Sequential needs at least one layer")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise ArgumentTypeError(f"Sequential: item {i} is {type(layer).__name__}, not a chainrule layer")
+                raise ArgumentTypeError(f"{type(self).__name__}: item {i} is {type(layer).__name__}, "
+                                        "not a chainrule layer")
         self._revision = 0
         self.params = self.buffers = None
         self.layers = layers
@@ -345,7 +346,10 @@ class Sequential(Layer):
     def __call__(self, x):
         if self.params is None:
             raise ConfigError("the model has no parameters yet: call model.init(seed) first")
-        return self.apply(self.params, np.asarray(x, dtype=self.dtype))
+        x = np.asarray(x)
+        if x.dtype.kind not in "fiub":  # (before the cast, which would drop an imaginary part)
+            raise DataError(f"{type(self).__name__}.apply(x): expected real numbers, got an array of dtype {x.dtype}")
+        return self.apply(self.params, x.astype(self.dtype, copy=False))
 
     def config(self):
         return {"type": self.kind, "layers": [layer.config() for layer in self._layers]}

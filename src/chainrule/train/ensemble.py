@@ -28,9 +28,9 @@ import numpy as np
 from .. import optim
 from ..constraints import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL, ListOf, validate
 from ..data.batching import Batcher
-from ..errors import ConfigError
+from ..errors import ArgumentTypeError, ConfigError
 from ..nn import losses
-from ..nn.layers import Activation, Dense
+from ..nn.layers import Activation, Dense, Layer
 from ..nn.model import Context
 from . import evaluation
 from .callbacks import CallbackList, History, check_callback
@@ -66,6 +66,9 @@ class Ensemble:
                                             "optimizer": optimizer, "learning_rate": learning_rate,
                                             "optimizer_options": optimizer_options, "batch_size": batch_size,
                                             "metrics": metrics, "verbose": verbose, "callbacks": callbacks})
+        if isinstance(model_factory, Layer):  # (a network is callable too: on data, not as a factory)
+            raise ArgumentTypeError(f"Ensemble(model_factory=...): expected a function returning a fresh network, "
+                                    f"such as lambda: nn.MLP([...]), got a {type(model_factory).__name__}")
         callbacks = () if callbacks is None else callbacks
         self.seeds = [int(s) for s in seeds]
         if not self.seeds:
