@@ -16,7 +16,8 @@ from chainrule.optim import schedules
 # Values of every kind a user or a config file might pass, sized so a success allocates little
 # (L-BFGS allocates its history up front: a huge history_size is a memory budget, issue 12 item 6).
 VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 40), st.integers(-10**5, 10**5), st.floats(allow_nan=True, allow_infinity=True),
+    st.none(), st.booleans(), st.integers(-3, 40), st.integers(-10**5, 10**5),
+    st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=6), st.sampled_from(["relu", "tanh", "none", "no", "yes", "1", "strong_wolfe", "min"]),
     st.lists(st.one_of(st.integers(-2, 12), st.booleans(), st.floats(-2, 2)), max_size=4),
     st.tuples(st.floats(-0.5, 1.5), st.floats(-0.5, 1.5)), st.complex_numbers(max_magnitude=10),
