@@ -41,7 +41,7 @@ CASES = [
     ("BatchNorm-momentum-2", lambda: nn.BatchNorm(3, momentum=2), ValueError, "BatchNorm(momentum=...)", "[0, 1]"),
     ("BatchNorm-momentum-nan", lambda: nn.BatchNorm(3, momentum=nan), ValueError, "BatchNorm(momentum=...)", "nan"),
     ("BatchNorm-eps-negative", lambda: nn.BatchNorm(3, eps=-1e-5), ValueError, "BatchNorm(eps=...)"),
-    ("BatchNorm-eps-zero", lambda: nn.BatchNorm(3, eps=0.0), ValueError, "BatchNorm(eps=...)"),
+    ("BatchNorm-eps-inf", lambda: nn.BatchNorm(3, eps=float("inf")), ValueError, "BatchNorm(eps=...)"),
     ("Dropout-str", lambda: nn.Dropout("x"), TypeError, "Dropout(p=...)", "'x'"),
     ("Dropout-1", lambda: nn.Dropout(1), ValueError, "Dropout(p=...)", "[0, 1)"),
     ("Dropout-nan", lambda: nn.Dropout(nan), ValueError, "Dropout(p=...)"),

@@ -30,7 +30,7 @@ import numbers
 import numpy as np
 
 from .. import numpy as cnp
-from ..constraints import FINITE_REAL, POSITIVE_INT, POSITIVE_REAL, PROBABILITY, Interval, Options, validate
+from ..constraints import FINITE_REAL, NON_NEGATIVE_REAL, POSITIVE_INT, PROBABILITY, Interval, Options, validate
 from ..engine.core import dtype_of
 from ..errors import ConfigError, ShapeError
 from ..primitives.nn import FUSED_ACTIVATIONS, dense
@@ -223,7 +223,8 @@ class BatchNorm(Layer):
     momentum = Setting()
     eps = Setting()
 
-    _parameter_constraints = {"num_features": [POSITIVE_INT], "momentum": [PROBABILITY], "eps": [POSITIVE_REAL]}
+    # eps = 0 is allowed: the experiment batchnorm_gradient checks the closed form at ε = 0.
+    _parameter_constraints = {"num_features": [POSITIVE_INT], "momentum": [PROBABILITY], "eps": [NON_NEGATIVE_REAL]}
 
     def __init__(self, num_features, momentum=0.1, eps=1e-5):
         validate("BatchNorm", self._parameter_constraints, {"num_features": num_features, "momentum": momentum,
