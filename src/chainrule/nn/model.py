@@ -93,7 +93,7 @@ class Sequential(Layer):
             raise ConfigError("Sequential needs at least one layer")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise ArgumentTypeError(f"{type(self).__name__}: item {i} is {type(layer).__name__}, "
+                raise ArgumentTypeError(f"{type(self).__name__}(layers=...): item {i} is {type(layer).__name__}, "
                                         "not a chainrule layer")
         self._revision = 0
         self.params = self.buffers = None
