@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # The one layer map. A module belongs to the layer of the longest prefix listed here.
 LAYERS = [
-    ("engine core", ["chainrule.errors", "chainrule._version", "chainrule.engine"]),
+    ("engine core", ["chainrule.errors", "chainrule.constraints", "chainrule._version", "chainrule.engine"]),
     ("primitives", ["chainrule.primitives", "chainrule.extend", "chainrule.numpy"]),
     ("transforms and jit", ["chainrule.engine.transforms", "chainrule.engine.remat", "chainrule.jit",
                             "chainrule.gradcheck"]),

@@ -37,6 +37,12 @@ class ConfigError(ChainruleError, ValueError):
     """A configuration value or key is wrong; the message says what was expected."""
 
 
+class InvalidArgumentError(ConfigError):
+    """An argument of the right type with a value outside what is allowed (a ValueError through
+    ConfigError, so code that catches configuration mistakes catches it too); the message names
+    the argument, what was expected and what was found (``chainrule.constraints``)."""
+
+
 class DataError(ChainruleError, ValueError):
     """Input data is malformed: NaN/inf, wrong shape, labels out of range, empty."""
 

@@ -37,10 +37,12 @@ are (``GradCheckReport.zero_leaves``).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .constraints import NON_NEGATIVE_INT, NON_NEGATIVE_REAL, POSITIVE_REAL, Interval, ListOf, Options, validate
 from .engine.transforms import jvp, vjp
 from .engine.tree import flatten, leaf_paths, unflatten
 from .errors import GradientCheckError
@@ -272,11 +274,20 @@ def check_grads(f, args, modes=("fwd", "rev"), order=2, *, argnums=None, rtol=1e
     the report) if a leaf fails and ``raise_on_failure`` is true.
     """
     args = tuple(args) if isinstance(args, list | tuple) else (args,)
-    for m in modes:
-        if m not in ("fwd", "rev"):
-            raise ValueError(f"check_grads: unknown mode {m!r}; expected 'fwd' or 'rev'")
-    argnums = tuple(range(len(args))) if argnums is None else (
-        (argnums,) if isinstance(argnums, int) else tuple(argnums))
+    if isinstance(modes, str):
+        modes = (modes,)
+    n = len(args)
+    argnum = Interval(numbers.Integral, -n, n, closed="left")
+    validate("check_grads", {
+        "f": ["callable"], "modes": [ListOf(Options(str, ("fwd", "rev")), min_len=1)],
+        "order": [Interval(numbers.Integral, 1, None, closed="left")],
+        "argnums": [None, argnum, ListOf(argnum, min_len=1)], "rtol": [POSITIVE_REAL],
+        "eps": [POSITIVE_REAL], "delta": [None, NON_NEGATIVE_REAL],
+        "seed": [NON_NEGATIVE_INT, np.random.Generator], "raise_on_failure": ["boolean"],
+    }, {"f": f, "modes": modes, "order": order, "argnums": argnums, "rtol": rtol, "eps": eps, "delta": delta,
+        "seed": seed, "raise_on_failure": raise_on_failure})
+    argnums = tuple(range(n)) if argnums is None else tuple(
+        int(i) % n for i in ((argnums,) if isinstance(argnums, numbers.Integral) else argnums))
     args = tuple(_to_float64(a) if i in argnums else a for i, a in enumerate(args))
     rng = np.random.default_rng(seed)
     report = GradCheckReport(rtol=rtol)

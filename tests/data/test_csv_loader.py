@@ -59,7 +59,7 @@ def test_task_can_be_forced(tmp_path):
     path = write(tmp_path, "x,t\n1,0\n2,1\n")
     _, y, meta = load_csv(path, label="t", task="regression")
     assert meta["task"] == "regression" and y.tolist() == [[0.0], [1.0]]
-    with pytest.raises(ConfigError, match="task must be one of auto, classification, regression"):
+    with pytest.raises(ConfigError, match=r"load_csv\(task\): expected one of .auto., .classification."):
         load_csv(path, label="t", task="clasification")
 
 

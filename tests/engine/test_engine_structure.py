@@ -15,13 +15,14 @@ from chainrule.engine import core
 SRC = pathlib.Path(chainrule.__file__).parent
 
 # package -> the chainrule packages it may import (besides itself): each layer only looks down.
+# (chainrule.constraints, the declared argument checks, sits beside errors at the bottom.)
 ALLOWED = {
-    "engine": {"errors"},
+    "engine": {"errors", "constraints"},
     "extend": {"engine"},
     "primitives": {"engine", "errors", "extend"},
     "numpy": {"engine", "primitives"},
     "jit": {"engine", "errors", "primitives"},
-    "gradcheck": {"engine", "errors"},
+    "gradcheck": {"engine", "errors", "constraints"},
 }
 
 

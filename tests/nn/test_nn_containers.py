@@ -120,11 +120,11 @@ def test_residual_width_mismatch():
 
 
 def test_bad_layer_arguments():
-    with pytest.raises(ValueError, match="d_out must be a positive integer, found 0"):
+    with pytest.raises(ValueError, match=r"Dense\(d_out=\.\.\.\): expected an int in \[1, inf\), got 0"):
         nn.Dense(3, 0)
-    with pytest.raises(ValueError, match="sizes must be at least two positive integers"):
+    with pytest.raises(ValueError, match=r"MLP\(sizes=\.\.\.\): expected a list .* of at least 2 items"):
         nn.MLP([3])
-    with pytest.raises(ValueError, match=r"p must be in \[0, 1\), found 1"):
+    with pytest.raises(ValueError, match=r"Dropout\(p=\.\.\.\): expected a finite real number in \[0, 1\), got 1.0"):
         nn.Dropout(1.0)
     with pytest.raises(TypeError, match="item 1 is ufunc, not a chainrule layer"):
         nn.Sequential(nn.Dense(2, 2), np.tanh)

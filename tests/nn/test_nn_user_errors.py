@@ -15,7 +15,7 @@ CASES = [
     ("MLP activations", lambda: nn.MLP([2, 4, 2], activation=["relu", "tanh"]), ValueError, "activations"),
     ("unknown init", lambda: nn.MLP([2, 4, 2], init="hee").init(0), ValueError, "initializer"),
     ("Dense width", lambda: nn.Dense(0, 3), ValueError, "d_in"),
-    ("Dropout p", lambda: nn.Dropout(1.5), ValueError, "p must be"),
+    ("Dropout p", lambda: nn.Dropout(1.5), ValueError, "Dropout(p=...)"),
     ("empty Sequential", lambda: nn.Sequential(), ValueError, "at least one layer"),
     ("not a layer", lambda: nn.Sequential(print), TypeError, "not a chainrule layer"),
     ("dtype", lambda: nn.MLP([2, 2]).init(0, dtype="float16"), ValueError, "float16"),

@@ -141,12 +141,14 @@ def test_stateless_schedules_ignore_observe():
 
 
 @pytest.mark.parametrize(("make", "match"), [
-    (lambda: StepDecay(0.1, step_size=0), "step_size must be >= 1"),
+    (lambda: StepDecay(0.1, step_size=0), r"StepDecay\(step_size=\.\.\.\): expected an int in \[1, inf\), got 0"),
     (lambda: Cosine(0.1, total_steps=10, min_lr=0.2), "min_lr must be <= 0.1"),
-    (lambda: Exponential(-0.1, gamma=0.5), "learning_rate must be >= 0"),
-    (lambda: ReduceOnPlateau(0.1, mode="lowest"), "mode must be one of 'min', 'max'"),
-    (lambda: ReduceOnPlateau(0.1, factor=1.0), "factor must be < 1"),
-    (lambda: LinearWarmup(0, then=0.1), "warmup_steps must be >= 1"),
+    (lambda: Exponential(-0.1, gamma=0.5),
+     r"Exponential\(learning_rate=\.\.\.\): expected a .* in \(0, inf\), got -0.1"),
+    (lambda: ReduceOnPlateau(0.1, mode="lowest"),
+     r"ReduceOnPlateau\(mode=\.\.\.\): expected one of 'min', 'max', got 'lowest'"),
+    (lambda: ReduceOnPlateau(0.1, factor=1.0), r"ReduceOnPlateau\(factor=\.\.\.\): expected a .* in \[0, 1\), got 1.0"),
+    (lambda: LinearWarmup(0, then=0.1), r"LinearWarmup\(warmup_steps=\.\.\.\): expected an int in \[1, inf\), got 0"),
 ])
 def test_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):

@@ -125,12 +125,13 @@ def test_rollbacks_are_bounded():
 
 
 def test_divergence_options_are_checked():
-    from chainrule.errors import ConfigError
+    from chainrule.errors import ArgumentTypeError, ConfigError
 
-    for bad in ({"on_divergence": "retry"}, {"rollback_factor": 1.0}, {"rollback_factor": 0}, {"max_rollbacks": -1},
-                {"rollback_factor": "half"}):
+    for bad in ({"on_divergence": "retry"}, {"rollback_factor": 1.0}, {"rollback_factor": 0}, {"max_rollbacks": -1}):
         with pytest.raises(ConfigError):
             trainer("mse", **bad)
+    with pytest.raises(ArgumentTypeError, match=r"Trainer\(rollback_factor=\.\.\.\)"):  # a TypeError: not a number
+        trainer("mse", rollback_factor="half")
 
 
 def test_rollback_across_epochs_rewinds_the_metric_log(tmp_path):

@@ -145,7 +145,8 @@ def test_names_of_a_well_typed_model_are_all_checked():
 
 @pytest.mark.parametrize("raw, says", [
     ({"optimizer": {"name": "adam", "learning_rate": -1.0}},
-     "c.toml: optimizer.learning_rate: Adam: learning_rate must be >= 0.0, got -1.0"),
+     "c.toml: optimizer.learning_rate: Adam(learning_rate=...): expected a finite real number in (0, inf) or a "
+     "Schedule, got -1.0"),
     ({"schedule": {"name": "step"}}, "c.toml: schedule.step_size: schedule 'step' needs step_size"),
     ({"schedule": {"total_steps": 10}}, "c.toml: schedule.name is needed"),
     ({"data": {"name": "moons", "options": {"noize": 0.1}}},

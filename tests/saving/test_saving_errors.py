@@ -148,7 +148,7 @@ def test_nan_in_weights(saved):
       "missing the key 'layers'"),
      ('{"format": "chainrule-model", "format_version": 1, "architecture": '
       '{"type": "sequential", "layers": [{"type": "dense", "d_in": "three", "d_out": 2}]}}',
-      "d_in must be a positive integer, found 'three'"),
+      "Dense(d_in=...): expected an int in [1, inf), got 'three'"),
      ('{"format": "chainrule-model", "format_version": 1, "architecture": '
       '{"type": "sequential", "layers": [{"type": "dense", "d_in": 3, "d_out": 4}, {"type": "dense", "d_in": 5, '
       '"d_out": 2}]}}', "expects 5 features but the layer before produces 4"),

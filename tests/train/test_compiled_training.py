@@ -170,7 +170,9 @@ def test_a_replaced_optimizer_is_the_one_that_steps():
     X, y = moons()
     trainer = Trainer(model, loss="cross_entropy", optimizer="adam", batch_size=32, verbose=0)
     trainer.fit(X, y, epochs=1)
-    trainer.optimizer = optim.SGD(model.params, learning_rate=0.0)
+    # A rate too small to move any weight (|w| ≫ 1e-284 here, so w − 1e-300·g rounds to w); a rate
+    # of 0 is refused by the optimizer's constraints.
+    trainer.optimizer = optim.SGD(model.params, learning_rate=1e-300)
     before = {k: v.copy() for k, v in model.params.items()}
     steps = trainer.step
     trainer.fit(X, y, epochs=2)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from chainrule.constraints import NON_NEGATIVE_INT, validate
 from chainrule.errors import DataError
 
 # Mixed into the seed so the data order is a different random stream from anything else
@@ -73,7 +74,11 @@ class Batcher:
     ``load_state_dict()`` restores it, so a checkpoint holds the data order and position.
     """
 
+    # n and batch_size are checked as data (DataError, with the empty-data message); the rest here.
+    _parameter_constraints = {"shuffle": ["boolean"], "seed": [NON_NEGATIVE_INT], "drop_last": ["boolean"]}
+
     def __init__(self, n: int, batch_size: int, shuffle: bool = True, seed: int = 0, drop_last: bool = False):
+        validate("Batcher", self._parameter_constraints, {"shuffle": shuffle, "seed": seed, "drop_last": drop_last})
         if not isinstance(n, bool) and isinstance(n, int | np.integer) and n == 0:
             raise DataError("no samples: cannot make mini-batches of empty data (n = 0)")
         self.n = _check_int(n, "number of samples n", minimum=1)

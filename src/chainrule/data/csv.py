@@ -11,13 +11,15 @@ import csv
 import difflib
 import io
 import math
+import numbers
 import operator
 import os
 from array import array
 
 import numpy as np
 
-from chainrule.errors import ConfigError, DataError
+from chainrule.constraints import Interval, ListOf, Options, validate
+from chainrule.errors import DataError
 
 from .files import open_regular, shown
 
@@ -250,11 +252,11 @@ def load_csv(path, label: str | None, features: list[str] | None = None, task: s
     mapping (both None for regression); ``rows[i]`` is the file row of sample i (header = 1), for
     messages about the data later. Blank lines are skipped; cells are stripped of surrounding spaces.
     """
-    if task not in TASKS:
-        raise ConfigError(f"task must be one of {', '.join(TASKS)}; got {task!r}")
-    for name, value in (("max_bytes", max_bytes), ("max_line", max_line)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} must be a positive integer; got {value!r}")
+    validate("load_csv", {"path": [str, os.PathLike], "label": [None, str], "features": [None, str, ListOf(str)],
+                          "task": [Options(str, TASKS)], "max_bytes": [Interval(numbers.Integral, 1, None)],
+                          "max_line": [Interval(numbers.Integral, 1, None)]},
+             {"path": path, "label": label, "features": features, "task": task, "max_bytes": max_bytes,
+              "max_line": max_line})
     path = os.fspath(path)
     shown_path = shown(path)
     records = _records(path, max_bytes, max_line)

@@ -20,7 +20,7 @@ def _as_numeric_array(values, name: str) -> np.ndarray:
     except (TypeError, ValueError) as exc:  # ragged nested lists
         raise DataError(f"{name} must be a rectangular numeric array; got {type(values).__name__} "
                         f"that NumPy cannot convert ({exc})") from None
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+    if array.dtype.kind not in "biufc":  # (timedelta64 is a NumPy integer type: refused here too)
         raise DataError(f"{name} must hold numbers; got an array of dtype {array.dtype}")
     if np.issubdtype(array.dtype, np.complexfloating):
         raise DataError(f"{name} must hold real numbers; got an array of dtype {array.dtype}")

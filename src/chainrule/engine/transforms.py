@@ -8,10 +8,12 @@ only ever unwraps its own tracers (see ``core.py``).
 from __future__ import annotations
 
 import functools
+import numbers
 
 import numpy as np
 
-from ..errors import DifferentiationTypeError, ShapeError
+from ..constraints import Interval, ListOf, short_repr, validate
+from ..errors import ArgumentTypeError, DifferentiationTypeError, ShapeError
 from .core import Tracer, dtype_of, lower, shape_of
 from .forward import Dual, ForwardTrace
 from .reverse import Node, ReverseTrace, backward_pass
@@ -40,12 +42,33 @@ def _as_input(x, where):
     return x
 
 
+# What the transforms' arguments may be (``chainrule.constraints``), checked when the transform is
+# made, never per call.
+_INT = Interval(numbers.Integral, None, None)
+_CONSTRAINTS = {"f": ["callable"], "argnums": [_INT, ListOf(_INT, min_len=1, types=(tuple,))],
+                "has_aux": ["boolean"]}
+
+
+def _check_transform(fname, **arguments):
+    validate(fname, _CONSTRAINTS, arguments)
+
+
 def _argnums_tuple(argnums, nargs, fname):
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums = (argnums,) if isinstance(argnums, numbers.Integral) else tuple(argnums)
     for i in nums:
         if not -nargs <= i < nargs:
-            raise TypeError(f"{fname}: argnums={argnums} but the function was called with {nargs} arguments")
-    return tuple(i % nargs for i in nums)
+            raise ArgumentTypeError(f"{fname}(argnums): argnums={argnums} but the function was called with {nargs} "
+                                    f"arguments (expected numbers in [{-nargs}, {nargs}))")
+    return tuple(int(i) % nargs for i in nums)
+
+
+def _check_scalar_result(out, fname):
+    """A function differentiated by ``grad`` must return an array (or number), not None or a list."""
+    if out is None:
+        raise ArgumentTypeError(f"{fname}(f): the function returned None; {fname} needs a scalar array")
+    if not isinstance(out, Tracer | np.ndarray | np.generic | float | int):
+        raise ArgumentTypeError(f"{fname}(f): the function returned {type(out).__name__} "
+                                f"({short_repr(out)}); {fname} needs a scalar array")
 
 
 def _wrap_args(args, nums, make):
@@ -127,6 +150,8 @@ def value_and_grad(f, argnums=0, has_aux=False):
     ``((value, aux), gradient)``.
     """
 
+    _check_transform("value_and_grad", f=f, argnums=argnums, has_aux=has_aux)
+
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args), "grad")
@@ -135,8 +160,10 @@ def value_and_grad(f, argnums=0, has_aux=False):
         out = f(*args, **kwargs)
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
-                raise TypeError("value_and_grad(has_aux=True): f must return a pair (value, aux)")
+                raise ArgumentTypeError("value_and_grad(has_aux=True): f must return a pair (value, aux)")
             out, aux = out
+        if type(out) is not Node:  # (the common case, a recorded scalar, skips the check)
+            _check_scalar_result(out, "grad")
         if shape_of(out) != () or dtype_of(out).kind != "f":
             raise ShapeError(
                 f"grad requires f to return a real scalar, but it returned shape {shape_of(out)} "
@@ -146,13 +173,14 @@ def value_and_grad(f, argnums=0, has_aux=False):
         value = _value(out, trace)
         if has_aux:
             value = (value, _strip(aux, trace))
-        return value, grads[0] if isinstance(argnums, int) else tuple(grads)
+        return value, grads[0] if isinstance(argnums, numbers.Integral) else tuple(grads)
 
     return value_and_grad_f
 
 
 def grad(f, argnums=0, has_aux=False):
     """The gradient of a scalar-valued ``f`` with respect to ``args[argnums]``: ∇f."""
+    _check_transform("grad", f=f, argnums=argnums, has_aux=has_aux)
     vg = value_and_grad(f, argnums, has_aux)
 
     @functools.wraps(f)
@@ -174,6 +202,7 @@ def vjp(f, *primals):
     ``ct`` has the structure, shapes and dtypes of ``f``'s output. ``vjp_fn`` may be called
     many times (it keeps the recorded graph alive while it exists).
     """
+    _check_transform("vjp", f=f)
     trace = ReverseTrace()
     args, inputs = _wrap_args(primals, range(len(primals)), trace.new_input)
     out = f(*args)
@@ -207,9 +236,14 @@ def vjp_once(f, primals, ct):
 
 def jvp(f, primals, tangents):
     """``(f(*primals), J·tangents)``: the output and its directional derivative (forward mode)."""
+    _check_transform("jvp", f=f)
+    for name, given in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(given, tuple | list):
+            raise ArgumentTypeError(f"jvp({name}): expected a tuple with one entry per argument of f, such as "
+                                    f"(x,), got {type(given).__name__}; write jvp(f, (x,), (t,))")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
-        raise TypeError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+        raise ArgumentTypeError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     trace = ForwardTrace()
     args = []
     for i, (p, t) in enumerate(zip(primals, tangents)):
@@ -272,6 +306,8 @@ def jacrev(f, argnums=0):
     for a tree output, each output leaf is replaced by that structure.
     """
 
+    _check_transform("jacrev", f=f, argnums=argnums)
+
     def jac_f(*args):
         nums = _argnums_tuple(argnums, len(args), "jacrev")
 
@@ -296,13 +332,15 @@ def jacrev(f, argnums=0):
                 [_stack_rows([r[k][b] for r in rows], shape_of(y), shape_of(x)) for b, x in enumerate(leaves)]
                 for k, (leaves, _) in enumerate(in_trees)
             ])
-        return _nest(out_def, [t for _, t in in_trees], blocks, isinstance(argnums, int))
+        return _nest(out_def, [t for _, t in in_trees], blocks, isinstance(argnums, numbers.Integral))
 
     return jac_f
 
 
 def jacfwd(f, argnums=0):
     """The Jacobian ∂f/∂x by forward mode: one JVP per input entry. Same layout as ``jacrev``."""
+
+    _check_transform("jacfwd", f=f, argnums=argnums)
 
     def jac_f(*args):
         nums = _argnums_tuple(argnums, len(args), "jacfwd")
@@ -343,7 +381,7 @@ def jacfwd(f, argnums=0):
                 ]
                 for k, (leaves, _) in enumerate(in_trees)
             ])
-        return _nest(out_def, [t for _, t in in_trees], blocks, isinstance(argnums, int))
+        return _nest(out_def, [t for _, t in in_trees], blocks, isinstance(argnums, numbers.Integral))
 
     return jac_f
 

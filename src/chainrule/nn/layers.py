@@ -25,10 +25,12 @@ Shapes: ``a`` is (batch, features) throughout.
 from __future__ import annotations
 
 import itertools
+import numbers
 
 import numpy as np
 
 from .. import numpy as cnp
+from ..constraints import FINITE_REAL, NON_NEGATIVE_REAL, POSITIVE_INT, PROBABILITY, Interval, Options, validate
 from ..engine.core import dtype_of
 from ..errors import ConfigError, ShapeError
 from ..primitives.nn import FUSED_ACTIVATIONS, dense
@@ -105,10 +107,11 @@ class Dense(Layer):
     param_names = ("weight", "bias")
     stageable = True
 
+    # (init and bias_init are checked by nn.init.get, whose messages show the spellings)
+    _parameter_constraints = {"d_in": [POSITIVE_INT], "d_out": [POSITIVE_INT]}
+
     def __init__(self, d_in, d_out, init=None, bias_init="zeros"):
-        for name, d in (("d_in", d_in), ("d_out", d_out)):
-            if not isinstance(d, int | np.integer) or d <= 0:
-                raise ConfigError(f"Dense: {name} must be a positive integer, found {d!r}")
+        validate("Dense", self._parameter_constraints, {"d_in": d_in, "d_out": d_out})
         self.d_in, self.d_out = int(d_in), int(d_out)
         self.init_spec = init
         self.bias_init = bias_init
@@ -137,7 +140,10 @@ class Activation(Layer):
     name = Setting()
     alpha = Setting()
 
+    _parameter_constraints = {"name": [None, str], "alpha": [None, FINITE_REAL]}
+
     def __init__(self, name="relu", alpha=None):
+        validate("Activation", self._parameter_constraints, {"name": name, "alpha": alpha})
         self.name = check_activation(name)
         self.alpha = alpha
 
@@ -178,14 +184,17 @@ def ReLU():
 
 
 def LeakyReLU(alpha=0.01):
+    validate("LeakyReLU", {"alpha": [FINITE_REAL]}, {"alpha": alpha})
     return Activation("leaky_relu", alpha)
 
 
 def ELU(alpha=1.0):
+    validate("ELU", {"alpha": [FINITE_REAL]}, {"alpha": alpha})
     return Activation("elu", alpha)
 
 
 def GELU(approximate="none"):
+    validate("GELU", {"approximate": [Options(str, ("none", "tanh"))]}, {"approximate": approximate})
     return Activation("gelu_tanh" if approximate == "tanh" else "gelu")
 
 
@@ -214,7 +223,12 @@ class BatchNorm(Layer):
     momentum = Setting()
     eps = Setting()
 
+    # eps = 0 is allowed: the experiment batchnorm_gradient checks the closed form at ε = 0.
+    _parameter_constraints = {"num_features": [POSITIVE_INT], "momentum": [PROBABILITY], "eps": [NON_NEGATIVE_REAL]}
+
     def __init__(self, num_features, momentum=0.1, eps=1e-5):
+        validate("BatchNorm", self._parameter_constraints, {"num_features": num_features, "momentum": momentum,
+                                                             "eps": eps})
         self.d_in = self.d_out = int(num_features)
         self.momentum, self.eps = float(momentum), float(eps)
 
@@ -266,9 +280,10 @@ class Dropout(Layer):
     def stageable(self):
         return self.p == 0  # dropout draws from a generator: only the identity can be compiled
 
+    _parameter_constraints = {"p": [Interval(numbers.Real, 0, 1, closed="left")]}
+
     def __init__(self, p=0.5):
-        if not 0 <= p < 1:
-            raise ConfigError(f"Dropout: p must be in [0, 1), found {p}")
+        validate("Dropout", self._parameter_constraints, {"p": p})
         self.p = float(p)
 
     def call(self, params, a, ctx):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numpy as cnp
+from ..constraints import validate
 from ..engine.core import Tracer, dtype_of, shape_of
 from ..errors import ConfigError, DataError, ShapeError, lookup
 from ..primitives.nn import mean_softmax_cross_entropy as _mean_sce
@@ -256,4 +257,5 @@ def get(name):
     """A loss by name, or a callable passed through (custom losses are plain functions)."""
     if callable(name):
         return name
+    validate("losses.get", {"name": [str, "callable"]}, {"name": name})
     return lookup(LOSSES, name, "loss", "losses")

@@ -16,12 +16,15 @@ are the same.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
+from collections.abc import Mapping
 
 import numpy as np
 
+from ..constraints import NON_NEGATIVE_INT, POSITIVE_INT, Interval, ListOf, validate
 from ..engine.remat import checkpoint
-from ..errors import ArgumentTypeError, ConfigError, ShapeError
+from ..errors import ArgumentTypeError, ConfigError, DataError, InvalidArgumentError, ShapeError
 from . import init as initializers
 from .fusion import fusion_plan
 from .layers import Activation, BatchNorm, Dense, Dropout, Layer, new_version
@@ -91,7 +94,8 @@ class Sequential(Layer):
             raise ConfigError("Sequential needs at least one layer")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise ArgumentTypeError(f"Sequential: item {i} is {type(layer).__name__}, not a chainrule layer")
+                raise ArgumentTypeError(f"{type(self).__name__}(layers=...): item {i} is {type(layer).__name__}, "
+                                        "not a chainrule layer")
         self._revision = 0
         self.params = self.buffers = None
         self.layers = layers
@@ -211,6 +215,7 @@ class Sequential(Layer):
 
     def init(self, seed=0, dtype=np.float64):
         """Create (and keep) the parameters from ``seed``; return the parameter dict."""
+        validate(f"{type(self).__name__}.init", _INIT_CONSTRAINTS, {"seed": seed})
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise ConfigError(f"dtype must be float32 or float64, found {dtype}")
@@ -308,21 +313,44 @@ class Sequential(Layer):
             raise ShapeError(
                 f"model expects {self.d_in} input features, found {np.shape(x)[1]} (input shape {np.shape(x)})"
             )
+        if getattr(getattr(x, "dtype", None), "kind", "f") not in "fiub":
+            raise DataError(f"{type(self).__name__}.apply(x): expected real numbers, got an array of dtype {x.dtype}")
         if self._built_version != self.version:
             self._fresh()
         buffers = self.buffers if buffers is None else buffers
+        updates = {} if training and return_state else None
+        try:  # (no cost unless something is missing: then the error names what)
+            out = self.call(params, x, Context(training, rng, buffers, record, remat, updates))
+        except (KeyError, TypeError) as e:
+            self._explain_missing(params, buffers, e)
+            raise
         if not return_state:
-            return self.call(params, x, Context(training, rng, buffers, record, remat))
-        updates = {} if training else None
-        out = self.call(params, x, Context(training, rng, buffers, record, remat, updates))
+            return out
         if not updates:  # nothing moved: the buffers as they were (no copy on the hot path)
             return out, {} if buffers is None else buffers
         return out, {**buffers, **updates}
 
+    def _explain_missing(self, params, buffers, error):
+        """Turn a KeyError/TypeError from a missing parameter or buffer into an error naming it."""
+        owner = f"{type(self).__name__}.apply"
+        for name, given, keys in (("params", params, self.param_names), ("buffers", buffers, self.buffer_names)):
+            if not keys:
+                continue
+            if not isinstance(given, Mapping):
+                raise ArgumentTypeError(f"{owner}({name}): expected a dict {{name: array}} with keys "
+                                        f"{_listed(keys)}, got {type(given).__name__}") from None
+            missing = [k for k in keys if k not in given]
+            if missing:
+                raise InvalidArgumentError(f"{owner}({name}): missing {_listed(missing)} "
+                                           f"(expected keys: {_listed(keys)})") from None
+
     def __call__(self, x):
         if self.params is None:
             raise ConfigError("the model has no parameters yet: call model.init(seed) first")
-        return self.apply(self.params, np.asarray(x, dtype=self.dtype))
+        x = np.asarray(x)
+        if x.dtype.kind not in "fiub":  # (before the cast, which would drop an imaginary part)
+            raise DataError(f"{type(self).__name__}.apply(x): expected real numbers, got an array of dtype {x.dtype}")
+        return self.apply(self.params, x.astype(self.dtype, copy=False))
 
     def config(self):
         return {"type": self.kind, "layers": [layer.config() for layer in self._layers]}
@@ -333,6 +361,13 @@ class Sequential(Layer):
 
 
 _version_of = operator.attrgetter("version")
+_INIT_CONSTRAINTS = {"seed": [NON_NEGATIVE_INT, np.random.Generator, np.random.SeedSequence]}
+
+
+def _listed(keys, limit=8):
+    keys = list(keys)
+    shown = ", ".join(map(repr, keys[:limit]))
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
 def _prefixed(prefix, names):
@@ -444,9 +479,10 @@ def MLP(sizes, activation="relu", output_activation=None, init=None, batchnorm=F
     batchnorm / dropout: insert BatchNorm after each hidden Dense / Dropout(p) after each
     hidden activation.
     """
-    sizes = list(sizes)
-    if len(sizes) < 2 or any(not isinstance(n, int | np.integer) or n <= 0 for n in sizes):
-        raise ConfigError(f"MLP: sizes must be at least two positive integers, found {sizes}")
+    validate("MLP", _MLP_CONSTRAINTS, {"sizes": sizes, "activation": activation,
+                                       "output_activation": output_activation,
+                                       "batchnorm": batchnorm, "dropout": dropout})
+    sizes = [int(n) for n in sizes]
     n_hidden = len(sizes) - 2
     acts = activation if isinstance(activation, list | tuple) else [activation] * n_hidden
     if len(acts) != n_hidden:
@@ -463,6 +499,16 @@ def MLP(sizes, activation="relu", output_activation=None, init=None, batchnorm=F
         elif output_activation not in (None, "identity", "linear"):
             layers.append(Activation(output_activation))
     return Sequential(layers)
+
+
+_MLP_CONSTRAINTS = {
+    "sizes": [ListOf(POSITIVE_INT, min_len=2, types=(list, tuple, np.ndarray))],
+    "activation": [None, str, ListOf(str)],
+    "output_activation": [None, str],
+    # (init is checked by nn.init.get, whose messages show the spellings)
+    "batchnorm": ["boolean"],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+}
 
 
 _LAYER_TYPES = {

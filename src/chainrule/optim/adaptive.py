@@ -9,9 +9,11 @@ it to rounding.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
+from ..constraints import NON_NEGATIVE_REAL, PROBABILITY, Interval, ListOf
 from ..errors import ConfigError
 from . import _checks
 from .base import Optimizer
@@ -28,9 +30,12 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
     state_names = ("sum",)
+    _parameter_constraints = {**Optimizer._parameter_constraints, "eps": [NON_NEGATIVE_REAL],
+                              "initial_accumulator_value": [NON_NEGATIVE_REAL]}
 
     def __init__(self, params, learning_rate=0.01, *, eps=1e-10, initial_accumulator_value=0.0,
                  weight_decay=0.0, l1=0.0, clip_norm=None, clip_value=None):
+        self._validate(locals())
         self.eps = _checks.real("Adagrad", "eps", eps, low=0.0)
         self.initial_accumulator_value = _checks.real(
             "Adagrad", "initial_accumulator_value", initial_accumulator_value, low=0.0)
@@ -67,9 +72,12 @@ class RMSProp(Optimizer):
     """
 
     name = "rmsprop"
+    _parameter_constraints = {**Optimizer._parameter_constraints, "alpha": [PROBABILITY], "eps": [NON_NEGATIVE_REAL],
+                              "momentum": [NON_NEGATIVE_REAL], "centered": ["boolean"]}
 
     def __init__(self, params, learning_rate=0.01, *, alpha=0.99, eps=1e-8, momentum=0.0, centered=False,
                  weight_decay=0.0, l1=0.0, clip_norm=None, clip_value=None):
+        self._validate(locals())
         self.alpha = _checks.real("RMSProp", "alpha", alpha, low=0.0, high=1.0)
         self.eps = _checks.real("RMSProp", "eps", eps, low=0.0)
         self.momentum = _checks.real("RMSProp", "momentum", momentum, low=0.0)
@@ -125,9 +133,12 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    _parameter_constraints = {**Optimizer._parameter_constraints, "eps": [NON_NEGATIVE_REAL], "amsgrad": ["boolean"],
+                              "betas": [ListOf(Interval(numbers.Real, 0, 1, closed="left"), min_len=2)]}
 
     def __init__(self, params, learning_rate=1e-3, *, betas=(0.9, 0.999), eps=1e-8, amsgrad=False,
                  weight_decay=0.0, l1=0.0, clip_norm=None, clip_value=None):
+        self._validate(locals())
         owner = type(self).__name__
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise ConfigError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")

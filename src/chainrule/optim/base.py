@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..constraints import NON_NEGATIVE_REAL, POSITIVE_REAL, validate
 from ..errors import ChainruleError, ConfigError, ShapeError
 from . import _checks
 from .clipping import global_norm, norm_scale
@@ -56,9 +57,14 @@ class Optimizer:
     name = ""
     state_names: tuple[str, ...] = ()  # per-parameter buffers, saved as '<state name>/<param name>'
     _decoupled_weight_decay = False
+    # What each constructor argument may be (``chainrule.constraints``); a subclass extends it.
+    _parameter_constraints = {"learning_rate": [POSITIVE_REAL, Schedule], "weight_decay": [NON_NEGATIVE_REAL],
+                              "l1": [NON_NEGATIVE_REAL], "clip_norm": [None, POSITIVE_REAL],
+                              "clip_value": [None, POSITIVE_REAL]}
 
     def __init__(self, params, learning_rate, *, weight_decay=0.0, l1=0.0, clip_norm=None, clip_value=None):
         owner = type(self).__name__
+        self._validate(locals())
         self.params = _check_params(owner, params)
         self.learning_rate = learning_rate
         self.weight_decay = _checks.real(owner, "weight_decay", weight_decay, low=0.0)
@@ -74,6 +80,11 @@ class Optimizer:
             for name, p in self.params.items()
         ]
         self.step_count = 0
+
+    def _validate(self, arguments):
+        """Check the constructor's arguments (its ``locals()``) against the class's table."""
+        table = self._parameter_constraints
+        validate(type(self).__name__, table, {k: arguments[k] for k in table if k in arguments})
 
     # -- the learning rate -------------------------------------------------------------------------
     @property

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..constraints import NON_NEGATIVE_REAL, POSITIVE_INT, Options
 from ..errors import ConfigError
 from . import _checks
 from .base import Optimizer
@@ -44,10 +45,15 @@ class LBFGS(Optimizer):
     """
 
     name = "lbfgs"
+    _parameter_constraints = {**Optimizer._parameter_constraints, "history_size": [POSITIVE_INT],
+                              "line_search": [None, Options(str, ("strong_wolfe",))],
+                              "max_line_search": [POSITIVE_INT], "tolerance_grad": [NON_NEGATIVE_REAL],
+                              "tolerance_change": [NON_NEGATIVE_REAL]}
 
     def __init__(self, params, learning_rate=1.0, *, history_size=10, line_search="strong_wolfe",
                  max_line_search=25, tolerance_grad=1e-7, tolerance_change=1e-9,
                  weight_decay=0.0, l1=0.0, clip_norm=None, clip_value=None):
+        self._validate(locals())
         self.history_size = _checks.integer("LBFGS", "history_size", history_size, low=1)
         self.line_search = _checks.choice("LBFGS", "line_search", line_search, ("strong_wolfe", None))
         self.max_line_search = _checks.integer("LBFGS", "max_line_search", max_line_search, low=1)

@@ -13,7 +13,9 @@ equal schedule.
 from __future__ import annotations
 
 import math
+import numbers
 
+from ..constraints import NON_NEGATIVE_INT, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, Interval, Options, validate
 from ..errors import ConfigError
 from . import _checks
 
@@ -24,6 +26,12 @@ class Schedule:
     name = ""
     learning_rate: float
     _config: dict
+    _parameter_constraints: dict = {}  # what each constructor argument may be (``chainrule.constraints``)
+
+    def _validate(self, arguments):
+        """Check the constructor's arguments (its ``locals()``) against the class's table."""
+        table = self._parameter_constraints
+        validate(type(self).__name__, table, {k: arguments[k] for k in table if k in arguments})
 
     def __call__(self, step: int) -> float:
         raise NotImplementedError
@@ -53,8 +61,10 @@ class Constant(Schedule):
     """lr(t) = learning_rate."""
 
     name = "constant"
+    _parameter_constraints = {"learning_rate": [POSITIVE_REAL]}
 
     def __init__(self, learning_rate: float):
+        self._validate(locals())
         self.learning_rate = _base_lr("Constant", learning_rate)
         self._config = {"learning_rate": self.learning_rate}
 
@@ -66,8 +76,11 @@ class StepDecay(Schedule):
     """lr(t) = learning_rate · gamma^⌊t / step_size⌋ (torch's StepLR, stepped once per optimizer step)."""
 
     name = "step"
+    _parameter_constraints = {"learning_rate": [POSITIVE_REAL], "step_size": [POSITIVE_INT],
+                              "gamma": [NON_NEGATIVE_REAL]}
 
     def __init__(self, learning_rate: float, step_size: int, gamma: float = 0.1):
+        self._validate(locals())
         self.learning_rate = _base_lr("StepDecay", learning_rate)
         self.step_size = _checks.integer("StepDecay", "step_size", step_size, low=1)
         self.gamma = _checks.real("StepDecay", "gamma", gamma, low=0.0)
@@ -81,8 +94,10 @@ class Exponential(Schedule):
     """lr(t) = learning_rate · gamma^t (torch's ExponentialLR, stepped once per optimizer step)."""
 
     name = "exponential"
+    _parameter_constraints = {"learning_rate": [POSITIVE_REAL], "gamma": [NON_NEGATIVE_REAL]}
 
     def __init__(self, learning_rate: float, gamma: float):
+        self._validate(locals())
         self.learning_rate = _base_lr("Exponential", learning_rate)
         self.gamma = _checks.real("Exponential", "gamma", gamma, low=0.0)
         self._config = {"learning_rate": self.learning_rate, "gamma": self.gamma}
@@ -100,8 +115,11 @@ class Cosine(Schedule):
     """
 
     name = "cosine"
+    _parameter_constraints = {"learning_rate": [POSITIVE_REAL], "total_steps": [POSITIVE_INT],
+                              "min_lr": [NON_NEGATIVE_REAL]}
 
     def __init__(self, learning_rate: float, total_steps: int, min_lr: float = 0.0):
+        self._validate(locals())
         self.learning_rate = _base_lr("Cosine", learning_rate)
         self.total_steps = _checks.integer("Cosine", "total_steps", total_steps, low=1)
         self.min_lr = _checks.real("Cosine", "min_lr", min_lr, low=0.0, high=self.learning_rate)
@@ -125,8 +143,11 @@ class LinearWarmup(Schedule):
     """
 
     name = "linear_warmup"
+    _parameter_constraints = {"warmup_steps": [POSITIVE_INT], "then": [None, Schedule, POSITIVE_REAL],
+                              "learning_rate": [None, POSITIVE_REAL]}
 
     def __init__(self, warmup_steps: int, then: Schedule | float | None = None, learning_rate: float | None = None):
+        self._validate(locals())
         self.warmup_steps = _checks.integer("LinearWarmup", "warmup_steps", warmup_steps, low=1)
         if then is None:
             if learning_rate is None:
@@ -170,9 +191,14 @@ class ReduceOnPlateau(Schedule):
 
     name = "reduce_on_plateau"
     _EPS = 1e-8  # torch's eps: reductions smaller than this are ignored
+    _parameter_constraints = {"learning_rate": [POSITIVE_REAL], "factor": [Interval(numbers.Real, 0, 1, "left")],
+                              "patience": [NON_NEGATIVE_INT], "min_lr": [NON_NEGATIVE_REAL],
+                              "mode": [Options(str, ("min", "max"))], "threshold": [NON_NEGATIVE_REAL],
+                              "threshold_mode": [Options(str, ("rel", "abs"))], "cooldown": [NON_NEGATIVE_INT]}
 
     def __init__(self, learning_rate: float, factor: float = 0.1, patience: int = 10, min_lr: float = 0.0,
                  mode: str = "min", threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0):
+        self._validate(locals())
         owner = "ReduceOnPlateau"
         self.learning_rate = _base_lr(owner, learning_rate)
         self.factor = _checks.real(owner, "factor", factor, low=0.0, high=1.0, high_open=True)

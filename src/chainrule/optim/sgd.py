@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constraints import NON_NEGATIVE_REAL, PROBABILITY
 from ..errors import ConfigError
 from . import _checks
 from .base import Optimizer
@@ -25,9 +26,12 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    _parameter_constraints = {**Optimizer._parameter_constraints, "momentum": [NON_NEGATIVE_REAL],
+                              "dampening": [PROBABILITY], "nesterov": ["boolean"]}
 
     def __init__(self, params, learning_rate=0.01, *, momentum=0.0, dampening=0.0, nesterov=False,
                  weight_decay=0.0, l1=0.0, clip_norm=None, clip_value=None):
+        self._validate(locals())
         self.momentum = _checks.real("SGD", "momentum", momentum, low=0.0)
         self.dampening = _checks.real("SGD", "dampening", dampening, low=0.0, high=1.0)
         self.nesterov = bool(nesterov)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, WeightsFileError
+from ..errors import ArgumentTypeError, ConfigError, WeightsFileError
 from .atomic import atomic_write_json
 from .checksums import read_checksums, verify_checksums, write_checksums
 from .weights import check_against, load_weights, read_header, save_weights
@@ -28,6 +28,8 @@ def save_model(model, directory, extra=None):
     """Write ``model`` (initialized) to ``directory``; ``extra`` is merged into model.json."""
     from .._version import __version__
 
+    if not callable(getattr(model, "state_dict", None)) or not callable(getattr(model, "config", None)):
+        raise ArgumentTypeError(f"save_model(model): expected a chainrule network, got {type(model).__name__}")
     if model.params is None:
         raise ConfigError("save_model: the model has no parameters; call model.init(seed) first")
     directory = Path(directory)

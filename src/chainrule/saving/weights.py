@@ -22,11 +22,13 @@ import json
 import math
 import os
 import struct
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import OptionalDependencyError, WeightsFileError
+from ..constraints import short_repr, validate
+from ..errors import ArgumentTypeError, InvalidArgumentError, OptionalDependencyError, WeightsFileError
 from .atomic import atomic_write_bytes
 
 # The safetensors library's own bound on the header (its MAX_HEADER_SIZE).
@@ -49,15 +51,41 @@ def _safetensors_numpy():
     return st
 
 
+_WRITABLE = {np.dtype(code).newbyteorder("=") for code in DTYPES.values()}
+_CONSTRAINTS = {"tensors": [Mapping], "path": [str, os.PathLike], "metadata": [None, Mapping],
+                "expected": [None, Mapping]}
+
+
+def _arrays_to_write(tensors):
+    """{name: C-contiguous copy} of ``tensors``, or a one-line error naming the first tensor that a
+    weights file cannot hold (a non-string name; an object, string, complex or datetime array)."""
+    arrays = {}
+    for name, value in tensors.items():
+        if not isinstance(name, str):
+            raise ArgumentTypeError(f"save_weights(tensors): tensor names must be strings, got {short_repr(name)}")
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):
+            array = None
+        if array is None or array.dtype.newbyteorder("=") not in _WRITABLE:
+            found = f"dtype {array.dtype}" if array is not None else type(value).__name__
+            raise ArgumentTypeError(f"save_weights(tensors): tensor {_q(name)} has {found}; a weights file holds "
+                                    f"float16/32/64, int8-64, uint8-64 or bool arrays")
+        arrays[name] = array.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
+    return arrays
+
+
 def tensors_bytes(tensors, metadata=None):
     """The safetensors file for {name: array}, as bytes. Arrays are stored C-contiguous, bit for bit."""
+    validate("save_weights", _CONSTRAINTS, {"tensors": tensors, "metadata": metadata})
+    arrays = _arrays_to_write(tensors)
     st = _safetensors_numpy()
-    arrays = {k: np.asarray(v).copy(order="C") for k, v in tensors.items()}  # (ascontiguousarray makes 0-d 1-d)
     return st.save(arrays, metadata={k: str(v) for k, v in (metadata or {}).items()})
 
 
 def save_weights(tensors, path, metadata=None):
     """Write {name: array} to ``path`` atomically. Arrays are stored C-contiguous, bit for bit."""
+    validate("save_weights", _CONSTRAINTS, {"path": path})
     atomic_write_bytes(path, tensors_bytes(tensors, metadata))
 
 
@@ -176,6 +204,9 @@ def load_weights(path, expected=None):
     expected: optional {name: (shape, dtype)}; the file's header must list exactly these names
     with these shapes and dtypes, checked before any tensor is read.
     """
+    validate("load_weights", _CONSTRAINTS, {"path": path, "expected": expected})
+    if expected is not None:
+        _check_expected(expected)
     header = _parse_header(path)
     if expected is not None:
         check_against(path, header.spec, expected)
@@ -195,6 +226,20 @@ def load_weights(path, expected=None):
     except Exception as e:  # the safetensors package raises several types for a file that changed under it
         raise WeightsFileError(f"{path}: could not read tensor data ({type(e).__name__})") from None
     return out
+
+
+def _check_expected(expected):
+    """``expected`` must map each name to a (shape, dtype) pair."""
+    for name, entry in expected.items():
+        try:
+            shape, dtype = entry
+            ok = all(_is_index(n) for n in shape)
+            np.dtype(dtype)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise InvalidArgumentError(f"load_weights(expected): expected {{name: (shape, dtype)}}, got "
+                                       f"{short_repr(entry)} for {_q(name)}")
 
 
 def check_against(path, spec, expected):

@@ -21,19 +21,31 @@ express without giving up the vectorization that is the ensemble's reason to exi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from .. import optim
+from ..constraints import NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL, ListOf, validate
 from ..data.batching import Batcher
-from ..errors import ConfigError
+from ..errors import ArgumentTypeError, ConfigError
 from ..nn import losses
-from ..nn.layers import Activation, Dense
+from ..nn.layers import Activation, Dense, Layer
 from ..nn.model import Context
 from . import evaluation
 from .callbacks import CallbackList, History, check_callback
 from .progress import ProgressBar
 from .state import TrainState
 from .step_gradient import StepGradient
+
+# What the Ensemble's arguments may be (``chainrule.constraints``); dtype is checked by model.init.
+_CONSTRAINTS = {
+    "model_factory": ["callable"], "seeds": [ListOf(NON_NEGATIVE_INT, types=(list, tuple, range, np.ndarray))],
+    "loss": [str, "callable"], "optimizer": [str], "learning_rate": [POSITIVE_REAL, ListOf(POSITIVE_REAL, 1),
+                                                                      np.ndarray],
+    "optimizer_options": [None, Mapping], "batch_size": [POSITIVE_INT], "metrics": [None, list, tuple],
+    "verbose": ["boolean", NON_NEGATIVE_INT], "callbacks": [None, list, tuple],
+}
 
 
 class Ensemble:
@@ -50,6 +62,14 @@ class Ensemble:
 
     def __init__(self, model_factory, seeds, loss="cross_entropy", optimizer="sgd", learning_rate=0.01,
                  optimizer_options=None, batch_size=32, dtype=np.float64, metrics=None, verbose=1, callbacks=()):
+        validate("Ensemble", _CONSTRAINTS, {"model_factory": model_factory, "seeds": seeds, "loss": loss,
+                                            "optimizer": optimizer, "learning_rate": learning_rate,
+                                            "optimizer_options": optimizer_options, "batch_size": batch_size,
+                                            "metrics": metrics, "verbose": verbose, "callbacks": callbacks})
+        if isinstance(model_factory, Layer):  # (a network is callable too: on data, not as a factory)
+            raise ArgumentTypeError(f"Ensemble(model_factory=...): expected a function returning a fresh network, "
+                                    f"such as lambda: nn.MLP([...]), got a {type(model_factory).__name__}")
+        callbacks = () if callbacks is None else callbacks
         self.seeds = [int(s) for s in seeds]
         if not self.seeds:
             raise ConfigError("Ensemble needs at least one seed")

@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import time
+from collections.abc import Mapping
 
 import numpy as np
 
 from .. import optim
+from ..constraints import NON_NEGATIVE_INT, POSITIVE_INT, Interval, Options, validate
 from ..data.batching import Batcher
 from ..errors import ChainruleError, CheckpointError, CheckpointMismatchError, ConfigError, DataError, NonFiniteError
 from ..nn import losses
@@ -52,6 +55,19 @@ def _loss_and_grads(result):
 
 def _is_int(x, low=0):
     return isinstance(x, int | np.integer) and not isinstance(x, bool) and x >= low
+
+
+# What the Trainer's arguments may be (``chainrule.constraints``); the model, optimizer, loss,
+# learning rate and dtype are checked by what builds them, batch_size as data (DataError).
+_CONSTRAINTS = {
+    "loss": [str, "callable"], "optimizer_options": [None, Mapping], "seed": [NON_NEGATIVE_INT],
+    "metrics": [None, list, tuple], "callbacks": [None, list, tuple], "gradient_checkpointing": ["boolean"],
+    "verbose": ["boolean", NON_NEGATIVE_INT], "metric_samples": [POSITIVE_INT],
+    "on_divergence": [Options(str, DIVERGENCE_MODES)],
+    "rollback_factor": [Interval(numbers.Real, 0, 1, closed="neither")], "max_rollbacks": [NON_NEGATIVE_INT],
+    "check_gradients": ["boolean"], "compiled": ["boolean"],
+}
+_FIT_CONSTRAINTS = {"epochs": [NON_NEGATIVE_INT], "shuffle": ["boolean"]}
 
 
 def _state_attribute(name, doc):
@@ -115,20 +131,11 @@ class Trainer:
         if not all(hasattr(model, a) for a in ("params", "init", "apply", "d_in", "d_out")):
             raise ConfigError(f"Trainer: model must be a chainrule network (nn.Sequential or nn.MLP), "
                               f"found {type(model).__name__}")
-        if not _is_int(seed):
-            raise ConfigError(f"Trainer: seed must be a non-negative integer, found {seed!r}")
+        arguments = locals()
+        validate("Trainer", _CONSTRAINTS, {k: arguments[k] for k in _CONSTRAINTS})
         if not _is_int(batch_size, 1):
             raise DataError(f"batch_size must be a positive integer, found {batch_size!r}")
-        if on_divergence not in DIVERGENCE_MODES:
-            raise ConfigError(f"Trainer: on_divergence must be one of {', '.join(map(repr, DIVERGENCE_MODES))}, "
-                              f"found {on_divergence!r}")
-        if isinstance(rollback_factor, bool) or not isinstance(rollback_factor, int | float) \
-                or not 0 < rollback_factor < 1:
-            raise ConfigError(f"Trainer: rollback_factor must be a number in (0, 1), found {rollback_factor!r}")
-        if not _is_int(max_rollbacks):
-            raise ConfigError(f"Trainer: max_rollbacks must be a non-negative integer, found {max_rollbacks!r}")
-        if not _is_int(metric_samples, 1):
-            raise ConfigError(f"Trainer: metric_samples must be a positive integer, found {metric_samples!r}")
+        callbacks = () if callbacks is None else callbacks
         for cb in callbacks:
             check_callback(cb)
         self.model = model
@@ -379,8 +386,7 @@ class Trainer:
         After a restore in the middle of an epoch, that epoch is finished first and counts as
         one of the ``epochs``.
         """
-        if not _is_int(epochs):
-            raise ConfigError(f"epochs must be a non-negative integer, found {epochs!r}")
+        validate("Trainer.fit", _FIT_CONSTRAINTS, {"epochs": epochs, "shuffle": shuffle})
         X, y = self._prepare(X, y)
         val = None
         if validation_data is not None:
@@ -462,6 +468,7 @@ class Trainer:
 
     def predict(self, X, batch_size=evaluation.PREDICT_BATCH):
         """The network's output in eval mode (logits for classification losses): (n, d_out)."""
+        validate("Trainer.predict", {"batch_size": [POSITIVE_INT]}, {"batch_size": batch_size})
         return evaluation.predict(self.model, evaluation.check_features(self.model, X, self.dtype),
                                   batch_size=batch_size)
 
