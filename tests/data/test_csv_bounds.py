@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from chainrule.data import load_csv
-from chainrule.errors import ConfigError, DataError
+from chainrule.errors import ChainruleError, DataError
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -52,7 +52,7 @@ def test_line_cap_is_raisable(tmp_path):
 
 @pytest.mark.parametrize("bad", [0, -1, True, 1.5])
 def test_caps_must_be_positive_integers(tmp_path, bad):
-    with pytest.raises(ConfigError, match="max_bytes must be a positive integer"):
+    with pytest.raises(ChainruleError, match=r"load_csv\(max_bytes\): expected an int in \[1, inf\)"):
         load_csv(write(tmp_path, "a,y\n1,0\n"), label="y", max_bytes=bad)
 
 
