@@ -101,3 +101,26 @@ def test_raw_inputs_that_do_not_fit_the_dtype_are_refused_even_when_standardized
     with pytest.raises(DataError, match=r"row 0, input column 'a': 1e\+39 does not fit in float32"):
         check_trainable(X, np.array([0, 1, 0]), "float32", "classification", scaler, ["a", "b"])
     check_trainable(X, np.array([0, 1, 0]), "float64", "classification", scaler, ["a", "b"])  # fits float64
+
+
+def test_a_cast_that_blurs_a_feature_is_refused():
+    # The reviewer's case: t = 1e6 + 0.05·N(0, 1). float32's spacing at 1e6 is 0.0625, more than
+    # the spread: cast before standardizing, t loses what separates the classes. Training on it
+    # in float32 gave 0.71 validation accuracy against 0.99 before (silently); now it is refused.
+    from chainrule.data import Standardizer
+    from chainrule.data.validation import check_trainable
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([1e6 + 0.05 * rng.standard_normal(200), rng.standard_normal(200)])
+    y = (X[:, 0] > 1e6).astype(int)
+    scaler = Standardizer().fit(X)
+    with pytest.raises(DataError, match=r"input column 't': .* lose \d+% of a standard deviation when cast to "
+                                        r"float32 .*float64"):
+        check_trainable(X, y, "float32", "classification", scaler, ["t", "u"])
+    check_trainable(X, y, "float64", "classification", scaler, ["t", "u"])
+    # a feature far from zero but spread wide enough keeps its resolution: accepted
+    X[:, 0] = 1e6 + 1e3 * rng.standard_normal(200)
+    check_trainable(X, y, "float32", "classification", Standardizer().fit(X), ["t", "u"])
+    # a constant column at 1e9 rounds the same everywhere: nothing is lost
+    X[:, 0] = 1e9 + 0.3
+    check_trainable(X, y, "float32", "classification", Standardizer().fit(X), ["t", "u"])

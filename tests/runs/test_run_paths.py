@@ -112,3 +112,42 @@ def test_output_name_is_one_folder_name_inside_output_dir(tmp_path, name):
     with pytest.raises(ConfigError, match=r"output\.name must be one folder name"):
         runs.complete(cfg)
     assert not (tmp_path / "runs").exists() and not (tmp_path / "escape").exists()
+
+
+@pytest.mark.parametrize("dataset", ["moons", "regression_1d"])
+def test_every_name_a_run_writes_is_checked_before_training(tmp_path, dataset):
+    # RUN_ENTRIES is what check_run_folder guards: a run (classification and regression, figures,
+    # checkpoints, the lock) must write nothing outside it, or a folder in the way of a late
+    # write would fail only after training.
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("safetensors")
+    from chainrule.runs.paths import RUN_ENTRIES
+
+    seen = set()  # the lock file is removed at the end: look while the run holds it
+    cfg = {"data": {"name": dataset}, "model": {"hidden": [4]},
+           "training": {"epochs": 2, "checkpoint_every": 1}}
+    run_dir = tmp_path / "r"
+    import chainrule.runs.lock as lock_module
+
+    real_enter = lock_module.RunLock.__enter__
+
+    def enter(self):
+        out = real_enter(self)
+        seen.update(p.name for p in run_dir.iterdir())
+        return out
+
+    lock_module.RunLock.__enter__ = enter
+    try:
+        runs.train(cfg, run_dir=run_dir, verbose=0)
+    finally:
+        lock_module.RunLock.__enter__ = real_enter
+    seen.update(p.name for p in run_dir.iterdir())
+    assert seen - set(RUN_ENTRIES) == set(), sorted(seen - set(RUN_ENTRIES))
+    assert ".lock" in seen and "loss.png" in seen
+
+
+def test_a_figure_name_taken_by_a_folder_fails_before_training(tmp_path):
+    run_dir = tmp_path / "r"
+    (run_dir / "loss.png").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="loss.png is a directory, but the run writes a file there"):
+        check_run_folder(run_dir, resume=True)

@@ -161,6 +161,7 @@ def check_trainable(X, y, dtype, task: str, standardizer=None, columns=None, lab
     if standardizer is not None:  # a run's model standardizes in its first layer: raw inputs are cast first
         _check_magnitude(raw, raw, dtype, columns, rows, source, "input",
                          "rescale it, or train in float64 (dtype = \"float64\")", limit=float(np.finfo(dtype).max))
+        _check_resolution(raw, standardizer, dtype, columns, source)
     Z = standardizer.transform(X) if standardizer is not None else raw
     _check_magnitude(Z, raw, dtype, columns, rows, source, "input",
                      "standardize it ([data] standardize = true) or rescale it")
@@ -169,6 +170,32 @@ def check_trainable(X, y, dtype, task: str, standardizer=None, columns=None, lab
         _check_magnitude(y.reshape(len(y), -1), y.reshape(len(y), -1), dtype,
                          None if label is None else [label] * y.reshape(len(y), -1).shape[1], rows, source,
                          "target", "rescale the targets (divide them by a power of ten)")
+
+
+# The most of a standard deviation the cast to the model's dtype may blur a feature by: beyond
+# it, values a network could tell apart in float64 become equal (a 1% blur is 10⁵ times
+# float32's own resolution on standardized data, so only features far from zero relative to
+# their spread reach it: timestamps, coordinates, offsets of 1e6 with a spread of 1e-1).
+MAX_BLUR = 1e-2
+
+
+def _check_resolution(raw, standardizer, dtype, columns, source):
+    """A run's model standardizes after its inputs are cast to ``dtype``: the cast must keep the
+    features' spread. ``raw`` (n, d) float64; its rounding error, less any constant shift (which
+    standardizing removes), against each feature's scale."""
+    if np.dtype(dtype).itemsize >= raw.dtype.itemsize or raw.size == 0:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        error = raw.astype(dtype).astype(raw.dtype) - raw
+        blur = (error.max(axis=0) - error.min(axis=0)) / standardizer.scale_
+    worst = int(np.argmax(blur))
+    if blur[worst] > MAX_BLUR:
+        column = repr(str(columns[worst])) if columns is not None and worst < len(columns) else str(worst)
+        where = f"{source}: " if source else ""
+        raise DataError(f"{where}input column {column}: its values (around {standardizer.mean_[worst]:.6g}, spread "
+                        f"{standardizer.scale_[worst]:.3g}) lose {100 * blur[worst]:.3g}% of a standard deviation "
+                        f"when cast to {np.dtype(dtype)} before the model standardizes them; train in float64 "
+                        "(dtype = \"float64\") or subtract an offset from the column")
 
 
 def _check_magnitude(Z, raw, dtype, columns, rows, source, what, fix, limit=None):

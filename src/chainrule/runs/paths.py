@@ -20,9 +20,13 @@ from ..errors import ConfigError
 NAME_MAX = 255  # bytes in one path component (Linux, macOS, Windows)
 PATH_MAX = 4096  # bytes in a whole path (Linux)
 
-# What a run writes inside its folder, and whether each is a folder (True) or a file.
+# What a run writes inside its folder, and whether each is a folder (True) or a file: a name
+# taken by the wrong kind fails before training, not at the save after it (a test runs a run
+# with every output on and checks that this list names everything it wrote).
 RUN_ENTRIES = {"checkpoints": True, "model": True, "config.json": False, "manifest.json": False,
-               "metrics.csv": False, "preprocessing.json": False, "gradcheck.txt": False}
+               "metrics.csv": False, "preprocessing.json": False, "gradcheck.txt": False, ".lock": False,
+               "loss.png": False, "decision_boundary.png": False, "fit.png": False, "gradient_norms.png": False,
+               "dynamics.png": False}
 
 
 def _fail(what, path, problem):
