@@ -70,3 +70,13 @@ def test_usage_errors_are_one_line(capsys, argv):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("chainrule: error: ") and err.count("\n") == 1 and "--help" in err, err
+
+
+@pytest.mark.parametrize("argv, command", [(["train", "--bogus"], "train "), (["train", "x.toml", "--bogus"], "train "),
+                                           (["inspect", "a", "b"], "inspect "), (["--bogus"], "")])
+def test_an_unknown_argument_points_at_the_help_of_its_command(argv, command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1, err
+    assert err.startswith("chainrule: error: unrecognized arguments: ") and f"(see 'chainrule {command}--help')" in err

@@ -36,7 +36,8 @@ def test_only_regular_files(tmp_path, make, kind):
 
 def test_size_cap_is_raisable(tmp_path):
     path = write(tmp_path, "a,y\n" + "1,0\n2,1\n" * 50)
-    with pytest.raises(DataError, match=r"is \d+ bytes, more than the 100 allowed \(max_bytes"):
+    with pytest.raises(DataError, match=r"is \d+ bytes, more than the 100 allowed \(raise \[limits\] csv_mb in the "
+                                        r"config, or load_csv's max_bytes="):
         load_csv(path, label="y", max_bytes=100)
     X, _, _ = load_csv(path, label="y", max_bytes=10_000)
     assert X.shape == (100, 1)
@@ -44,7 +45,7 @@ def test_size_cap_is_raisable(tmp_path):
 
 def test_line_cap_is_raisable(tmp_path):
     path = write(tmp_path, "a,y\n" + "0" * 500 + "1.5,0\n")
-    with pytest.raises(DataError, match=r"line 2 is longer than 100 characters"):
+    with pytest.raises(DataError, match=r"line 2 is longer than 100 characters \(raise \[limits\] csv_line_mb"):
         load_csv(path, label="y", max_line=100)
     X, _, _ = load_csv(path, label="y", max_line=1000)
     assert X[0, 0] == 1.5

@@ -89,17 +89,20 @@ def _parser():
     i.add_argument("config", help="the TOML config file")
     i.add_argument("--out", default=None, help="output folder (default: runs/inspect-<timestamp>)")
 
-    x = sub.add_parser("experiment", help="reproduce the seeds' claims: NAME or 'all' (see 'experiment list')")
+    x = sub.add_parser("experiment", help="reproduce the lecture notes' claims: NAME or 'all' (see 'experiment list')")
     x.add_argument("name", help="an experiment name, 'all', or 'list'")
     x.add_argument("--quick", action="store_true", help="a reduced version (all of them in a few minutes)")
     x.add_argument("--out", default=None, help="output folder (default: runs/experiment-<name>-<timestamp>)")
     x.add_argument("--seed", type=int, default=0)
+    p.subcommands = sub.choices  # name -> its parser, for errors named by their command
     return p
 
 
 def main(argv=None):
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to, whose --help lists what it takes
+        parser.subcommands.get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     args.debug = getattr(args, "debug", False)
     if args.command is None:
         parser.print_help()

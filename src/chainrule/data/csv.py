@@ -33,7 +33,7 @@ MAX_AUTO_CLASSES = 20
 MAX_CLASSES = 1 << 16
 
 # The default caps of load_csv (raise them with its max_bytes= and max_line= arguments, or the
-# config's [limits] csv_mb and csv_line_kb): a file of at most 1 GiB whose lines are at most
+# config's [limits] csv_mb and csv_line_mb): a file of at most 1 GiB whose lines are at most
 # 16 Mi characters (a row of a million numbers). A FIFO, a device or a folder is refused.
 MAX_BYTES = 1 << 30
 MAX_LINE = 1 << 24
@@ -74,15 +74,16 @@ def _lines(handle, path, max_line: int):
             return
         number += 1
         if len(line) > max_line and not line.endswith("\n"):
-            raise DataError(f"{path}: line {number} is longer than {max_line} characters (max_line); a CSV row of "
-                            "numbers is far shorter: is this a CSV file?")
+            raise DataError(f"{path}: line {number} is longer than {max_line} characters (raise [limits] "
+                            "csv_line_mb in the config, or load_csv's max_line=); a CSV row of numbers is far shorter: "
+                            "is this a CSV file?")
         yield line
 
 
 def _records(path, max_bytes: int, max_line: int):
     """(row number, cells) for every CSV record of the file, header included, read as a stream."""
-    handle = open_regular(path, "", DataError, max_bytes=max_bytes,
-                          limit_hint=" (max_bytes; pass a larger one to read it)", expected="a CSV file")
+    handle = open_regular(path, "", DataError, max_bytes=max_bytes, expected="a CSV file",
+                          limit_hint=" (raise [limits] csv_mb in the config, or load_csv's max_bytes=)")
     reader = None
     try:
         # utf-8-sig drops the byte-order mark that spreadsheet programs write.
