@@ -16,7 +16,9 @@ The hooks (each a method of ``Callback`` that does nothing; override the ones yo
 
 ``CallbackList`` finds once, per hook, the callbacks that override it, so a hook nobody
 overrides costs nothing per step. A callback with state to resume has ``state_dict()`` and
-``load_state_dict(state)``.
+``load_state_dict(state)``, and may declare ``state_bytes_bound(steps, trainer)``: the most bytes
+its state can take in a checkpoint's state.json after ``steps`` steps (``callback_state_bound``;
+a checkpoint whose state.json is larger than its parts' bounds is refused as corrupt).
 """
 
 from __future__ import annotations
