@@ -29,6 +29,7 @@ import warnings
 import numpy as np
 
 from ..train.callbacks import Callback
+from ..train.state import JSON_NUMBER_BYTES
 from .advice import (
     EXPLODING,
     MAX_NORM,
@@ -304,6 +305,25 @@ class TrainingRecorder(Callback):
                 "sharpness": {k: list(v) for k, v in self.sharpness.items()},
                 "slices": [dict(s) for s in self.slices], "events": [dict(e) for e in self.events],
                 "warned": sorted(self.warned), "streak": {k: list(v) for k, v in self._streak.items()}}
+
+    def state_bytes_bound(self, steps, trainer):
+        """The most bytes ``state_dict()`` can take in a state.json after ``steps`` optimizer steps
+        with this recorder's options on ``trainer``'s model: per record (at most steps // every + 1)
+        the step, loss, ratio and 4 numbers per layer (grad_norm is also saved as 'norms'), per
+        probe 1 + 5 per layer, per sharpness estimate 2, per loss slice 1 + 2·points (+ points² in
+        2-D); the events (one per kind, a message each) and streaks in a fixed part."""
+        model = getattr(trainer, "model", None)
+        params = getattr(model, "params", {}) or {}
+        n_layers = max(1, sum(1 for v in params.values() if np.ndim(v) == 2))
+        records = steps // self.every + 1
+        probes = -(-records // self.probe_every) if self.probe_data is not None else 0
+        sharpness = steps // self.sharpness_every + 1 if self.sharpness_every else 0
+        slices = steps // self.slices_every + 1 if self.slices_every else 0
+        points = int(self.slice_points)
+        per_slice = 1 + 2 * points + (points * points + 2 * points if self.slice_2d else 0)  # (+ a row's brackets)
+        numbers = records * (3 + 4 * n_layers) + probes * (1 + 5 * n_layers) + sharpness * 2 + slices * per_slice
+        fixed = (64 << 10) + n_layers * (16 << 10)  # options, layer names, events and streaks
+        return fixed + numbers * JSON_NUMBER_BYTES + slices * 256  # (+ each slice's keys)
 
     def load_state_dict(self, state):
         """Restore from ``state_dict()`` (also accepts the older {'steps', 'norms'} form)."""

@@ -72,6 +72,17 @@ def verify_checksums(directory, names, table):
         path = Path(directory) / name
         if name not in table:
             raise WeightsFileError(f"{path} is not listed in {Path(directory) / NAME}: it cannot be verified")
-        if sha256_of(path) != table[name]:
-            raise WeightsFileError(f"{path} does not match its checksum in {NAME}: corrupted or changed since it "
-                                   f"was saved (a file replaced on purpose: delete {NAME}, or save the model again)")
+        verify_digest(directory, name, sha256_of(path), table)
+
+
+def verify_digest(directory, name, digest, table):
+    """WeightsFileError unless ``digest`` (of bytes already read from ``directory/name``) is the
+    one ``table`` records for ``name``; nothing if ``table`` is None."""
+    if table is None:
+        return
+    path = Path(directory) / name
+    if name not in table:
+        raise WeightsFileError(f"{path} is not listed in {Path(directory) / NAME}: it cannot be verified")
+    if digest != table[name]:
+        raise WeightsFileError(f"{path} does not match its checksum in {NAME}: corrupted or changed since it "
+                               f"was saved (a file replaced on purpose: delete {NAME}, or save the model again)")

@@ -9,14 +9,17 @@ declares before any parameter is allocated or any tensor read.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 
+from ..data.files import open_regular
 from ..errors import ArgumentTypeError, ConfigError, WeightsFileError
 from .atomic import atomic_write_json
-from .checksums import read_checksums, verify_checksums, write_checksums
+from .checksums import read_checksums, verify_checksums, verify_digest, write_checksums
 from .weights import check_against, load_weights, read_header, save_weights
 
 FORMAT = "chainrule-model"
@@ -52,13 +55,27 @@ def save_model(model, directory, extra=None):
 def read_json_file(path, what, max_bytes=MAX_JSON_BYTES):
     """The JSON value in ``path``, or a ConfigError saying in one line why it cannot be read."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{what} not found: {path}")
+    return parse_json(path, read_capped(path, what, max_bytes))
+
+
+def read_capped(path, what, max_bytes=MAX_JSON_BYTES):
+    """The bytes of ``path`` if it is a regular file of at most ``max_bytes`` (checked before
+    anything is read); else a ConfigError naming what it is (a folder, a FIFO: opened without
+    blocking) or how big."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ConfigError(f"{path} is {size} bytes, more than a {what} can be ({max_bytes}); refusing to read it")
-        return json.loads(path.read_bytes().decode("utf-8"))
+        with open_regular(path, what, ConfigError, max_bytes) as f:
+            data = f.read(max_bytes + 1)
+    except OSError as e:
+        raise ConfigError(f"cannot read {path} ({e.strerror or type(e).__name__})") from None
+    if len(data) > max_bytes:  # (it grew after the check)
+        raise ConfigError(f"{what} {path} is more than the {max_bytes} bytes allowed")
+    return data
+
+
+def parse_json(path, data):
+    """The JSON value of ``data`` (read from ``path``), or a ConfigError saying in one line why not."""
+    try:
+        return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path} is not valid JSON (not UTF-8 text: {e.reason} at byte {e.start})") from None
     except json.JSONDecodeError as e:
@@ -67,16 +84,17 @@ def read_json_file(path, what, max_bytes=MAX_JSON_BYTES):
         raise ConfigError(f"{path} is not valid JSON ({str(e)[:80]})") from None
     except RecursionError:
         raise ConfigError(f"{path} is not valid JSON (nested too deeply)") from None
-    except OSError as e:
-        raise ConfigError(f"cannot read {path} ({e.strerror or type(e).__name__})") from None
 
 
 def read_model_json(directory, checksums=None):
+    """model.json's content: its size (at most MAX_JSON_BYTES) and kind checked first, then the
+    checksum of the bytes read (so a forged huge file is refused before it is hashed)."""
     path = Path(directory) / "model.json"
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise ConfigError(f"no saved model in {directory}: {path.name} not found")
-    verify_checksums(directory, ("model.json",), checksums)  # (None: not verified)
-    meta = read_json_file(path, "model file")
+    data = read_capped(path, "model file")
+    verify_digest(directory, "model.json", hashlib.sha256(data).hexdigest(), checksums)  # (None: not verified)
+    meta = parse_json(path, data)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ConfigError(f"{path} is not a chainrule model file (expected format {FORMAT!r})")
     version = meta.get("format_version", 0)
@@ -95,12 +113,13 @@ def load_model(directory):
     """The network saved in ``directory``, with its parameters and buffers.
 
     In this order, so that a wrong or forged folder costs neither time nor memory: model.json's
-    checksum, the architecture (layers configured, no parameters made), the weights file's
-    header against the names, shapes and dtypes the architecture declares, the weights file's
+    kind and size, its checksum, the architecture (layers configured, no parameters made), the weights file's
+    header against the names, shapes and dtypes the architecture declares (and its data size
+    against the file's: a padded file is refused before it is hashed), the weights file's
     checksum, and only then the tensors."""
     from ..nn.model import Sequential, layer_from_config
 
-    checksums = read_checksums(directory) if (Path(directory) / "model.json").is_file() else None
+    checksums = read_checksums(directory) if os.path.lexists(Path(directory) / "model.json") else None
     meta = read_model_json(directory, checksums)
     where = Path(directory) / "model.json"
     try:

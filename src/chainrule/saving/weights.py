@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..constraints import short_repr, validate
+from ..data.files import open_regular
 from ..errors import ArgumentTypeError, InvalidArgumentError, OptionalDependencyError, WeightsFileError
 from .atomic import atomic_write_bytes
 
@@ -103,10 +104,8 @@ def _bad(path, why):
 
 def _parse_header(path):
     path = Path(path)
-    if not path.is_file():
-        raise WeightsFileError(f"weights file not found: {path}")
-    try:
-        with open(path, "rb") as f:
+    try:  # (a folder, FIFO or device is named as such; a FIFO is opened without blocking)
+        with open_regular(path, "weights file", WeightsFileError, expected="a safetensors file") as f:
             size = os.fstat(f.fileno()).st_size
             prefix = f.read(8)
             if len(prefix) < 8:

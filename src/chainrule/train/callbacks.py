@@ -16,7 +16,9 @@ The hooks (each a method of ``Callback`` that does nothing; override the ones yo
 
 ``CallbackList`` finds once, per hook, the callbacks that override it, so a hook nobody
 overrides costs nothing per step. A callback with state to resume has ``state_dict()`` and
-``load_state_dict(state)``.
+``load_state_dict(state)``, and may declare ``state_bytes_bound(steps, trainer)``: the most bytes
+its state can take in a checkpoint's state.json after ``steps`` steps (``callback_state_bound``;
+a checkpoint whose state.json is larger than its parts' bounds is refused as corrupt).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from .state import JSON_NUMBER_BYTES
 
 HOOKS = ("on_fit_begin", "on_epoch_begin", "on_gradients", "on_step_end", "on_epoch_end", "on_fit_end",
          "on_divergence", "on_checkpoint", "on_rollback")
@@ -146,6 +149,22 @@ def callback_states(callbacks):
     return arrays, states
 
 
+# A callback with a state_dict() but no state_bytes_bound(steps, trainer): its state may take this
+# much plus GENERIC_STEP_BYTES per step (a record of ~20 numbers per step).
+GENERIC_STATE_BYTES = 1 << 20
+GENERIC_STEP_BYTES = 20 * JSON_NUMBER_BYTES
+
+
+def callback_state_bound(cb, steps, trainer):
+    """The most bytes ``cb``'s part of a state.json can take after ``steps`` optimizer steps: its
+    own ``state_bytes_bound(steps, trainer)`` if it declares one, else a generic bound (a
+    callback without a ``state_dict()`` writes null)."""
+    if not hasattr(cb, "state_dict"):
+        return 16
+    own = getattr(cb, "state_bytes_bound", None)
+    return int(own(steps, trainer)) if own is not None else GENERIC_STATE_BYTES + (steps + 1) * GENERIC_STEP_BYTES
+
+
 def load_callback_states(callbacks, states, arrays):
     """Put back ``callback_states``'s output into the same callbacks (ConfigError if they differ)."""
     for i, saved in enumerate(states):
@@ -205,6 +224,9 @@ class EarlyStopping(Callback):
         if self.best_params is not None:
             state.update({f"best/{k}": v.copy() for k, v in self.best_params.items()})
         return state
+
+    def state_bytes_bound(self, steps, trainer):
+        return 4096  # three scalars (the best weights are arrays: they go to the tensors file)
 
     def load_state_dict(self, state):
         self.best, self.best_epoch, self.wait = float(state["best"]), state["best_epoch"], int(state["wait"])

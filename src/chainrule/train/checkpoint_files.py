@@ -32,7 +32,8 @@ import numpy as np
 from ..errors import ChainruleError, CheckpointError, CheckpointMismatchError, NonFiniteError
 from ..saving.atomic import _fsync_dir, _json_default
 from ..saving.weights import load_weights, read_header, tensors_bytes
-from .state import check_state_dict
+from .callbacks import callback_state_bound
+from .state import TrainState, check_state_dict
 
 FORMAT = "chainrule-checkpoint"
 FORMAT_VERSION = 4  # 4: the trainer's state_dict (TrainState); 3: one PCG64 stream per seed (see Batcher)
@@ -171,13 +172,25 @@ def _read_json(path, limit):
 
 
 def state_bytes_bound(n_arrays, steps):
-    """The most bytes a legitimate state.json of a checkpoint at optimizer step ``steps``, for a
-    state of ``n_arrays`` arrays, can hold: 1 MiB of fixed fields (positions, optimizer scalars,
+    """Without a trainer (whose callbacks declare their states' bounds, ``trainer_state_bound``):
+    the most bytes a state.json of a checkpoint at optimizer step ``steps``, for a state of
+    ``n_arrays`` arrays, is taken to hold: 1 MiB of fixed fields (positions, optimizer scalars,
     generator state), plus per step at most one history row (an epoch has at least one step) and
     one training-recorder record, each a few numbers per array. A row is ~25 bytes per number;
     1 KiB + 1 KiB per array and step leaves room for ~40 numbers per array and step, several
     times what the recorder and history write (so a real state is never refused)."""
     return min(MAX_STATE_BYTES, (1 << 20) + (steps + 1) * 1024 * (1 + n_arrays))
+
+
+def trainer_state_bound(trainer, steps):
+    """The most bytes a state.json of ``trainer`` at optimizer step ``steps`` can legitimately hold:
+    the TrainState's (its fixed fields and one history row per epoch: the loss, the metrics and
+    their val_ forms, lr and time) plus what each of its callbacks declares
+    (``callback_state_bound``)."""
+    n_metrics = 4 + 2 * len(getattr(trainer, "metric_names", ()) or ())
+    total = TrainState.bytes_bound(steps, n_metrics)
+    total += sum(callback_state_bound(cb, steps, trainer) for cb in getattr(trainer, "callbacks", ()))
+    return min(MAX_STATE_BYTES, total)
 
 
 def read_checkpoint(path, trainer=None):
@@ -199,9 +212,13 @@ def read_checkpoint(path, trainer=None):
         spec, _ = read_header(path / TENSORS)
     except ChainruleError as e:
         raise CheckpointError(str(e)) from None
-    # What this model's state can hold at this step bounds state.json before it is hashed or parsed.
-    n_arrays = len(trainer.tensor_spec()) if hasattr(trainer, "tensor_spec") else len(spec)
-    state_limit = state_bytes_bound(n_arrays, step_of(path))
+    # What this trainer's state can hold at this step bounds state.json before it is hashed or parsed
+    # (without a trainer: what the arrays in the header allow, generically).
+    if hasattr(trainer, "callbacks"):
+        state_limit = trainer_state_bound(trainer, step_of(path))
+    else:
+        n_arrays = len(trainer.tensor_spec()) if hasattr(trainer, "tensor_spec") else len(spec)
+        state_limit = state_bytes_bound(n_arrays, step_of(path))
     _check_size(path / STATE, state_limit)
     if _sha256(path / STATE) != sums["sha256"].get(STATE):
         raise CheckpointError(f"{path / STATE} does not match its checksum (truncated or corrupted)")

@@ -17,6 +17,14 @@ import numpy as np
 
 from ..errors import CheckpointError
 
+# The most bytes one number can take in a state.json (``json.dumps(indent=1)``): a float's repr is
+# at most 24 characters ('-2.2250738585072014e-308'), then ',\n' and one space of indent per level
+# (states nest fewer than 20 levels). A state's size bound counts its numbers at this price.
+JSON_NUMBER_BYTES = 48
+# The TrainState's fixed fields (position, batcher configuration, generator state, divergence) and
+# the optimizer's scalars take a few KiB; this is their bound, with room to spare.
+FIXED_STATE_BYTES = 1 << 20
+
 
 @dataclass
 class TrainState:
@@ -62,6 +70,13 @@ class TrainState:
         self.lr_scale, self.rollbacks = float(div["lr_scale"]), int(div["rollbacks"])
         self.last_finite_loss = s["last_finite_loss"]
         self.stop_reason = s.get("stop_reason")
+
+    @staticmethod
+    def bytes_bound(steps, n_metrics):
+        """The most bytes this state (and the optimizer's scalars) can take in a state.json after
+        ``steps`` optimizer steps with ``n_metrics`` history metrics: its fixed fields, plus one
+        history row per epoch (an epoch has at least one step, so at most ``steps + 1`` rows)."""
+        return FIXED_STATE_BYTES + (steps + 1) * n_metrics * JSON_NUMBER_BYTES
 
     def start_epoch(self):
         """The current epoch is complete: count it and clear its position and running sums."""
