@@ -57,8 +57,8 @@ def test_a_forged_huge_state_is_refused_before_it_is_read(run, monkeypatch):
     sums["sha256"][STATE] = hashlib.sha256(text).hexdigest()  # a consistent forgery
     (forged / CHECKSUMS).write_text(json.dumps(sums))
     hashed = []
-    real_sha256 = checkpoint_files._sha256
-    monkeypatch.setattr(checkpoint_files, "_sha256", lambda p: hashed.append(p.name) or real_sha256(p))
+    real_sha256 = checkpoint_files.sha256_of
+    monkeypatch.setattr(checkpoint_files, "sha256_of", lambda p: hashed.append(p.name) or real_sha256(p))
     for trainer_given in (trainer, None):  # (without a trainer, the tensors' header counts the arrays)
         hashed.clear()
         t0 = time.perf_counter()

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import ChainruleError, CheckpointError, CheckpointMismatchError, NonFiniteError
 from ..saving.atomic import _fsync_dir, _json_default
+from ..saving.checksums import sha256_of
 from ..saving.weights import load_weights, read_header, tensors_bytes
 from .callbacks import callback_state_bound
 from .state import TrainState, check_state_dict
@@ -138,14 +139,6 @@ def list_checkpoints(directory):
     return [p for _, p in sorted(found)]
 
 
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 # -- reading ----------------------------------------------------------------------------------------
 
 def _check_size(path, limit):
@@ -206,7 +199,7 @@ def read_checkpoint(path, trainer=None):
     for name in (STATE, TENSORS):
         if not (path / name).is_file():
             raise CheckpointError(f"{path / name} is missing (incomplete checkpoint)")
-    if _sha256(path / TENSORS) != sums["sha256"].get(TENSORS):
+    if sha256_of(path / TENSORS) != sums["sha256"].get(TENSORS):
         raise CheckpointError(f"{path / TENSORS} does not match its checksum (truncated or corrupted)")
     try:
         spec, _ = read_header(path / TENSORS)
@@ -220,7 +213,7 @@ def read_checkpoint(path, trainer=None):
         n_arrays = len(trainer.tensor_spec()) if hasattr(trainer, "tensor_spec") else len(spec)
         state_limit = state_bytes_bound(n_arrays, step_of(path))
     _check_size(path / STATE, state_limit)
-    if _sha256(path / STATE) != sums["sha256"].get(STATE):
+    if sha256_of(path / STATE) != sums["sha256"].get(STATE):
         raise CheckpointError(f"{path / STATE} does not match its checksum (truncated or corrupted)")
     state = _read_json(path / STATE, state_limit)
     _check_state(path / STATE, state)
