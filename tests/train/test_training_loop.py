@@ -77,6 +77,20 @@ def test_early_stopping_stops_and_restores_best_weights():
     assert math.isclose(restored, min(t.history["val_loss"]), rel_tol=1e-9)
 
 
+def test_early_stopping_restores_batchnorm_statistics_with_the_best_weights():
+    # In inference mode a BatchNorm network computes with its running statistics: the best
+    # epoch's weights with the last epoch's statistics would score neither epoch's loss.
+    X, y = make_moons(n=100, noise=0.3, seed=2)
+    model = nn.MLP([2, 32, 2], batchnorm=True)
+    stopper = EarlyStopping("val_loss", patience=2, restore_best=True)
+    t = Trainer(model, optimizer="sgd", learning_rate=3.0, batch_size=10, verbose=0, callbacks=[stopper])
+    t.fit(X, y, epochs=200, validation_data=(X[:40], y[:40]))
+    assert t.epoch < 200 and t.stop_reason.startswith("early stopping") and t.epoch - 1 > stopper.best_epoch
+    assert stopper.best_buffers, "the model has running statistics to restore"
+    restored = t.evaluate(X[:40], y[:40])["loss"]
+    assert math.isclose(restored, min(t.history["val_loss"]), rel_tol=1e-9)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point of this test
 def test_non_finite_loss_stops_with_step_and_layer():
     X, y = make_moons(n=40, seed=0)

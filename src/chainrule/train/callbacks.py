@@ -191,7 +191,8 @@ class History(Callback):
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs; with
-    ``restore_best`` put back the weights of the best epoch (as Keras's EarlyStopping)."""
+    ``restore_best`` put back the weights of the best epoch (as Keras's EarlyStopping), and the
+    buffers (BatchNorm's running statistics) that go with them."""
 
     def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, mode="min", restore_best=True):
         self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
@@ -200,6 +201,7 @@ class EarlyStopping(Callback):
         self.best = math.inf
         self.best_epoch = None
         self.best_params = None
+        self.best_buffers = None
         self.wait = 0
 
     def on_epoch_end(self, trainer, epoch, logs):
@@ -210,6 +212,7 @@ class EarlyStopping(Callback):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
                 self.best_params = {k: v.copy() for k, v in trainer.model.params.items()}
+                self.best_buffers = {k: np.array(v, copy=True) for k, v in (trainer.model.buffers or {}).items()}
         else:
             self.wait += 1
             if self.wait >= self.patience:
@@ -223,6 +226,7 @@ class EarlyStopping(Callback):
         state = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
         if self.best_params is not None:
             state.update({f"best/{k}": v.copy() for k, v in self.best_params.items()})
+            state.update({f"best_buffer/{k}": v.copy() for k, v in (self.best_buffers or {}).items()})
         return state
 
     def state_bytes_bound(self, steps, trainer):
@@ -232,11 +236,14 @@ class EarlyStopping(Callback):
         self.best, self.best_epoch, self.wait = float(state["best"]), state["best_epoch"], int(state["wait"])
         best = {k[5:]: np.array(v) for k, v in state.items() if k.startswith("best/")}
         self.best_params = best or None
+        self.best_buffers = {k[12:]: np.array(v) for k, v in state.items() if k.startswith("best_buffer/")}
 
     def on_fit_end(self, trainer):
         if self.restore_best and self.best_params is not None:
             for k, v in self.best_params.items():
                 trainer.model.params[k][...] = v
+            for k, v in (self.best_buffers or {}).items():
+                trainer.model.buffers[k] = v.copy()
 
 
 class MetricLogger(Callback):
