@@ -31,6 +31,7 @@ from chainrule.data import load_csv
 from chainrule.errors import ChainruleError
 from chainrule.runs import load_config
 from chainrule.saving import load_model, load_weights, save_model
+from chainrule.saving.checksums import write_checksums
 from chainrule.saving.weights import read_header
 from chainrule.train import EarlyStopping, Trainer
 from chainrule.train.checkpoint import (
@@ -117,7 +118,10 @@ class Workspace:
             "ckpt_checksums": (self.ckpt / CHECKSUMS).read_bytes(),
             "config": CONFIG.encode(),
             "csv": CSV.encode(),
+            "model_checksums": (self.root / "model" / "checksums.json").read_bytes(),
         }
+        self.seeds["weights_resealed"] = self.seeds["weights"]
+        self.seeds["model_json_resealed"] = self.seeds["model_json"]
         self.pristine = {k: v for k, v in self.seeds.items()}
         self.targets = {
             "weights": self._weights,
@@ -128,6 +132,9 @@ class Workspace:
             "ckpt_checksums": self._ckpt_checksums,
             "config": self._config,
             "csv": self._csv,
+            "model_checksums": self._model_checksums,
+            "weights_resealed": self._weights_resealed,
+            "model_json_resealed": self._model_json_resealed,
         }
 
     # -- running one input -----------------------------------------------------------------------
@@ -149,10 +156,10 @@ class Workspace:
             self._reset(target)
 
     def _reset(self, target):
-        if target in ("weights",):
-            (self.root / "model" / "model.safetensors").write_bytes(self.pristine["weights"])
-        elif target == "model_json":
-            (self.root / "model" / "model.json").write_bytes(self.pristine["model_json"])
+        if target.startswith(("weights", "model_")):
+            for name, key in (("model.safetensors", "weights"), ("model.json", "model_json"),
+                              ("checksums.json", "model_checksums")):
+                (self.root / "model" / name).write_bytes(self.pristine[key])
         elif target.startswith("ckpt"):
             for name, key in ((STATE, "ckpt_state"), (TENSORS, "ckpt_tensors_resummed"),
                               (CHECKSUMS, "ckpt_checksums")):
@@ -171,6 +178,23 @@ class Workspace:
 
     def _model_json(self, data):
         (self.root / "model" / "model.json").write_bytes(data)
+        load_model(self.root / "model")
+
+    def _model_checksums(self, data):  # a damaged checksums file: refused (or, if it still fits, accepted)
+        (self.root / "model" / "checksums.json").write_bytes(data)
+        load_model(self.root / "model")
+
+    def _reseal(self):
+        write_checksums(self.root / "model", ["model.json", "model.safetensors"])
+
+    def _weights_resealed(self, data):  # hand-crafted: checksums recomputed, so validation must catch it
+        (self.root / "model" / "model.safetensors").write_bytes(data)
+        self._reseal()
+        load_model(self.root / "model")
+
+    def _model_json_resealed(self, data):
+        (self.root / "model" / "model.json").write_bytes(data)
+        self._reseal()
         load_model(self.root / "model")
 
     def _restore(self, newest_only=False):
@@ -362,9 +386,10 @@ def mutate_safetensors(data, rng):
 
 def crafted(target, seed_bytes, rng):
     """A hand-crafted or mutated input for ``target``."""
-    if target in ("weights", "ckpt_tensors_resummed"):
+    if target in ("weights", "weights_resealed", "ckpt_tensors_resummed"):
         return mutate_safetensors(seed_bytes, rng) if rng.random() < 0.6 else mutate_bytes(seed_bytes, rng)
-    if target in ("model_json", "ckpt_state", "ckpt_state_resummed", "ckpt_checksums"):
+    if target in ("model_json", "model_json_resealed", "model_checksums", "ckpt_state", "ckpt_state_resummed",
+                  "ckpt_checksums"):
         r = rng.random()
         if r < 0.08:
             return deep_json(rng.choice([100, 1000, 100_000]), rng.choice(["list", "dict"])).encode()

@@ -22,7 +22,7 @@ from fuzz_targets import Unclean, Workspace, crafted, deep_json, fuzz, mutate_by
 pytest.importorskip("safetensors")
 
 TARGETS = ["weights", "model_json", "ckpt_state", "ckpt_state_resummed", "ckpt_tensors_resummed", "ckpt_checksums",
-           "config", "csv"]
+           "config", "csv", "model_checksums", "weights_resealed", "model_json_resealed"]
 TALLY = {"tried": 0, "unclean": 0}
 
 
