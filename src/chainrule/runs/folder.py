@@ -86,13 +86,15 @@ def check_new(run_dir):
 
 # Keys that do not change what is trained: an edit to them does not stop a resume, and the resumed
 # run takes them from the edited config.json (a memory limit raised on another machine, say).
+# output.record is not one: the recorder's state is part of every checkpoint.
 NOT_TRAINING = ("output.", "limits.")
+IN_CHECKPOINT = ("output.record",)
 
 
 def check_same_config(run_dir, cfg, epochs=None):
     """Before resuming: ``cfg`` (the run's config.json now) trains what the run started with, as
-    the manifest records it; keys under ``output`` and ``limits`` may differ, and with ``epochs``
-    (an explicit ``--epochs``) training.epochs. A changed config is refused with the keys that
+    the manifest records it; keys under ``output`` (but output.record) and ``limits`` may differ,
+    and with ``epochs`` (an explicit ``--epochs``) training.epochs. A changed config is refused with the keys that
     differ. A manifest written by an earlier chainrule records only the hash of config.json as
     the file held it: that hash is checked against the file, then the file against ``cfg``."""
     path = Path(run_dir) / "manifest.json"
@@ -114,7 +116,8 @@ def check_same_config(run_dir, cfg, epochs=None):
     now = json.loads(json.dumps(cfg))  # (tuples as lists, as the manifest holds them)
     before, after = _flat(started), _flat(now)
     changed = [k for k in sorted(set(before) | set(after))
-               if before.get(k, _ABSENT) != after.get(k, _ABSENT) and not k.startswith(NOT_TRAINING)
+               if before.get(k, _ABSENT) != after.get(k, _ABSENT)
+               and (k in IN_CHECKPOINT or not k.startswith(NOT_TRAINING))
                and not (epochs is not None and k == "training.epochs")]
     if changed:
         hint = ""
