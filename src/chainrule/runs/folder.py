@@ -5,8 +5,10 @@ manifest, and the checks before starting or resuming a run in a folder.
       .lock              held (fcntl.flock) by the process training the run, holding its pid;
                          removed when it ends (``lock.py``)
       config.json        the complete configuration (defaults filled in)
-      manifest.json      versions, seed, the config and its hash, data hash (written when the run
-                         starts, completed with timings and final metrics when it ends)
+      manifest.json      versions, seed, the config and its hash, data hash, status (written when the
+                         run starts, "running"; completed with timings, final metrics and the SHA-256
+                         of config.json and preprocessing.json when it finishes; "interrupted" or
+                         "failed" with the error when it ends otherwise)
       checkpoints/       ckpt-<step>/ folders, if checkpointing is on (``train --resume``)
       metrics.csv        one row per epoch (a resume rewrites it from the checkpoint's history)
       model/             model.safetensors + model.json (loads into torch.nn.Sequential) + checksums.json
