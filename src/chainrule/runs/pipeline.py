@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..diagnostics.overflow import held_back
-from ..errors import CheckpointMismatchError, ConfigError
+from ..errors import ChainruleError, CheckpointMismatchError, ConfigError
 from ..gradcheck import check_grads
 from ..nn.standardize import leading_standardize
 from ..saving import atomic_write_json, save_model
@@ -113,9 +113,12 @@ def _train(cfg, run, run_dir, resume, new_epochs, t_start):
         raise  # (the manifest says "interrupted")
     except BaseException as e:  # never a manifest left "running" by a run that has ended
         error = (str(e).splitlines() or [""])[0] or type(e).__name__
-        atomic_write_json(run_dir / "manifest.json", {
-            "status": "failed", "command": " ".join(sys.argv), "started": started, **identity,
-            "failed": datetime.now(UTC).isoformat(timespec="seconds"), "error": error})
+        try:
+            atomic_write_json(run_dir / "manifest.json", {
+                "status": "failed", "command": " ".join(sys.argv), "started": started, **identity,
+                "failed": datetime.now(UTC).isoformat(timespec="seconds"), "error": error})
+        except OSError:
+            pass  # (a folder that cannot be written: the error raised says why the run ended)
         raise
 
 
@@ -198,7 +201,7 @@ def _refuse_before_standardize(run_dir, trainer):
     newest = list_checkpoints(run_dir / "checkpoints")[-1]
     try:
         spec, _ = read_header(newest / TENSORS)
-    except Exception:  # (unreadable: the mismatch error says what it can)
+    except (ChainruleError, OSError):  # (unreadable: the mismatch error says what it can)
         return
     if not any(n in spec for n in names):
         raise CheckpointMismatchError(
