@@ -219,12 +219,12 @@ def load_run(directory):
                                   f"{name} is written when it finishes): continue it with "
                                   f"'chainrule train --resume {run}'")
             raise ConfigError(f"{run} is not a chainrule run folder ({name} is missing)")
-    _verify_run_files(run, manifest)
     cfg = complete(read_json_file(run / "config.json", "run config"), source=str(run / "config.json"))
     prep = read_json_file(run / "preprocessing.json", "preprocessing file")
     if not isinstance(prep, dict) or prep.get("task") not in ("classification", "regression") \
             or not isinstance(prep.get("standardize"), bool):
         raise ConfigError(f"{run / 'preprocessing.json'} is not a chainrule preprocessing file")
+    _verify_run_files(run, manifest)
     if not (run / "model").is_dir():
         raise ConfigError(f"{run} has no trained model yet (model/ is missing): the run did not finish; "
                           f"continue it with 'chainrule train --resume {run}'")
