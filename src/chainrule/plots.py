@@ -9,7 +9,6 @@ there and, if not, how to get it.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +19,18 @@ INSTALL = "pip install 'chainrule[plot]'"
 
 
 def missing():
-    """None if matplotlib can be imported, else one sentence saying how to get the figures."""
+    """None if matplotlib can be imported, else one sentence saying how to get the figures.
+
+    It is imported, not looked up: a matplotlib that is installed but broken (its import raises)
+    is missing too."""
     try:
-        found = importlib.util.find_spec("matplotlib") is not None
-    except (ImportError, ValueError):  # a None entry in sys.modules (blocked) raises ValueError
-        found = False
-    return None if found else f"figures skipped: they need matplotlib, which is not installed ({INSTALL})"
+        import matplotlib  # noqa: F401
+    except ImportError as e:
+        if e.name == "matplotlib":  # not there (or blocked): not an import that failed inside it
+            return f"figures skipped: they need matplotlib, which is not installed ({INSTALL})"
+        reason = (str(e).splitlines() or [""])[0] or type(e).__name__
+        return f"figures skipped: matplotlib is installed but cannot be imported ({reason}); reinstall it ({INSTALL})"
+    return None
 
 
 def _plt():

@@ -12,7 +12,6 @@ import numpy as np
 
 from .. import runs
 from ..data.files import shown
-from ..data.validation import check_finite_output
 from ..errors import ConfigError, DataError, OptionalDependencyError
 from ..runs.paths import check_file, check_folder
 from ..saving.model_io import read_json_file
@@ -119,10 +118,8 @@ def evaluate(run, csv=None, label=None):
     if label is not None and csv is None:
         raise ConfigError("--label names a column of the --csv file: give --csv FILE too")
     loaded = runs.load_run(run)
-    X, y, where = loaded.data(csv, label=label)
-    logs = loaded.evaluate(X, y)
-    if not all(np.isfinite(v) for v in logs.values()):  # name the inputs, not a NaN loss with exit 0
-        check_finite_output(loaded.output(X), X, source=shown(where))
+    X, y, where, located = loaded.located_data(csv, label=label)
+    logs = loaded.evaluate(X, y, **located)  # (an input the network cannot take: named, as predict does)
     print(f"evaluated on {where} ({len(X)} samples):")
     for k, v in logs.items():
         print(f"  {k:<10} {v:.6g}")
@@ -143,15 +140,13 @@ def predict(run, input_path, output="-"):
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")  # csv's default is "\r\n"; text files here end lines in "\n"
     if loaded.task == "classification":
-        probs = loaded.predict_proba(X)
-        check_finite_output(probs, X, **checked)  # never NaN probabilities with exit 0
+        probs = loaded.predict_proba(X, **checked)  # (never NaN probabilities: the row is named)
         classes = loaded.classes
         writer.writerow(["prediction", *[f"p_{c}" for c in classes]])
         for row in probs:
             writer.writerow([classes[int(np.argmax(row))], *[f"{p:.6g}" for p in row]])
     else:
-        out = loaded.output(X)
-        check_finite_output(out, X, **checked)
+        out = loaded.output(X, **checked)
         names = ["prediction"] if out.shape[1] == 1 else [f"prediction_{j}" for j in range(out.shape[1])]
         writer.writerow(names)
         for row in out:

@@ -78,6 +78,14 @@ class Standardize(Layer):
         return {"type": self.kind, "num_features": self.d_in}
 
 
+def leading_standardize(model):
+    """The model's first layer if it is a ``Standardize`` (the model takes raw inputs and
+    standardizes them itself), else None: the one check of it, for runs, figures and loading."""
+    layers = getattr(model, "layers", ())
+    first = layers[0] if len(layers) else None
+    return first if isinstance(first, Standardize) else None
+
+
 def _vector(name, values):
     try:
         v = np.array(values, dtype=np.float64)

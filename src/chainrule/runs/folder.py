@@ -5,8 +5,10 @@ manifest, and the checks before starting or resuming a run in a folder.
       .lock              held (fcntl.flock) by the process training the run, holding its pid;
                          removed when it ends (``lock.py``)
       config.json        the complete configuration (defaults filled in)
-      manifest.json      versions, seed, the config and its hash, data hash (written when the run
-                         starts, completed with timings and final metrics when it ends)
+      manifest.json      versions, seed, the config and its hash, data hash, status (written when the
+                         run starts, "running"; completed with timings, final metrics and the SHA-256
+                         of config.json and preprocessing.json when it finishes; "interrupted" or
+                         "failed" with the error when it ends otherwise)
       checkpoints/       ckpt-<step>/ folders, if checkpointing is on (``train --resume``)
       metrics.csv        one row per epoch (a resume rewrites it from the checkpoint's history)
       model/             model.safetensors + model.json (loads into torch.nn.Sequential) + checksums.json
@@ -30,6 +32,11 @@ from .._version import __version__
 from ..errors import CheckpointError, ConfigError
 from ..saving.model_io import read_json_file
 from ..train.checkpoint import list_checkpoints
+from .schema import complete
+
+# The run's own files its predictions depend on: their SHA-256 go into the finished manifest
+# ("sha256"), and load_run verifies them (the model folder has its own checksums.json).
+RUN_FILES = ("config.json", "preprocessing.json")
 
 
 def data_hash(X, y):
@@ -79,10 +86,19 @@ def check_new(run_dir):
                           f"'chainrule train --resume {run_dir}', or choose another --out")
 
 
+# Keys that do not change what is trained: an edit to them does not stop a resume, and the resumed
+# run takes them from the edited config.json (a memory limit raised on another machine, say).
+# output.record is not one: the recorder's state is part of every checkpoint.
+NOT_TRAINING = ("output.", "limits.")
+IN_CHECKPOINT = ("output.record",)
+
+
 def check_same_config(run_dir, cfg, epochs=None):
-    """Before resuming: ``cfg`` (the run's config.json now) is the config the run started with,
-    as the manifest records it; with ``epochs`` (an explicit ``--epochs``) training.epochs may
-    differ. A changed config is refused with the keys that differ."""
+    """Before resuming: ``cfg`` (the run's config.json now) trains what the run started with, as
+    the manifest records it; keys under ``output`` (but output.record) and ``limits`` may differ,
+    and with ``epochs`` (an explicit ``--epochs``) training.epochs. A changed config is refused with the keys that
+    differ. A manifest written by an earlier chainrule records only the hash of config.json as
+    the file held it: that hash is checked against the file, then the file against ``cfg``."""
     path = Path(run_dir) / "manifest.json"
     if not path.is_file():
         return
@@ -90,24 +106,30 @@ def check_same_config(run_dir, cfg, epochs=None):
     if not isinstance(manifest, dict):
         raise ConfigError(f"{path} is not a run manifest (a JSON object)")
     started, recorded = manifest.get("config"), manifest.get("config_hash")
+    if not isinstance(started, dict):
+        if recorded is None:
+            return
+        held = read_json_file(Path(run_dir) / "config.json", "run config")
+        if recorded != config_hash(held):
+            raise ConfigError(f"cannot resume {run_dir}: its config.json changed since the run started (config "
+                              f"hash {str(recorded)[:12]}…, now {config_hash(held)[:12]}…; its manifest, from an "
+                              "earlier chainrule, records only the hash, so the keys cannot be named)")
+        started = json.loads(json.dumps(complete(held)))
     now = json.loads(json.dumps(cfg))  # (tuples as lists, as the manifest holds them)
-    if isinstance(started, dict):
-        before, after = _flat(started), _flat(now)
-        changed = [k for k in sorted(set(before) | set(after))
-                   if before.get(k, _ABSENT) != after.get(k, _ABSENT)
-                   and not (epochs is not None and k == "training.epochs")]
-        if changed:
-            hint = ""
-            if changed == ["training.epochs"]:
-                n = _show(after.get("training.epochs", _ABSENT))
-                hint = f"; to train it to {n} epochs, run 'chainrule train --resume {run_dir} --epochs {n}'"
-            diff = ", ".join(f"{k}: {_show(before.get(k, _ABSENT))} -> {_show(after.get(k, _ABSENT))}"
-                             for k in changed[:8]) + (f" (and {len(changed) - 8} more)" if len(changed) > 8 else "")
-            raise ConfigError(f"cannot resume {run_dir}: its config.json changed since the run started ({diff}); "
-                              f"a resumed run must continue the same training{hint}")
-    elif recorded is not None and epochs is None and recorded != config_hash(cfg):
-        raise ConfigError(f"cannot resume {run_dir}: its config.json changed since the run started (config hash "
-                          f"{str(recorded)[:12]}…, now {config_hash(cfg)[:12]}…)")
+    before, after = _flat(started), _flat(now)
+    changed = [k for k in sorted(set(before) | set(after))
+               if before.get(k, _ABSENT) != after.get(k, _ABSENT)
+               and (k in IN_CHECKPOINT or not k.startswith(NOT_TRAINING))
+               and not (epochs is not None and k == "training.epochs")]
+    if changed:
+        hint = ""
+        if changed == ["training.epochs"]:
+            n = _show(after.get("training.epochs", _ABSENT))
+            hint = f"; to train it to {n} epochs, run 'chainrule train --resume {run_dir} --epochs {n}'"
+        diff = ", ".join(f"{k}: {_show(before.get(k, _ABSENT))} -> {_show(after.get(k, _ABSENT))}"
+                         for k in changed[:8]) + (f" (and {len(changed) - 8} more)" if len(changed) > 8 else "")
+        raise ConfigError(f"cannot resume {run_dir}: its config.json changed since the run started ({diff}); "
+                          f"a resumed run must continue the same training{hint}")
 
 
 _ABSENT = object()

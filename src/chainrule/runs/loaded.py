@@ -14,14 +14,19 @@ is read too, and its inputs are standardized here. Never both.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..data.files import shown
+from ..data.validation import check_finite_output
 from ..errors import ConfigError, DataError
-from ..nn.standardize import Standardize
+from ..nn.standardize import leading_standardize
+from ..saving.checksums import UnverifiedFileWarning, verify_checksums
 from ..saving.model_io import read_json_file
+from .folder import RUN_FILES
 from .schema import complete
 
 
@@ -52,8 +57,7 @@ class LoadedRun:
     @property
     def standardizes_in_model(self):
         """Whether the model's first layer standardizes its inputs (runs written since Standardize)."""
-        layers = getattr(self.model, "layers", ())
-        return bool(layers) and isinstance(layers[0], Standardize)
+        return leading_standardize(self.model) is not None
 
     def transform(self, X):
         """X: (n, features) raw inputs -> what the model takes: X itself when the model
@@ -69,22 +73,30 @@ class LoadedRun:
         mean, scale = np.asarray(prep["mean"], np.float64), np.asarray(prep["scale"], np.float64)  # (checked at load)
         return (X - mean) / scale
 
-    def output(self, X):
-        """The network's raw output (logits for classification), float64: (n, d_out)."""
-        return np.asarray(self.model(self.transform(X)), np.float64)
+    def output(self, X, source=None, rows=None, columns=None):
+        """The network's raw output (logits for classification), float64: (n, d_out).
 
-    def predict_proba(self, X):
-        """Classification: (n, classes) softmax probabilities, columns in the order of ``classes``."""
+        An output that is not finite (inputs beyond the network's arithmetic, 1e308 say) is a
+        DataError naming the first such row and its largest input, never a NaN handed on:
+        ``source``, ``rows`` (the row number of each of X's rows) and ``columns`` (the feature
+        names) name them as the caller's file does; by default row i and column j of X."""
+        out = np.asarray(self.model(self.transform(X)), np.float64)
+        check_finite_output(out, X, source=source, rows=rows, columns=columns)
+        return out
+
+    def predict_proba(self, X, **where):
+        """Classification: (n, classes) softmax probabilities, columns in the order of ``classes``.
+        ``where``: source, rows, columns, as for ``output``."""
         if self.task != "classification":
             raise ConfigError("predict_proba: this run is a regression; use predict")
         from ..primitives.softmax import softmax
 
-        return softmax(self.output(X), axis=1)
+        return softmax(self.output(X, **where), axis=1)
 
-    def predict(self, X):
+    def predict(self, X, **where):
         """Classification: the most probable class of each row, as the run's labels; regression:
-        (n,) for one target, (n, targets) for several."""
-        out = self.output(X)
+        (n,) for one target, (n, targets) for several. ``where``: as for ``output``."""
+        out = self.output(X, **where)
         if self.task == "classification":
             classes = self.classes
             return np.asarray([classes[int(k)] for k in np.argmax(out, axis=1)])
@@ -108,11 +120,16 @@ class LoadedRun:
         return out
 
     def data(self, csv=None, label=None):
-        """(X, y, where) to evaluate on, raw (before preprocessing), y in the run's labels: a CSV
+        """(X, y, where): ``located_data`` without the row numbers and names."""
+        return self.located_data(csv, label)[:3]
+
+    def located_data(self, csv=None, label=None):
+        """(X, y, where, located) to evaluate on, raw (before preprocessing), y in the run's labels: a CSV
         holding the run's feature columns and the label column ``label`` (default: the run's own
         label column), else the run's own validation split (its training data if it had none).
         Features are read by the run's feature names (x0, x1, ... for a built-in dataset);
-        ``where`` says what was read, for a report."""
+        ``where`` says what was read, for a report; ``located`` ({source, rows, columns}) names
+        X's rows and columns as the file does, for ``evaluate`` to name a row it cannot take."""
         from .. import data
         from .build import load_data
 
@@ -129,7 +146,7 @@ class LoadedRun:
             if self.task == "classification":
                 y = np.asarray(meta["classes"], dtype=object)[y]  # the file's own labels, row by row
                 self.class_indices(y, source=csv)  # an unknown label is an error here, naming the file
-            return X, y, str(csv)
+            return X, y, str(csv), {"source": shown(csv), "rows": meta["rows"], "columns": meta["features"]}
         X, y, meta = load_data(cfg)
         if self.task != "classification":
             y = np.asarray(y, np.float64)
@@ -139,17 +156,21 @@ class LoadedRun:
             where = "the run's validation split"
         if self.task == "classification":  # the labels the data holds now (a CSV may have changed since)
             y = np.asarray(meta.get("classes") or self.classes, dtype=object)[np.asarray(y)]
-        return X, y, where
+        return X, y, where, {"source": where, "rows": None, "columns": self.features}
 
-    def evaluate(self, X, y):
+    def evaluate(self, X, y, **where):
         """{loss, metrics...} of the trained model on raw inputs X and targets y (classification:
-        labels as ``predict`` returns them, mapped through ``classes``)."""
+        labels as ``predict`` returns them, mapped through ``classes``). An input whose output is
+        not finite is a DataError naming it (``where``: as for ``output``), not a NaN loss."""
         from ..train.evaluation import evaluate
         from .build import loss_name
 
         if self.task == "classification":
             y = self.class_indices(np.asarray(y, dtype=object).reshape(-1))
-        return evaluate(self.model, self.transform(X), y, loss=loss_name(self.config, self.task))
+        logs = evaluate(self.model, self.transform(X), y, loss=loss_name(self.config, self.task))
+        if not all(np.isfinite(v) for v in logs.values()):
+            self.output(X, **where)  # names the first input the network cannot take
+        return logs
 
 
 def _class_key(label, text):
@@ -189,20 +210,69 @@ def load_run(directory):
     run = Path(directory)
     if not run.is_dir():
         raise ConfigError(f"run folder not found: {run}")
+    manifest = _manifest(run)
     for name in ("config.json", "preprocessing.json"):
         if not (run / name).is_file():
+            status = manifest.get("status") if manifest is not None else None
+            if status in ("running", "interrupted", "failed"):
+                raise ConfigError(f"{run} is a run that has not finished (its manifest says {status!r}; "
+                                  f"{name} is written when it finishes): continue it with "
+                                  f"'chainrule train --resume {run}'")
             raise ConfigError(f"{run} is not a chainrule run folder ({name} is missing)")
     cfg = complete(read_json_file(run / "config.json", "run config"), source=str(run / "config.json"))
     prep = read_json_file(run / "preprocessing.json", "preprocessing file")
     if not isinstance(prep, dict) or prep.get("task") not in ("classification", "regression") \
             or not isinstance(prep.get("standardize"), bool):
         raise ConfigError(f"{run / 'preprocessing.json'} is not a chainrule preprocessing file")
+    _verify_run_files(run, manifest)
     if not (run / "model").is_dir():
         raise ConfigError(f"{run} has no trained model yet (model/ is missing): the run did not finish; "
                           f"continue it with 'chainrule train --resume {run}'")
     model = load_model(run / "model")
     _check_preprocessing(prep, run / "preprocessing.json", model)
+    _check_task(prep, run / "preprocessing.json", model, cfg)
     return LoadedRun(run, cfg, prep, model)
+
+
+def _manifest(run):
+    """The run's manifest.json as a dict, or None if it has none (or not a JSON object)."""
+    if not (run / "manifest.json").is_file():
+        return None
+    manifest = read_json_file(run / "manifest.json", "run manifest")
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _verify_run_files(run, manifest):
+    """config.json and preprocessing.json are the files the finished run recorded the SHA-256 of
+    (WeightsFileError naming the first that is not); a run finished before checksums were
+    recorded loads with one UnverifiedFileWarning."""
+    table = manifest.get("sha256") if manifest is not None else None
+    if table is None:
+        warnings.warn(f"{run}'s manifest records no checksums of {', '.join(RUN_FILES)} (a run finished by an "
+                      "older chainrule): they are not verified", UnverifiedFileWarning, stacklevel=3)
+        return
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ConfigError(f"{run / 'manifest.json'}: 'sha256' must be a table of file names and SHA-256 digests, "
+                          f"found {_found(table)}")
+    verify_checksums(run, RUN_FILES, table, source=run / "manifest.json")
+
+
+def _check_task(prep, path, model, cfg):
+    """The task and number of classes preprocessing.json states are the model's and config.json's."""
+    from ..data import dataset_task
+
+    task, n_classes = prep["task"], prep.get("n_classes")
+    if cfg["data"]["name"] != "csv" and task != dataset_task(cfg["data"]["name"]):
+        raise ConfigError(f"{path}: 'task' is {task!r}, but the run's dataset {cfg['data']['name']!r} is a "
+                          f"{dataset_task(cfg['data']['name'])}: the files do not belong together")
+    if task == "classification":
+        if not (isinstance(n_classes, int) and not isinstance(n_classes, bool) and n_classes == model.d_out):
+            raise ConfigError(f"{path}: 'n_classes' must be the model's {model.d_out} outputs for a classification "
+                              f"run, found {_found(n_classes)}")
+        if model.d_out < 2:
+            raise ConfigError(f"{path}: a classification run's model has at least 2 outputs, found {model.d_out}")
+    elif n_classes is not None:
+        raise ConfigError(f"{path}: 'n_classes' must be null for a regression run, found {_found(n_classes)}")
 
 
 def _check_preprocessing(prep, path, model):
@@ -226,8 +296,7 @@ def _check_preprocessing(prep, path, model):
     in_model = prep.get("in_model", False)
     if not isinstance(in_model, bool):
         raise ConfigError(f"{path}: 'in_model' must be true or false, found {_found(in_model)}")
-    layers = getattr(model, "layers", ())
-    has_layer = bool(layers) and isinstance(layers[0], Standardize)
+    has_layer = leading_standardize(model) is not None
     if in_model and not has_layer:
         raise ConfigError(f"{path} says the model standardizes its inputs ('in_model': true), but the model's "
                           f"first layer is not Standardize: the files do not belong together")

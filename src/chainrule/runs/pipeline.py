@@ -16,12 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from ..diagnostics.overflow import held_back
-from ..errors import ConfigError
+from ..errors import ChainruleError, CheckpointMismatchError, ConfigError
 from ..gradcheck import check_grads
+from ..nn.standardize import leading_standardize
 from ..saving import atomic_write_json, save_model
-from ..train.checkpoint import latest_checkpoint, list_checkpoints, restore
+from ..saving.checksums import sha256_of
+from ..saving.weights import read_header
+from ..train.checkpoint import TENSORS, latest_checkpoint, list_checkpoints, restore
 from .build import build
 from .folder import (
+    RUN_FILES,
     check_new,
     check_resumable,
     check_same_config,
@@ -83,7 +87,11 @@ def _train(cfg, run, run_dir, resume, new_epochs, t_start):
     epochs = cfg["training"]["epochs"]
     if resume:
         if list_checkpoints(run_dir / "checkpoints"):
-            path, arrays, state = latest_checkpoint(run_dir / "checkpoints", trainer)
+            try:
+                path, arrays, state = latest_checkpoint(run_dir / "checkpoints", trainer)
+            except CheckpointMismatchError:
+                _refuse_before_standardize(run_dir, trainer)
+                raise
             restore(trainer, arrays, state)
             if new_epochs is not None and new_epochs < trainer.epoch:
                 raise ConfigError(f"cannot train {run_dir} to {new_epochs} epochs (--epochs): it has already "
@@ -99,6 +107,24 @@ def _train(cfg, run, run_dir, resume, new_epochs, t_start):
             atomic_write_json(run_dir / "config.json", cfg)
             atomic_write_json(run_dir / "manifest.json", {"status": "running", "command": " ".join(sys.argv),
                                                           "started": started, **identity})
+    try:
+        return _finish(cfg, run, run_dir, started, identity, epochs, t_start)
+    except RunInterrupted:
+        raise  # (the manifest says "interrupted")
+    except BaseException as e:  # never a manifest left "running" by a run that has ended
+        error = (str(e).splitlines() or [""])[0] or type(e).__name__
+        try:
+            atomic_write_json(run_dir / "manifest.json", {
+                "status": "failed", "command": " ".join(sys.argv), "started": started, **identity,
+                "failed": datetime.now(UTC).isoformat(timespec="seconds"), "error": error})
+        except OSError:
+            pass  # (a folder that cannot be written: the error raised says why the run ended)
+        raise
+
+
+def _finish(cfg, run, run_dir, started, identity, epochs, t_start):
+    """Train, check, and write the run's results (the manifest "finished" last)."""
+    trainer = run.trainer
     t_train = time.perf_counter()
     guard = next(cb for cb in trainer.callbacks if isinstance(cb, SaveOnInterrupt))
     try:
@@ -123,9 +149,13 @@ def _train(cfg, run, run_dir, resume, new_epochs, t_start):
     atomic_write_json(run_dir / "preprocessing.json", run.preprocessing())
     plots = []
     if cfg["output"]["plots"]:
-        plots = write_plots(run_dir, trainer, run.recorder, run.X_train, run.y_train, run.task,
-                            standardized=cfg["data"]["standardize"] and not _takes_raw_inputs(run.model),
-                            features=run.meta.get("features"), classes=run.meta.get("classes"))
+        try:
+            plots = write_plots(run_dir, trainer, run.recorder, run.X_train, run.y_train, run.task,
+                                standardized=cfg["data"]["standardize"] and not leading_standardize(run.model),
+                                features=run.meta.get("features"), classes=run.meta.get("classes"))
+        except Exception as e:  # the figures are not the run: it stands without them
+            error = (str(e).splitlines() or [""])[0] or type(e).__name__
+            print(f"note: figures skipped: {error}", file=sys.stderr)
     summary = {"final": final, "epochs_run": trainer.epoch, "steps": trainer.step,
                "train_seconds": round(train_seconds, 3), "total_seconds": round(time.perf_counter() - t_start, 3),
                "gradient_check": None if report is None else {
@@ -140,6 +170,7 @@ def _train(cfg, run, run_dir, resume, new_epochs, t_start):
         "data": {k: v for k, v in run.meta.items() if k in ("task", "source", "options")},
         "n_train": len(run.X_train), "n_val": 0 if run.X_val is None else len(run.X_val),
         "n_params": run.model.n_params(), **summary,
+        "sha256": {name: sha256_of(run_dir / name) for name in RUN_FILES},  # verified by load_run
     })
     return trainer, run_dir, summary
 
@@ -160,9 +191,23 @@ def gradient_check_model(trainer, X, y, seed, batch=16):
     return check_grads(loss, (params64,), order=2, seed=seed, raise_on_failure=False)
 
 
-def _takes_raw_inputs(model):
-    """The model standardizes its own inputs (a Standardize layer): figures are in the data's units."""
-    return any(type(layer).__name__ == "Standardize" for layer in getattr(model, "layers", ()))
+def _refuse_before_standardize(run_dir, trainer):
+    """A checkpoint written before models held their standardization (no Standardize buffers)
+    cannot be continued by a model that has them: say that in one line."""
+    first = leading_standardize(trainer.model)
+    if first is None:
+        return
+    names = [f"buffer/0.{b}" for b in first.buffer_names]
+    newest = list_checkpoints(run_dir / "checkpoints")[-1]
+    try:
+        spec, _ = read_header(newest / TENSORS)
+    except (ChainruleError, OSError):  # (unreadable: the mismatch error says what it can)
+        return
+    if not any(n in spec for n in names):
+        raise CheckpointMismatchError(
+            f"cannot resume {run_dir}: it was made by an earlier chainrule, before models held their "
+            "standardization (its checkpoints have no 0.mean, 0.scale), and this version cannot resume it; "
+            f"its trained model still loads with chainrule.runs.load_run({str(run_dir)!r}), or train it again")
 
 
 def write_plots(run_dir, trainer, recorder, X, y, task, standardized=False, features=None, classes=None):

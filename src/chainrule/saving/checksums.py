@@ -63,26 +63,27 @@ def read_checksums(directory):
     return table
 
 
-def verify_checksums(directory, names, table):
+def verify_checksums(directory, names, table, source=None):
     """WeightsFileError naming the first of ``names`` whose SHA-256 is not the one ``table``
-    (``read_checksums``) records, or that it does not list; nothing if ``table`` is None."""
+    (``read_checksums``) records, or that it does not list; nothing if ``table`` is None.
+    source: the file the table came from (default the folder's checksums.json)."""
     if table is None:
         return
     for name in names:
-        path = Path(directory) / name
-        if name not in table:
-            raise WeightsFileError(f"{path} is not listed in {Path(directory) / NAME}: it cannot be verified")
-        verify_digest(directory, name, sha256_of(path), table)
+        if name not in table:  # (before reading the file)
+            verify_digest(directory, name, None, table, source)
+        verify_digest(directory, name, sha256_of(Path(directory) / name), table, source)
 
 
-def verify_digest(directory, name, digest, table):
+def verify_digest(directory, name, digest, table, source=None):
     """WeightsFileError unless ``digest`` (of bytes already read from ``directory/name``) is the
-    one ``table`` records for ``name``; nothing if ``table`` is None."""
+    one ``table`` records for ``name``; nothing if ``table`` is None. source: as verify_checksums."""
     if table is None:
         return
     path = Path(directory) / name
     if name not in table:
-        raise WeightsFileError(f"{path} is not listed in {Path(directory) / NAME}: it cannot be verified")
+        raise WeightsFileError(f"{path} is not listed in {source or Path(directory) / NAME}: it cannot be verified")
     if digest != table[name]:
-        raise WeightsFileError(f"{path} does not match its checksum in {NAME}: corrupted or changed since it "
-                               f"was saved (a file replaced on purpose: delete {NAME}, or save the model again)")
+        fix = f"delete {NAME}, or save the model again" if source is None else "train the run again"
+        raise WeightsFileError(f"{path} does not match its checksum in {Path(source).name if source else NAME}: "
+                               f"corrupted or changed since it was saved (a file replaced on purpose: {fix})")
