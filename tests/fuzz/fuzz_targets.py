@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule import nn
+from chainrule import nn, runs
 from chainrule.data import load_csv
 from chainrule.errors import ChainruleError
 from chainrule.runs import load_config
@@ -120,6 +120,13 @@ class Workspace:
             "csv": CSV.encode(),
             "model_checksums": (self.root / "model" / "checksums.json").read_bytes(),
         }
+        # a finished run folder (tiny: a second of training) for load_run's files
+        runs.train({"data": {"name": "moons", "options": {"n": 40}}, "model": {"hidden": [4]},
+                    "training": {"epochs": 1}, "output": {"plots": False, "record": False}},
+                   run_dir=self.root / "run", verbose=0)
+        self.run_X = np.array([[0.5, -0.25], [1.0, 0.0]])
+        self.seeds["run_preprocessing"] = (self.root / "run" / "preprocessing.json").read_bytes()
+        self.seeds["run_manifest"] = (self.root / "run" / "manifest.json").read_bytes()
         self.seeds["weights_resealed"] = self.seeds["weights"]
         self.seeds["model_json_resealed"] = self.seeds["model_json"]
         self.pristine = {k: v for k, v in self.seeds.items()}
@@ -135,6 +142,8 @@ class Workspace:
             "model_checksums": self._model_checksums,
             "weights_resealed": self._weights_resealed,
             "model_json_resealed": self._model_json_resealed,
+            "run_preprocessing": self._run_preprocessing,
+            "run_manifest": self._run_manifest,
         }
 
     # -- running one input -----------------------------------------------------------------------
@@ -160,6 +169,9 @@ class Workspace:
             for name, key in (("model.safetensors", "weights"), ("model.json", "model_json"),
                               ("checksums.json", "model_checksums")):
                 (self.root / "model" / name).write_bytes(self.pristine[key])
+        elif target.startswith("run_"):
+            for name, key in (("preprocessing.json", "run_preprocessing"), ("manifest.json", "run_manifest")):
+                (self.root / "run" / name).write_bytes(self.pristine[key])
         elif target.startswith("ckpt"):
             for name, key in ((STATE, "ckpt_state"), (TENSORS, "ckpt_tensors_resummed"),
                               (CHECKSUMS, "ckpt_checksums")):
@@ -196,6 +208,21 @@ class Workspace:
         (self.root / "model" / "model.json").write_bytes(data)
         self._reseal()
         load_model(self.root / "model")
+
+    def _run_preprocessing(self, data):  # hand-crafted: the manifest's checksum recomputed, so the
+        # content checks must answer (classes, features, task, statistics against the model)
+        path = self.root / "run" / "preprocessing.json"
+        path.write_bytes(data)
+        manifest = json.loads(self.pristine["run_manifest"])
+        manifest["sha256"]["preprocessing.json"] = hashlib.sha256(data).hexdigest()
+        (self.root / "run" / "manifest.json").write_text(json.dumps(manifest))
+        loaded = runs.load_run(self.root / "run")
+        loaded.predict(self.run_X)
+        loaded.predict_proba(self.run_X)
+
+    def _run_manifest(self, data):
+        (self.root / "run" / "manifest.json").write_bytes(data)
+        runs.load_run(self.root / "run").predict(self.run_X)
 
     def _restore(self, newest_only=False):
         """latest_checkpoint falls back to an older checkpoint when the newest is bad; with
@@ -388,8 +415,8 @@ def crafted(target, seed_bytes, rng):
     """A hand-crafted or mutated input for ``target``."""
     if target in ("weights", "weights_resealed", "ckpt_tensors_resummed"):
         return mutate_safetensors(seed_bytes, rng) if rng.random() < 0.6 else mutate_bytes(seed_bytes, rng)
-    if target in ("model_json", "model_json_resealed", "model_checksums", "ckpt_state", "ckpt_state_resummed",
-                  "ckpt_checksums"):
+    if target in ("model_json", "model_json_resealed", "model_checksums", "run_preprocessing", "run_manifest",
+                  "ckpt_state", "ckpt_state_resummed", "ckpt_checksums"):
         r = rng.random()
         if r < 0.08:
             return deep_json(rng.choice([100, 1000, 100_000]), rng.choice(["list", "dict"])).encode()

@@ -22,7 +22,8 @@ from fuzz_targets import Unclean, Workspace, crafted, deep_json, fuzz, mutate_by
 pytest.importorskip("safetensors")
 
 TARGETS = ["weights", "model_json", "ckpt_state", "ckpt_state_resummed", "ckpt_tensors_resummed", "ckpt_checksums",
-           "config", "csv", "model_checksums", "weights_resealed", "model_json_resealed"]
+           "config", "csv", "model_checksums", "weights_resealed", "model_json_resealed", "run_preprocessing",
+           "run_manifest"]
 TALLY = {"tried": 0, "unclean": 0}
 
 

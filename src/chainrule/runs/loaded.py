@@ -14,6 +14,7 @@ is read too, and its inputs are standardized here. Never both.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,7 +213,7 @@ def load_run(directory):
         raise ConfigError(f"run folder not found: {run}")
     manifest = _manifest(run)
     for name in ("config.json", "preprocessing.json"):
-        if not (run / name).is_file():
+        if not os.path.lexists(run / name):  # (one of the wrong kind is named as such when it is read)
             status = manifest.get("status") if manifest is not None else None
             if status in ("running", "interrupted", "failed"):
                 raise ConfigError(f"{run} is a run that has not finished (its manifest says {status!r}; "
