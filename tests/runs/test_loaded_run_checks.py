@@ -19,6 +19,9 @@ pytest.importorskip("safetensors")
 CFG = {"seed": 0, "data": {"name": "moons"}, "model": {"hidden": [8]},
        "training": {"epochs": 2, "gradient_check": False}, "output": {"plots": False}}
 
+# NumPy's overflow warnings do not print before the one-line error that names the input
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):

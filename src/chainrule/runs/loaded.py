@@ -81,7 +81,8 @@ class LoadedRun:
         DataError naming the first such row and its largest input, never a NaN handed on:
         ``source``, ``rows`` (the row number of each of X's rows) and ``columns`` (the feature
         names) name them as the caller's file does; by default row i and column j of X."""
-        out = np.asarray(self.model(self.transform(X)), np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):  # (the check below says it, in one line)
+            out = np.asarray(self.model(self.transform(X)), np.float64)
         check_finite_output(out, X, source=source, rows=rows, columns=columns)
         return out
 
@@ -168,7 +169,8 @@ class LoadedRun:
 
         if self.task == "classification":
             y = self.class_indices(np.asarray(y, dtype=object).reshape(-1))
-        logs = evaluate(self.model, self.transform(X), y, loss=loss_name(self.config, self.task))
+        with np.errstate(over="ignore", invalid="ignore"):  # (a non-finite result is named below)
+            logs = evaluate(self.model, self.transform(X), y, loss=loss_name(self.config, self.task))
         if not all(np.isfinite(v) for v in logs.values()):
             self.output(X, **where)  # names the first input the network cannot take
         return logs
