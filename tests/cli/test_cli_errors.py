@@ -83,7 +83,8 @@ def test_bad_configs_that_escaped_as_bare_exceptions(tmp_path, capsys, model, da
     ("features", [1, 2], r"'features' must be a list of the model's 2 input column names"),
     ("label", 3, r"'label' must be a column name"),
 ])
-def test_a_damaged_preprocessing_file_is_a_user_error(tmp_path, capsys, field, value, pattern):
+def test_a_damaged_preprocessing_file_is_a_user_error(tmp_path, capsys, field, value, pattern,
+                                                    forget_checksums):
     (tmp_path / "c.toml").write_text(SMALL.format(model=""))
     assert main(["train", str(tmp_path / "c.toml"), "--out", str(tmp_path / "run"), "--quiet"]) == 0
     damaged = tmp_path / "damaged"
@@ -127,10 +128,3 @@ def test_zero_epochs_is_refused_before_anything_is_written(tmp_path, capsys, arg
     assert "epochs" in err and "positive" in err and err.count("\n") == 1
     assert not out.exists()
 
-
-def forget_checksums(run):
-    """As a run finished before its manifest recorded checksums: its files load unverified,
-    so the checks of their contents are what stands between an edit and a wrong result."""
-    manifest = json.loads((run / "manifest.json").read_text())
-    manifest.pop("sha256", None)
-    (run / "manifest.json").write_text(json.dumps(manifest))

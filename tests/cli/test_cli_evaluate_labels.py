@@ -168,7 +168,7 @@ def test_evaluate_csv_with_label_on_a_built_in_dataset_run(moons_run, tmp_path, 
     ("in_model", "yes", r"'in_model' must be true or false, found 'yes' \(str\)"),
 ])
 def test_a_malformed_preprocessing_file_is_one_line_naming_file_and_key(text_run, tmp_path, capsys, key, value,
-                                                                         pattern):
+                                                                         pattern, forget_checksums):
     damaged = tmp_path / "damaged"
     shutil.copytree(text_run, damaged)
     prep = json.loads((damaged / "preprocessing.json").read_text())
@@ -211,10 +211,3 @@ def test_evaluate_csv_on_a_built_in_regression_run(tmp_path, capsys):
     mse = float(re.search(r"loss\s+(\S+)", out).group(1))
     assert mse == pytest.approx(loaded.evaluate(X, y)["loss"], rel=1e-5)  # printed with 6 significant digits
 
-
-def forget_checksums(run):
-    """As a run finished before its manifest recorded checksums: its files load unverified,
-    so the checks of their contents are what stands between an edit and a wrong result."""
-    manifest = json.loads((run / "manifest.json").read_text())
-    manifest.pop("sha256", None)
-    (run / "manifest.json").write_text(json.dumps(manifest))

@@ -86,11 +86,8 @@ def test_an_edited_config_does_not_load(copy):
         runs.load_run(copy)
 
 
-def forget_checksums(run):
-    edit_json(run / "manifest.json", lambda m: m.pop("sha256"))
 
-
-def test_a_folder_without_checksums_loads_with_one_warning(copy):
+def test_a_folder_without_checksums_loads_with_one_warning(copy, forget_checksums):
     forget_checksums(copy)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -104,7 +101,7 @@ def test_a_folder_without_checksums_loads_with_one_warning(copy):
     (lambda p: p.update(n_classes=7), r"'n_classes' must be the model's 2 outputs .* found 7"),
     (lambda p: p.update(n_classes=None), r"'n_classes' must be the model's 2 outputs"),
 ])
-def test_task_and_classes_agree_with_model_and_config_unverified(copy, change, pattern):
+def test_task_and_classes_agree_with_model_and_config_unverified(copy, change, pattern, forget_checksums):
     # (a folder without checksums: the contents are still checked against the model and config)
     forget_checksums(copy)
     edit_json(copy / "preprocessing.json", change)
@@ -112,7 +109,7 @@ def test_task_and_classes_agree_with_model_and_config_unverified(copy, change, p
         runs.load_run(copy)
 
 
-def test_a_regression_run_has_no_classes(tmp_path):
+def test_a_regression_run_has_no_classes(tmp_path, forget_checksums):
     cfg = {**CFG, "data": {"name": "regression_1d"}}
     runs.train(cfg, run_dir=tmp_path / "r", verbose=0)
     forget_checksums(tmp_path / "r")

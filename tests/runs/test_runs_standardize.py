@@ -72,7 +72,7 @@ def X_with(X, c):
     return np.column_stack([X, np.full(len(X), c)])
 
 
-def write_old_folder(new_run, old_run):
+def write_old_folder(new_run, old_run, forget_checksums):
     """The folder the previous version wrote for the same run: a model without Standardize (its
     Dense layers one place earlier) and preprocessing.json with mean/scale and no 'in_model'."""
     shutil.copytree(new_run, old_run)
@@ -95,8 +95,8 @@ def shift(key):
     return f"{int(i) - 1}.{rest}"
 
 
-def test_a_folder_written_before_still_loads_and_predicts(demo_run, tmp_path):
-    prep = write_old_folder(demo_run, tmp_path / "old")
+def test_a_folder_written_before_still_loads_and_predicts(demo_run, tmp_path, forget_checksums):
+    prep = write_old_folder(demo_run, tmp_path / "old", forget_checksums)
     assert prep["standardize"] and len(prep["mean"]) == 2
     X, _, _ = runs.load_data(runs.complete(DEMO))
     old, new = runs.load_run(tmp_path / "old"), runs.load_run(demo_run)
@@ -108,7 +108,7 @@ def test_a_folder_written_before_still_loads_and_predicts(demo_run, tmp_path):
     assert logs_old == logs_new
 
 
-def test_the_statistics_are_never_applied_twice(demo_run, tmp_path):
+def test_the_statistics_are_never_applied_twice(demo_run, tmp_path, forget_checksums):
     # A new model with a preprocessing.json lacking 'in_model' (hand-edited): the model standardizes, once.
     shutil.copytree(demo_run, tmp_path / "run")
     prep = json.loads((tmp_path / "run" / "preprocessing.json").read_text())
@@ -119,8 +119,8 @@ def test_the_statistics_are_never_applied_twice(demo_run, tmp_path):
     assert np.array_equal(runs.load_run(tmp_path / "run").output(X), load_model(demo_run / "model")(X))
 
 
-def test_a_preprocessing_file_and_model_that_disagree_are_refused(demo_run, tmp_path):
-    write_old_folder(demo_run, tmp_path / "old")
+def test_a_preprocessing_file_and_model_that_disagree_are_refused(demo_run, tmp_path, forget_checksums):
+    write_old_folder(demo_run, tmp_path / "old", forget_checksums)
     prep = json.loads((tmp_path / "old" / "preprocessing.json").read_text())
     (tmp_path / "old" / "preprocessing.json").write_text(json.dumps({**prep, "in_model": True}))
     with pytest.raises(ConfigError, match=r"preprocessing.json says the model standardizes its inputs .* the files "
@@ -137,10 +137,3 @@ def test_a_preprocessing_file_and_model_that_disagree_are_refused(demo_run, tmp_
     with pytest.raises(ConfigError, match=r"'scale' must be a list of 2 finite numbers > 0"):
         runs.load_run(tmp_path / "old")
 
-
-def forget_checksums(run):
-    """As a run finished before its manifest recorded checksums: its files load unverified,
-    so the checks of their contents are what stands between an edit and a wrong result."""
-    manifest = json.loads((run / "manifest.json").read_text())
-    manifest.pop("sha256", None)
-    (run / "manifest.json").write_text(json.dumps(manifest))
