@@ -156,3 +156,10 @@ def test_bad_arguments_are_one_line(tmp_path):
         with pytest.raises(kind, match=match) as info:
             call()
         assert isinstance(info.value, ChainruleError) and "\n" not in str(info.value)
+
+
+def test_without_onnx_the_error_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # import onnx now raises ImportError
+    with pytest.raises(ImportError, match=r"the 'onnx' extra.*chainrule\[onnx\]") as info:
+        to_onnx(build("relu", np.float32), tmp_path / "m.onnx")
+    assert isinstance(info.value, ChainruleError) and not (tmp_path / "m.onnx").exists()
