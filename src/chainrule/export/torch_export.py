@@ -14,8 +14,8 @@ torch.nn.Softplus returns z above its threshold (20), so softplus is refused bot
 
 from __future__ import annotations
 
+import ast
 import hashlib
-import inspect
 import math
 import os
 from pathlib import Path
@@ -296,15 +296,20 @@ def _folder(run_or_model_dir):
     return model, legacy, folder / "model" / "model.safetensors"
 
 
+def _class_sources(*names):
+    """The source of these classes of ``torch_modules``, read from its file (writing a script needs no torch)."""
+    text = (Path(__file__).parent / "torch_modules.py").read_text(encoding="utf-8")
+    classes = {node.name: node for node in ast.parse(text).body if isinstance(node, ast.ClassDef)}
+    return [ast.get_source_segment(text, classes[name]) + "\n" for name in names]
+
+
 def torch_script(run_or_model_dir):
     """The text ``write_torch_script`` writes. Every value in it is a literal of a checked number
     or a ``repr`` of a string; class names come from this module's tables."""
-    from . import torch_modules
-
     model, legacy, weights = _folder(run_or_model_dir)
     weights = weights.resolve()
     spec = _spec(model, "", "a PyTorch script")
-    modules = "".join(inspect.getsource(cls) + "\n\n" for cls in (torch_modules.Standardize, torch_modules.Residual))
+    modules = "\n\n".join(_class_sources("Standardize", "Residual"))
     if legacy is not None:
         legacy = ([_number(x, "mean") for x in legacy[0]], [_number(x, "scale") for x in legacy[1]])
     return _SCRIPT.format(weights=repr(str(weights)), sha256=repr(hashlib.sha256(weights.read_bytes()).hexdigest()),

@@ -1,7 +1,7 @@
 """The two torch modules chainrule's networks need besides ``torch.nn``'s own: ``Standardize``
 (y = (x − mean) / scale, buffers ``mean`` and ``scale``) and ``Residual`` (x + fn(x), the
-layers in ``fn``). A script written by ``write_torch_script`` carries their source (taken from
-here with ``inspect.getsource``), so each is defined once. Imports torch: loaded only on use.
+layers in ``fn``). A script written by ``write_torch_script`` carries their source (read from
+this file), so each is defined once. Imports torch: loaded only on use.
 """
 
 import torch
