@@ -38,8 +38,8 @@ print(type(net[0]).__name__)
 
 def _run_script(script, X, tmp_path):
     np.save(tmp_path / "X.npy", X)
-    done = subprocess.run([sys.executable, "-c", DRIVER, str(script), str(tmp_path / "X.npy"), str(tmp_path / "out.npy")],
-                          capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-c", DRIVER, str(script), str(tmp_path / "X.npy"), str(tmp_path / "out.npy")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return np.load(tmp_path / "out.npy"), done.stdout.strip()
 
