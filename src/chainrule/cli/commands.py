@@ -161,6 +161,29 @@ def predict(run, input_path, output="-"):
     return 0
 
 
+# --format -> (the function of chainrule.export that writes it, the default file name)
+EXPORT_FORMATS = {"torch": ("write_torch_script", "model.py"), "onnx": ("to_onnx", "model.onnx")}
+
+
+def export(run, fmt, output=None, force=False):
+    from .. import export as exporters
+
+    name, default = EXPORT_FORMATS[fmt]
+    path = check_file(output if output is not None else default)
+    if path.exists() and not force:
+        raise ConfigError(f"export: {shown(path)} exists; use --force to overwrite it")
+    try:
+        write = getattr(exporters, name)
+    except ModuleNotFoundError as e:
+        if not (e.name or "").startswith("chainrule."):  # a package the exporter needs
+            raise OptionalDependencyError(f"export --format {fmt} needs the {e.name} package, which is not "
+                                          f"installed") from None
+        raise ConfigError(f"export --format {fmt} is not available in this version of chainrule") from None
+    write(run, path)
+    print(f"wrote {shown(path)} ({fmt})")
+    return 0
+
+
 def _check_output_folder(output):
     """An output file goes into an existing folder: a mistyped path is an error, not a new folder tree."""
     check_file(output, "-o")

@@ -1,4 +1,4 @@
-"""The ``chainrule`` command (also ``python -m chainrule``): train, evaluate, predict, demo.
+"""The ``chainrule`` command (also ``python -m chainrule``): train, evaluate, predict, export, demo.
 
 Every error a user can cause (a ``ChainruleError``, or an ``OSError``: a missing file, a full
 disk) prints one line ``chainrule: error: ...`` and exits with status 2. Anything else is a bug
@@ -88,6 +88,15 @@ def _parser():
                                        "bad init/activation pairings")
     i.add_argument("config", help="the TOML config file")
     i.add_argument("--out", default=None, help="output folder (default: runs/inspect-<timestamp>)")
+
+    o = sub.add_parser("export", help="hand a trained run to PyTorch (a standalone script) or ONNX")
+    o.add_argument("run", help="a run folder written by train or demo")
+    o.add_argument("--format", required=True, choices=("torch", "onnx"),
+                   help="torch: a Python file that builds the torch.nn.Sequential and loads the run's weights; "
+                        "onnx: an ONNX model")
+    o.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="the file to write (default: model.py or model.onnx)")
+    o.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     x = sub.add_parser("experiment", help="reproduce the lecture notes' claims: NAME or 'all' (see 'experiment list')")
     x.add_argument("name", help="an experiment name, 'all', or 'list'")
@@ -184,6 +193,8 @@ def _dispatch(args):
             if args.command == "evaluate":
                 return commands.evaluate(Path(args.run), csv=args.csv, label=args.label)
             return commands.predict(Path(args.run), Path(args.input), args.output)
+    if args.command == "export":
+        return commands.export(Path(args.run), args.format, output=args.output, force=args.force)
     if args.command == "inspect":
         return commands.inspect(Path(args.config), out=args.out)
     if args.command == "experiment":
