@@ -32,6 +32,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -116,6 +117,13 @@ class _EpochEnd(Callback):
             if est.verbose:
                 print(f"{'Validation score' if self.validation else 'Training loss'} did not improve more than "
                       f"tol={est.tol:f} for {est.n_iter_no_change} consecutive epochs. Stopping.")
+
+
+def _stochastic(estimator):
+    """partial_fit exists for the stochastic solvers only (as in scikit-learn: hasattr says so)."""
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(f"partial_fit is only available for stochastic optimizers; solver is {estimator.solver!r}")
+    return True
 
 
 class _BaseMLP(BaseEstimator):
@@ -218,7 +226,7 @@ class _BaseMLP(BaseEstimator):
         batch_size = n if self.solver == "lbfgs" else (
             min(200, n) if self.batch_size == "auto" else min(self.batch_size, n))
         if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > n:
-            warnings.warn(f"Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+            warnings.warn(f"batch_size={self.batch_size} is larger than the {n} training samples; clipped to {n}",
                           UserWarning, stacklevel=3)
         if not incremental or getattr(self, "_trainer", None) is None:
             self._trainer = self._new_trainer(self._model, seed, batch_size, n)
@@ -287,13 +295,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.classes_ = self._binarizer.classes_
         return self._fit(X, self._targets(y), sample_weight, incremental=False)
 
+    @available_if(_stochastic)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y); ``classes`` (all labels) is required on the first call."""
         first = not hasattr(self, "classes_")
         if first:
             self._validate_params()
-        if self.solver == "lbfgs":
-            raise AttributeError("partial_fit is only available for stochastic optimizers; solver is 'lbfgs'")
         X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
         self._check_y(y)
         if first:
@@ -359,13 +366,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         X, y = self._prepare(X, y, reset=True)
         return self._fit(X, y, sample_weight, incremental=False)
 
+    @available_if(_stochastic)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing the same optimizer."""
         first = not hasattr(self, "_model")
         if first:
             self._validate_params()
-        if self.solver == "lbfgs":
-            raise AttributeError("partial_fit is only available for stochastic optimizers; solver is 'lbfgs'")
         X, y = self._prepare(X, y, reset=first)
         return self._fit(X, y, sample_weight, incremental=True)
 

@@ -1,0 +1,28 @@
+"""scikit-learn's own estimator checks on chainrule.sklearn's MLPClassifier and MLPRegressor."""
+
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from chainrule.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+
+# Small networks and few epochs keep the ~50 checks per instance fast; max_iter=200 where a
+# check needs a fitted model good enough to pass (check_classifiers_train wants accuracy > 0.83).
+ESTIMATORS = [
+    MLPClassifier(hidden_layer_sizes=(8,), max_iter=200, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(32,), max_iter=200, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(6, 5), activation="tanh", solver="sgd", learning_rate_init=0.1,
+                  max_iter=100, random_state=1, alpha=1e-3),
+    MLPRegressor(hidden_layer_sizes=(6,), activation="gelu", solver="lbfgs", max_iter=50, random_state=1),
+]
+
+
+def expected_failed_checks(estimator):
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
