@@ -195,3 +195,16 @@ def test_digits_accuracy_comparable_to_sklearns():
     ours = MLPClassifier(**settings).fit(Xa, ya).score(Xb, yb)
     theirs = SkMLPClassifier(**settings).fit(Xa, ya).score(Xb, yb)
     assert ours > 0.93 and ours > theirs - 0.03, (ours, theirs)
+
+
+def test_warm_start_on_data_of_another_width_is_an_error():
+    X, y = make_regression(n_samples=30, n_features=3, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, warm_start=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="3 inputs and 1 outputs, this data needs 3 and 2"):
+        est.fit(X, np.column_stack([y, y]))
+
+
+def test_lbfgs_that_runs_out_of_iterations_warns():
+    X, y = make_regression(n_samples=30, n_features=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="L-BFGS"):
+        MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
