@@ -208,3 +208,11 @@ def test_lbfgs_that_runs_out_of_iterations_warns():
     X, y = make_regression(n_samples=30, n_features=3, random_state=0)
     with pytest.warns(ConvergenceWarning, match="L-BFGS"):
         MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
+
+
+def test_partial_fit_batches_are_min_200_n_of_each_call():
+    X, y = make_regression(n_samples=250, n_features=3, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, y)
+    assert est._trainer.batch_size == 200
+    est.partial_fit(X[:50], y[:50])
+    assert est._trainer.batch_size == 50 and est.t_ == 300

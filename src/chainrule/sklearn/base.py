@@ -97,7 +97,7 @@ class BaseMLP(BaseEstimator):
                            "nesterov": bool(self.nesterovs_momentum and self.momentum > 0)}
         return "lbfgs", {}
 
-    def _new_trainer(self, model, seed, batch_size, n_samples):
+    def _new_trainer(self, model, seed, batch_size):
         name, options = self._optimizer_options()
         learning_rate = options.pop("learning_rate", None)
         return PenalizedTrainer(model, alpha=self.alpha, loss=objective_loss(self.out_activation_),
@@ -111,7 +111,7 @@ class BaseMLP(BaseEstimator):
         rng = check_random_state(self.random_state)
         validation = None
         if self.early_stopping and not incremental:
-            stratify = y if isinstance(self, ClassifierMixin) and y.shape[1] == 1 else None
+            stratify = self._decode(y) if isinstance(self, ClassifierMixin) else None
             X, X_val, y, y_val, w, w_val = train_test_split(
                 X, y, w, random_state=rng, test_size=self.validation_fraction, stratify=stratify)
             validation = (X_val, self._decode(y_val), w_val)
@@ -136,7 +136,8 @@ class BaseMLP(BaseEstimator):
             warnings.warn(f"batch_size={self.batch_size} is larger than the {n} training samples; clipped to {n}",
                           UserWarning, stacklevel=3)
         if not incremental or getattr(self, "_trainer", None) is None:
-            self._trainer = self._new_trainer(self._model, seed, batch_size, n)
+            self._trainer = self._new_trainer(self._model, seed, batch_size)
+        self._trainer.batch_size = batch_size  # (partial_fit: min(200, n) of this call's n, as scikit-learn)
         self._no_improvement_count, self._converged, self._best_params = 0, False, None
         trainer = self._trainer
         trainer.callbacks = [EpochEnd(self, n, validation)]
