@@ -216,3 +216,27 @@ def test_partial_fit_batches_are_min_200_n_of_each_call():
     assert est._trainer.batch_size == 200
     est.partial_fit(X[:50], y[:50])
     assert est._trainer.batch_size == 50 and est.t_ == 300
+
+
+def test_invscaling_learning_rate_follows_samples_seen():
+    X, y = make_regression(n_samples=30, n_features=3, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate="invscaling", learning_rate_init=0.01,
+                       power_t=0.5, max_iter=4, random_state=0).fit(X, y / y.std())
+    assert est._trainer.optimizer.learning_rate == pytest.approx(0.01 / (4 * 30 + 1) ** 0.5, rel=1e-15)
+
+
+def test_adaptive_learning_rate_stops_where_sklearns_does():
+    # tol so large that no epoch after the first improves: the rate is divided by 5 at every
+    # n_iter_no_change + 1 epochs until it is ≤ 1e-6, then training stops; scikit-learn is the truth.
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    settings = dict(hidden_layer_sizes=(3,), solver="sgd", learning_rate="adaptive", tol=1e3, n_iter_no_change=2,
+                    max_iter=100, random_state=0)
+    ours, theirs = MLPClassifier(**settings).fit(X, y), SkMLPClassifier(**settings).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ < 100
+    assert ours._trainer.optimizer.learning_rate == pytest.approx(theirs._optimizer.learning_rate, rel=1e-12)
+
+
+def test_partial_fit_with_early_stopping_holds_nothing_out():
+    X, y = make_regression(n_samples=30, n_features=3, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True, random_state=0).partial_fit(X, y)
+    assert est.t_ == 30 and est.validation_scores_ is None

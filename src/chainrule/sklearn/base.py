@@ -37,6 +37,8 @@ class BaseMLP(BaseEstimator):
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "power_t": [Interval(numbers.Real, 0, None, closed="left")],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -55,7 +57,8 @@ class BaseMLP(BaseEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate_init=0.001, max_iter=200, shuffle=True, random_state=None,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
+                 shuffle=True, random_state=None,
                  tol=1e-4, verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
                  early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  n_iter_no_change=10):
@@ -64,6 +67,8 @@ class BaseMLP(BaseEstimator):
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.power_t = power_t
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -126,9 +131,10 @@ class BaseMLP(BaseEstimator):
             self._model = MLP([X.shape[1], *self._hidden_sizes(), y.shape[1]], activation=act)
             self._model.init(seed=seed, dtype=np.float64)
             self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
-            self.best_loss_ = np.inf
-            self.validation_scores_ = [] if self.early_stopping else None
-            self.best_validation_score_ = -np.inf if self.early_stopping else None
+            early = self.early_stopping and not incremental  # (partial_fit holds nothing out)
+            self.best_loss_ = None if early else np.inf
+            self.validation_scores_ = [] if early else None
+            self.best_validation_score_ = -np.inf if early else None
             self._trainer = None
         batch_size = n if self.solver == "lbfgs" else (
             min(200, n) if self.batch_size == "auto" else min(self.batch_size, n))

@@ -62,15 +62,26 @@ class EpochEnd(Callback):
             est.validation_scores_.append(score)
             if score > est.best_validation_score_:
                 est._best_params = {k: v.copy() for k, v in trainer.model.params.items()}
-            improved = score > est.best_validation_score_ + est.tol
+            improved = score >= est.best_validation_score_ + est.tol  # (scikit-learn's comparisons)
             est.best_validation_score_ = max(est.best_validation_score_, score)
         else:
-            improved = loss < est.best_loss_ - est.tol
+            improved = loss <= est.best_loss_ - est.tol
             est.best_loss_ = min(est.best_loss_, loss)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        sgd = est.solver == "sgd"
+        if sgd and est.learning_rate == "invscaling":  # η = η₀ / (t + 1)^power_t, t = samples seen
+            trainer.optimizer.learning_rate = est.learning_rate_init / (est.t_ + 1) ** est.power_t
         if est._no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if self.validation else "Training loss"
+            message = f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} consecutive epochs."
+            rate = trainer.optimizer.learning_rate
+            if sgd and est.learning_rate == "adaptive" and rate > 1e-6:  # divide by 5 and go on
+                trainer.optimizer.learning_rate = rate / 5.0
+                est._no_improvement_count = 0
+                if est.verbose:
+                    print(f"{message} Setting learning rate to {rate / 5.0:f}")
+                return
             est._converged = True
             trainer.stop_training = True
             if est.verbose:
-                print(f"{'Validation score' if self.validation else 'Training loss'} did not improve more than "
-                      f"tol={est.tol:f} for {est.n_iter_no_change} consecutive epochs. Stopping.")
+                print(f"{message} Stopping.")
