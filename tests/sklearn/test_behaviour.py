@@ -240,3 +240,17 @@ def test_partial_fit_with_early_stopping_holds_nothing_out():
     X, y = make_regression(n_samples=30, n_features=3, random_state=0)
     est = MLPRegressor(hidden_layer_sizes=(4,), early_stopping=True, random_state=0).partial_fit(X, y)
     assert est.t_ == 30 and est.validation_scores_ is None
+
+
+def test_verbose_prints_sklearns_lines(capsys):
+    X, y = make_regression(n_samples=20, n_features=2, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, verbose=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"Iteration {i + 1}, loss = {loss:.8f}" for i, loss in enumerate(est.loss_curve_)]
+
+
+def test_coefs_are_the_networks_weights():
+    X, y = make_regression(n_samples=20, n_features=2, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", max_iter=2, random_state=0).fit(X, y)
+    est.coefs_[0][...] = 0.5  # scikit-learn's coefs_ are the model: editing them changes predictions
+    np.testing.assert_allclose(est.predict(X), _forward(est, X)[:, 0], rtol=1e-12)
