@@ -254,3 +254,15 @@ def test_coefs_are_the_networks_weights():
     est = MLPRegressor(hidden_layer_sizes=(3,), activation="tanh", max_iter=2, random_state=0).fit(X, y)
     est.coefs_[0][...] = 0.5  # scikit-learn's coefs_ are the model: editing them changes predictions
     np.testing.assert_allclose(est.predict(X), _forward(est, X)[:, 0], rtol=1e-12)
+
+
+def test_batchnorm_and_dropout_leave_coefs_to_the_dense_layers():
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    est = MLPClassifier(hidden_layer_sizes=(6, 5), activation=["relu", "tanh"], batchnorm=True, dropout=0.2,
+                        alpha=0.3, max_iter=3, random_state=0).fit(X, y)
+    assert [W.shape for W in est.coefs_] == [(4, 6), (6, 5), (5, 1)]
+    assert [b.shape for b in est.intercepts_] == [(6,), (5,), (1,)]
+    assert est._trainer.weight_keys == ["0.weight", "4.weight", "8.weight"]  # the penalty skips BatchNorm's γ
+    assert np.array_equal(est.predict_proba(X), est.predict_proba(X))  # eval mode: no dropout at prediction
+    with pytest.raises(ValueError, match="3 names given for 2 hidden layers"):
+        MLPClassifier(hidden_layer_sizes=(6, 5), activation=["relu"] * 3).fit(X, y)

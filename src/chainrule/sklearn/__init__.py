@@ -17,7 +17,9 @@ is scikit-learn's 'constant', 'invscaling' (η₀ / (t + 1)^power_t, t the sampl
 'adaptive' (÷ 5 where training would stop, until η ≤ 1e-6). ``solver='lbfgs'`` is chainrule's
 L-BFGS on the full batch, one iteration per epoch, under the same stopping rule (scikit-learn
 runs SciPy's with a gradient tolerance instead). ``activation`` also takes chainrule's names
-(gelu, elu, softplus, ...). Not (yet): ``max_fun``, multilabel targets, sparse X.
+(gelu, elu, softplus, ...) and a list with one per hidden layer; ``dropout`` (p after each hidden
+activation) and ``batchnorm`` (after each hidden Dense) are chainrule's, off by default. Not
+(yet): ``max_fun``, ``class_weight``, ``dtype``, ``seeds``, multilabel targets, sparse X.
 
 Fitted attributes: ``coefs_`` ((in, out) arrays, scikit-learn's layout: views of chainrule's
 (out, in) weights, transposed), ``intercepts_``, ``loss_curve_``, ``best_loss_``,

@@ -16,7 +16,7 @@ from sklearn.utils.validation import _check_sample_weight
 from ..nn import MLP
 from ..nn.activations import ACTIVATIONS
 from ..train.evaluation import predict as network_output
-from .training import EpochEnd, PenalizedTrainer, objective_loss
+from .training import EpochEnd, PenalizedTrainer, dense_keys, objective_loss
 
 # scikit-learn's activation names -> chainrule's (chainrule's own names are accepted as they are).
 _SKLEARN_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
@@ -33,7 +33,7 @@ def stochastic(estimator):
 class BaseMLP(BaseEstimator):
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "activation": [StrOptions(set(_ACTIVATIONS)), list, tuple],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
@@ -54,6 +54,8 @@ class BaseMLP(BaseEstimator):
         "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "batchnorm": ["boolean"],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
@@ -61,7 +63,7 @@ class BaseMLP(BaseEstimator):
                  shuffle=True, random_state=None,
                  tol=1e-4, verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
                  early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 n_iter_no_change=10):
+                 n_iter_no_change=10, dropout=0.0, batchnorm=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -84,6 +86,8 @@ class BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+        self.batchnorm = batchnorm
 
     # -- building ------------------------------------------------------------------------------
     def _hidden_sizes(self):
@@ -92,6 +96,17 @@ class BaseMLP(BaseEstimator):
         if any(not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive integers, found {self.hidden_layer_sizes!r}")
         return [int(s) for s in sizes]
+
+    def _activations(self, n_hidden):
+        """chainrule's name per hidden layer: one name for all, or a list with one per layer."""
+        names = self.activation if isinstance(self.activation, list | tuple) else [self.activation] * n_hidden
+        if len(names) != n_hidden:
+            raise ValueError(f"activation: {len(names)} names given for {n_hidden} hidden layers "
+                             f"(hidden_layer_sizes={self.hidden_layer_sizes!r})")
+        unknown = [a for a in names if a not in _ACTIVATIONS]
+        if unknown:
+            raise ValueError(f"activation: unknown name {unknown[0]!r}; valid names: {', '.join(_ACTIVATIONS)}")
+        return [_SKLEARN_ACTIVATIONS.get(a, a) for a in names]
 
     def _optimizer_options(self):
         if self.solver == "adam":
@@ -127,8 +142,9 @@ class BaseMLP(BaseEstimator):
             raise ValueError(f"warm_start/partial_fit: the fitted network has {self._model.d_in} inputs and "
                              f"{self._model.d_out} outputs, this data needs {X.shape[1]} and {y.shape[1]}")
         if fresh:
-            act = _SKLEARN_ACTIVATIONS.get(self.activation, self.activation)
-            self._model = MLP([X.shape[1], *self._hidden_sizes(), y.shape[1]], activation=act)
+            hidden = self._hidden_sizes()
+            self._model = MLP([X.shape[1], *hidden, y.shape[1]], activation=self._activations(len(hidden)),
+                              dropout=float(self.dropout), batchnorm=bool(self.batchnorm))
             self._model.init(seed=seed, dtype=np.float64)
             self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
             early = self.early_stopping and not incremental  # (partial_fit holds nothing out)
@@ -157,10 +173,10 @@ class BaseMLP(BaseEstimator):
             warnings.warn(f"{'L-BFGS' if self.solver == 'lbfgs' else 'Stochastic Optimizer'}: Maximum iterations "
                           f"({self.max_iter}) reached and the optimization hasn't converged yet.",
                           ConvergenceWarning, stacklevel=3)
-        weights = [k for k in self._model.params if k.endswith("weight")]
-        self.coefs_ = [self._model.params[k].T for k in weights]
-        self.intercepts_ = [self._model.params[k[: -len("weight")] + "bias"] for k in weights]
-        self.n_layers_ = len(weights) + 1
+        keys = dense_keys(self._model)
+        self.coefs_ = [self._model.params[w].T for w, _ in keys]
+        self.intercepts_ = [self._model.params[b] for _, b in keys]
+        self.n_layers_ = len(keys) + 1
         self.n_outputs_ = y.shape[1]
         return self
 

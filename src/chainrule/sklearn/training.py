@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import numpy as cnp
+from ..nn import Dense
 from ..primitives.nn import softmax_cross_entropy
 from ..train.callbacks import Callback
 from ..train.trainer import Trainer
@@ -27,12 +28,18 @@ def objective_loss(kind):
     return loss
 
 
+def dense_keys(model):
+    """[(weight name, bias name)] of the network's Dense layers in order (not BatchNorm's γ and β)."""
+    return [(f"{model.child_prefix(i)}weight", f"{model.child_prefix(i)}bias")
+            for i, layer in enumerate(model.layers) if isinstance(layer, Dense)]
+
+
 class PenalizedTrainer(Trainer):
     """The Trainer with scikit-learn's L2 term ½ α Σ‖W‖² / Σ wᵢ added to each batch's objective."""
 
     def __init__(self, model, *, alpha, **options):
         self.alpha = float(alpha)
-        self.weight_keys = [k for k in model.params if k.endswith("weight")]
+        self.weight_keys = [w for w, _ in dense_keys(model)]
         super().__init__(model, **options)
 
     def _objective(self, params, xb, yb, buffers):
