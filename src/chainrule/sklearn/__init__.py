@@ -1,0 +1,32 @@
+"""scikit-learn estimators trained by chainrule: ``MLPClassifier`` and ``MLPRegressor``.
+
+Drop-in names: scikit-learn's own parameters and defaults where the meaning is the same, so
+replacing the import is enough. The network is a ``chainrule.nn.MLP``, trained by a
+``chainrule.train.Trainer`` with chainrule's optimizers; the objective is scikit-learn's:
+
+    L = Σᵢ wᵢ ℓᵢ / Σᵢ wᵢ + ½ α Σ_layers ‖W‖² / Σᵢ wᵢ      (per mini-batch, biases not penalized)
+
+with ℓ the softmax cross-entropy (multi-class), the binary cross-entropy of one logistic output
+(two classes) or half the squared error averaged over outputs (regression). Training stops, as
+scikit-learn's does, when the epoch's loss (or, with ``early_stopping``, the validation score)
+has not improved by ``tol`` for more than ``n_iter_no_change`` epochs, or after ``max_iter``
+epochs (a ConvergenceWarning). Every random choice derives from ``random_state`` (an int: the
+same model bit for bit; a RandomState: drawn from; None: NumPy's global generator), and nothing
+is held out unless ``early_stopping=True`` asks for it. With ``solver='sgd'``, ``learning_rate``
+is scikit-learn's 'constant', 'invscaling' (η₀ / (t + 1)^power_t, t the samples seen) or
+'adaptive' (÷ 5 where training would stop, until η ≤ 1e-6). ``solver='lbfgs'`` is chainrule's
+L-BFGS on the full batch, one iteration per epoch, under the same stopping rule (scikit-learn
+runs SciPy's with a gradient tolerance instead). ``activation`` also takes chainrule's names
+(gelu, elu, softplus, ...) and a list with one per hidden layer; ``dropout`` (p after each hidden
+activation) and ``batchnorm`` (after each hidden Dense) are chainrule's, off by default. Not
+(yet): ``max_fun``, ``class_weight``, ``dtype``, ``seeds``, multilabel targets, sparse X.
+
+Fitted attributes: ``coefs_`` ((in, out) arrays, scikit-learn's layout: views of chainrule's
+(out, in) weights, transposed), ``intercepts_``, ``loss_curve_``, ``best_loss_``,
+``validation_scores_``, ``best_validation_score_``, ``n_iter_``, ``t_``, ``n_layers_``,
+``n_outputs_``, ``out_activation_``, ``classes_``, ``n_features_in_``, ``feature_names_in_``.
+"""
+
+from .estimators import MLPClassifier, MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
