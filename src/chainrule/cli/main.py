@@ -184,17 +184,10 @@ def _dispatch(args):
     if args.command == "train":
         config = Path(args.config) if args.config else None
         return commands.train(config, out=args.out, verbose=not args.quiet, resume=args.resume, epochs=args.epochs)
-    if args.command in ("evaluate", "predict"):
-        import numpy as np
-
-        # An overflow on inputs far outside the training data is reported once, naming the row,
-        # by the check of the outputs (not as NumPy's RuntimeWarnings first).
-        with np.errstate(over="ignore", invalid="ignore"):
-            if args.command == "evaluate":
-                return commands.evaluate(Path(args.run), csv=args.csv, label=args.label)
-            return commands.predict(Path(args.run), Path(args.input), args.output)
-    if args.command == "export":
-        return commands.export(Path(args.run), args.format, output=args.output, force=args.force)
+    if args.command == "evaluate":  # (a non-finite output is named in one line by load_run's check)
+        return commands.evaluate(Path(args.run), csv=args.csv, label=args.label)
+    if args.command == "predict":
+        return commands.predict(Path(args.run), Path(args.input), args.output)
     if args.command == "inspect":
         return commands.inspect(Path(args.config), out=args.out)
     if args.command == "experiment":
