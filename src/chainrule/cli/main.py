@@ -188,6 +188,8 @@ def _dispatch(args):
         return commands.evaluate(Path(args.run), csv=args.csv, label=args.label)
     if args.command == "predict":
         return commands.predict(Path(args.run), Path(args.input), args.output)
+    if args.command == "export":
+        return commands.export(Path(args.run), args.format, output=args.output, force=args.force)
     if args.command == "inspect":
         return commands.inspect(Path(args.config), out=args.out)
     if args.command == "experiment":
