@@ -9,8 +9,9 @@ import textwrap
 import pytest
 
 from chainrule import runs
+from chainrule.data.registry import DATASETS, dataset_shape, load_dataset
 from chainrule.errors import ConfigError
-from chainrule.runs.budget import dataset_shape, estimate
+from chainrule.runs.budget import estimate, optimizer_state
 
 HUGE = [
     ({"data": {"name": "moons", "options": {"n": 1_000_000_000}}}, "1000000000 samples"),
@@ -48,6 +49,28 @@ def test_the_estimate_counts_the_optimizer_state():
     P = 2 * 100 + 100 + 100 * 3 + 3
     assert a["parameters"] == s["parameters"] == P * 8
     assert a["optimizer state"] - s["optimizer state"] == 2 * P * 8 and a["copies"] - s["copies"] == 2 * P * 8
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_every_dataset_declares_the_shape_it_generates(name):
+    """The registry's declared shape at the default options is the shape the generator makes:
+    a dataset added without a shape, or with a wrong one, fails here rather than in the budget."""
+    X, y = load_dataset(name)
+    outputs = len(set(y.tolist())) if DATASETS[name].task == "classification" else (1 if y.ndim == 1 else y.shape[1])
+    assert dataset_shape(name, {}) == (X.shape[0], X.shape[1], outputs)
+
+
+@pytest.mark.parametrize("optimizer, arrays", [
+    ({"name": "sgd"}, 0), ({"name": "sgd", "momentum": 0.5}, 1), ({"name": "momentum"}, 1), ({"name": "nesterov"}, 1),
+    ({"name": "adagrad"}, 1), ({"name": "rmsprop"}, 1), ({"name": "rmsprop", "centered": True}, 2),
+    ({"name": "adam"}, 2), ({"name": "adam", "amsgrad": True}, 3), ({"name": "adamw"}, 2),
+    # L-BFGS: m pairs (s, y) of flat vectors, the previous step and gradient (2 more), and ρ (m
+    # numbers, which round the count up by one): 2m + 3
+    ({"name": "lbfgs", "history_size": 3}, 9), ({"name": "lbfgs"}, 23),
+])
+def test_the_optimizer_state_is_counted_from_the_optimizer(optimizer, arrays):
+    """Hand-counted arrays per parameter: what each optimizer's update rule keeps."""
+    assert optimizer_state(runs.complete({"optimizer": optimizer})) == arrays
 
 
 def test_dataset_shapes_from_options():

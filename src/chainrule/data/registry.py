@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,24 +17,81 @@ from . import datasets, sklearn_datasets
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A named dataset: the function that builds it and whether its y are classes or values."""
+    """A named dataset: the function that builds it, whether its y are classes or values, and its
+    shape from its options without building it (for the memory budget, ``runs/budget.py``).
+
+    ``shape(count, option)``: (n, inputs, outputs: classes or 1) from the options, where
+    ``count(key)`` is the option (or its default) as a count, None when it is not one, and
+    ``option(key)`` its raw value; None when the options do not say (the generator reports that).
+    """
 
     loader: Any
     task: str  # 'classification' or 'regression'
+    shape: Any
+
+
+def _fixed(n, d, k):
+    return lambda count, option: (n, d, k)
+
+
+def _spiral_shape(count, option):
+    per, k = count("n_per_class"), count("n_classes")
+    return None if per is None or k is None else (per * k, 2, k)
+
+
+def _blobs_shape(count, option):
+    k, d = count("centers"), count("dim")
+    if k is None:  # an array of centers: (k, dim)
+        centers = option("centers")
+        if not (isinstance(centers, list) and centers and all(isinstance(r, list) for r in centers)):
+            return None
+        k, d = len(centers), len(centers[0])
+    n = count("n")
+    return None if n is None or d is None else (n, d, k)
 
 
 DATASETS: dict[str, DatasetSpec] = {
-    "xor": DatasetSpec(datasets.xor, "classification"),
-    "moons": DatasetSpec(datasets.make_moons, "classification"),
-    "circles": DatasetSpec(datasets.make_circles, "classification"),
-    "blobs": DatasetSpec(datasets.make_blobs, "classification"),
-    "spiral": DatasetSpec(datasets.make_spiral, "classification"),
-    "regression_1d": DatasetSpec(datasets.make_regression_1d, "regression"),
-    "digits": DatasetSpec(sklearn_datasets.load_digits, "classification"),
-    "iris": DatasetSpec(sklearn_datasets.load_iris, "classification"),
-    "wine": DatasetSpec(sklearn_datasets.load_wine, "classification"),
-    "breast_cancer": DatasetSpec(sklearn_datasets.load_breast_cancer, "classification"),
+    "xor": DatasetSpec(datasets.xor, "classification", _fixed(4, 2, 2)),
+    "moons": DatasetSpec(datasets.make_moons, "classification", lambda count, option: (count("n"), 2, 2)),
+    "circles": DatasetSpec(datasets.make_circles, "classification", lambda count, option: (count("n"), 2, 2)),
+    "blobs": DatasetSpec(datasets.make_blobs, "classification", _blobs_shape),
+    "spiral": DatasetSpec(datasets.make_spiral, "classification", _spiral_shape),
+    "regression_1d": DatasetSpec(datasets.make_regression_1d, "regression",
+                                 lambda count, option: (count("n"), 1, 1)),
+    "digits": DatasetSpec(sklearn_datasets.load_digits, "classification", _fixed(1797, 64, 10)),
+    "iris": DatasetSpec(sklearn_datasets.load_iris, "classification", _fixed(150, 4, 3)),
+    "wine": DatasetSpec(sklearn_datasets.load_wine, "classification", _fixed(178, 13, 3)),
+    "breast_cancer": DatasetSpec(sklearn_datasets.load_breast_cancer, "classification", _fixed(569, 30, 2)),
 }
+
+
+def dataset_shape(name, options):
+    """(n, inputs, outputs) of a built-in dataset from its options, without generating it; None
+    when the options are not counts (the generator will say so) or the name is unknown."""
+    spec = DATASETS.get(name)
+    if spec is None:
+        return None
+    given = dict(options)
+    defaults = {k: p.default for k, p in inspect.signature(spec.loader).parameters.items()}
+
+    def option(key):
+        return given.get(key, defaults.get(key))
+
+    shape = spec.shape(lambda key: _count(option(key)), option)
+    if shape is None or None in shape or min(shape) < 1:
+        return None
+    return shape
+
+
+def _count(value):
+    """An option's value as a count (integral floats too: ``n = 1e9``), or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return int(value)
+    return None
 
 
 def dataset_names() -> list[str]:

@@ -7,7 +7,8 @@ error naming the estimate, not minutes of swapping and a MemoryError. The estima
     data          n × (inputs + targets) × 8 bytes × 3 (as loaded, split, standardized; float64)
     parameters    P × itemsize (P: weights, biases and batch-norm vectors of the MLP)
     gradients     P × itemsize
-    optimizer     k × P × itemsize (k: 0 for SGD, 1 for momentum, Adagrad, RMSProp, 2 for Adam, ...)
+    optimizer     k × P × itemsize (k: 0 for SGD, 1 for momentum, Adagrad, RMSProp, 2 for Adam, ...,
+                  counted from the configured optimizer itself)
     copies        (1 + k) × P × itemsize (the checkpoint or rollback state)
     activations   the inputs of a batch, and each layer's output × 4 (values and gradients) for
                   a training batch or the diagnostics' probe (256 rows), × 2 (forward only) for an
@@ -21,78 +22,35 @@ the config's other checks, from the dataset's options (a CSV's size is known onl
 
 from __future__ import annotations
 
-import inspect
 import math
 
-from ..errors import ConfigError
+from ..data.registry import dataset_shape
+from ..errors import ChainruleError, ConfigError
 
 GiB = 1 << 30
 DEFAULT_MEMORY_GB = 4.0
 EVAL_ROWS, PROBE_ROWS = 4096, 256
 
-# Arrays of optimizer state per parameter array (beyond the parameters and gradients).
-STATE_PER_PARAMETER = {"sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
-
-# name -> (n, inputs, outputs) of scikit-learn's bundled datasets
-FIXED_SHAPES = {"xor": (4, 2, 2), "digits": (1797, 64, 10), "iris": (150, 4, 3), "wine": (178, 13, 3),
-                "breast_cancer": (569, 30, 2)}
+PROBE_SIZE = 1000  # elements of the one parameter an optimizer is built over to count its state
 
 
-def _count(value):
-    """An option's value as a count for the estimate (integral floats too: ``n = 1e9``), or
-    None when it is not a count (the generator reports that)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value == int(value):
-        return int(value)
-    return None
+def optimizer_state(cfg):
+    """Arrays of optimizer state per parameter element (beyond the parameters and gradients), as
+    the configured optimizer itself holds them: it is built over one probe parameter and its
+    state counted (momentum: 1, Adam: 2, AMSGrad: 3, L-BFGS: about 2·history + 4). An
+    optimizer section the other checks will refuse counts as Adam's 2."""
+    import numpy as np
 
+    from .. import optim
 
-def dataset_shape(name, options):
-    """(n, inputs, outputs) of a built-in dataset from its options, without generating it;
-    None when the options are not counts (the generator will say so) or the name is unknown."""
-    if name in FIXED_SHAPES:
-        return FIXED_SHAPES[name]
-    from ..data.registry import DATASETS
-
-    spec = DATASETS.get(name)
-    if spec is None:
-        return None
-    given = {k: v for k, v in dict(options).items()}
-    defaults = {k: p.default for k, p in inspect.signature(spec.loader).parameters.items()}
-
-    def get(key):
-        return _count(given.get(key, defaults.get(key)))
-
-    if name in ("moons", "circles"):
-        n, d, k = get("n"), 2, 2
-    elif name == "spiral":
-        per, k = get("n_per_class"), get("n_classes")
-        n, d = (None if per is None or k is None else per * k), 2
-    elif name == "blobs":
-        centers = given.get("centers", defaults.get("centers"))
-        k = _count(centers)
-        n, d = get("n"), get("dim")
-        if k is None:  # an array of centers: (k, dim)
-            shape = _shape(centers)
-            if shape is None:
-                return None
-            k, d = shape
-    elif name == "regression_1d":
-        n, d, k = get("n"), 1, 1
-    else:
-        return None
-    if None in (n, d, k) or min(n, d, k) < 1:
-        return None
-    return n, d, k
-
-
-def _shape(value):
-    if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
-        return len(value), len(value[0])
-    return None
+    options = dict(cfg["optimizer"])
+    name = options.pop("name")
+    try:  # (a schedule holds numbers, not arrays: the learning rate as configured is enough here)
+        opt = optim.get(name, {"w": np.zeros(PROBE_SIZE)}, **options)
+    except (ChainruleError, TypeError, ValueError):
+        return 2
+    elements = sum(v.size for v in opt.state_dict().values() if isinstance(v, np.ndarray))
+    return math.ceil(elements / PROBE_SIZE)
 
 
 def limit_bytes(cfg):
@@ -107,14 +65,7 @@ def estimate(cfg, n, d_in, d_out, y_columns=1):
     P = sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
     if m["batchnorm"]:
         P += 4 * sum(m["hidden"])  # scale, shift, running mean and variance
-    name = cfg["optimizer"]["name"]
-    k = STATE_PER_PARAMETER.get(name, 2)
-    if name == "lbfgs":
-        k = 2 * int(cfg["optimizer"].get("history_size", 10) or 10) + 3
-    if cfg["optimizer"].get("amsgrad") is True or cfg["optimizer"].get("centered") is True:
-        k += 1
-    if name == "sgd" and cfg["optimizer"].get("momentum"):
-        k += 1
+    k = optimizer_state(cfg)
     batch = min(t["batch_size"], n) if n else t["batch_size"]
     block = min(n, EVAL_ROWS)  # n = 0: a CSV not read yet; its blocks are counted once it is
     # a training batch keeps each layer's pre-activation, activation and their gradients (×4); an
