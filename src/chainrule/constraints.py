@@ -188,6 +188,12 @@ def validate(owner, table, arguments):
         check(owner, name, value, table[name])
 
 
+def is_count(x, low=0):
+    """Whether ``x`` is an integer ≥ ``low``: a Python or NumPy integer, never a bool. For values
+    checked one by one outside a table (a batch size as data, numbers read back from a JSON state)."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool) and x >= low
+
+
 # Constraints many tables share.
 POSITIVE_INT = Interval(numbers.Integral, 1, None, closed="left")
 NON_NEGATIVE_INT = Interval(numbers.Integral, 0, None, closed="left")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
+from ..constraints import is_count
 from ..errors import CheckpointError, CheckpointMismatchError, ConfigError
 from .callbacks import Callback
 from .checkpoint_files import (
@@ -30,10 +29,6 @@ from .checkpoint_files import (
     step_of,
     write_checkpoint,
 )
-
-
-def _is_int(x, low=0):
-    return isinstance(x, int) and not isinstance(x, bool) and x >= low
 
 
 def save_checkpoint(trainer, directory, keep=3):
@@ -72,7 +67,7 @@ class Checkpoint(Callback):
         if every_epochs is None:
             every_epochs = 0 if every_steps else 1
         for name, value in (("every_epochs", every_epochs), ("every_steps", every_steps), ("keep", keep)):
-            if not _is_int(value) and not (isinstance(value, np.integer) and value >= 0):
+            if not is_count(value):
                 raise ConfigError(f"Checkpoint: {name} must be a non-negative integer, found {value!r}")
         self.directory = Path(directory)
         self.every_epochs, self.every_steps, self.keep = int(every_epochs), int(every_steps), int(keep)

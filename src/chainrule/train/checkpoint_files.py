@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constraints import is_count
 from ..errors import ChainruleError, CheckpointError, CheckpointMismatchError, NonFiniteError
 from ..saving.atomic import _fsync_dir, _json_default
 from ..saving.checksums import sha256_of
@@ -255,9 +256,6 @@ def latest_checkpoint(directory, trainer=None):
     raise CheckpointError(f"no checkpoint found in {directory}")
 
 
-def _is_int(x, low=0):
-    return isinstance(x, int) and not isinstance(x, bool) and x >= low
-
 
 def _check_state(where, s):
     """Raise CheckpointError unless ``s`` is a state.json of this format (one line saying why)."""
@@ -270,7 +268,7 @@ def _check_state(where, s):
     need(version != 2, "format_version 2 was written by an earlier chainrule whose mini-batch order "
          "differs from this one's: resuming it would skip and repeat samples; start a new run (its weights load "
          "with chainrule.saving.load_weights)")
-    if _is_int(version) and version < FORMAT_VERSION:
+    if is_count(version) and version < FORMAT_VERSION:
         raise CheckpointError(f"{where} is from an older checkpoint format (format_version {version}; this chainrule "
                               f"reads {FORMAT_VERSION}): start a new run (its weights load with "
                               "chainrule.saving.load_weights)")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..constraints import is_count
 from ..errors import CheckpointError
 
 # The most bytes one number can take in a state.json (``json.dumps(indent=1)``): a float's repr is
@@ -84,9 +85,6 @@ class TrainState:
         self.batch_index, self.loss_sum, self.samples = 0, 0.0, 0
 
 
-def _is_int(x, low=0):
-    return isinstance(x, int) and not isinstance(x, bool) and x >= low
-
 
 def _is_number(x):
     return isinstance(x, int | float) and not isinstance(x, bool)
@@ -121,13 +119,13 @@ def check_train_state(where, s):
     """Raise CheckpointError unless ``s`` has the structure ``TrainState.to_dict`` writes."""
     need = _needer(where)
     need(isinstance(s, dict), "expected an object")
-    need(_is_int(s.get("epoch")) and _is_int(s.get("step")), "epoch and step must be non-negative integers")
+    need(is_count(s.get("epoch")) and is_count(s.get("step")), "epoch and step must be non-negative integers")
     pos = s.get("position")
-    need(isinstance(pos, dict) and _is_int(pos.get("batch_index")) and _is_int(pos.get("samples"))
+    need(isinstance(pos, dict) and is_count(pos.get("batch_index")) and is_count(pos.get("samples"))
          and _is_finite(pos.get("loss_sum")),
          "position must hold batch_index, samples (non-negative integers) and a finite loss_sum")
     data = pos.get("data")
-    need(data is None or (isinstance(data, dict) and all(_is_int(data.get(k)) for k in ("n", "batch_size", "seed"))
+    need(data is None or (isinstance(data, dict) and all(is_count(data.get(k)) for k in ("n", "batch_size", "seed"))
                           and all(isinstance(data.get(k), bool) for k in ("shuffle", "drop_last"))),
          "position.data must describe the batcher (n, batch_size, seed, shuffle, drop_last)")
     hist = s.get("history")
@@ -142,5 +140,5 @@ def check_train_state(where, s):
         need(False, "dropout_rng is not a valid PCG64 generator state")
     div = s.get("divergence")
     need(isinstance(div, dict) and _is_finite(div.get("lr_scale")) and 0 < div["lr_scale"] <= 1
-         and _is_int(div.get("rollbacks")),
+         and is_count(div.get("rollbacks")),
          "divergence must hold lr_scale in (0, 1] and a rollback count")

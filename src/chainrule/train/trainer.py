@@ -32,7 +32,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import optim
-from ..constraints import NON_NEGATIVE_INT, POSITIVE_INT, Interval, Options, validate
+from ..constraints import NON_NEGATIVE_INT, POSITIVE_INT, Interval, Options, is_count, validate
 from ..data.batching import Batcher
 from ..errors import ChainruleError, CheckpointError, CheckpointMismatchError, ConfigError, DataError, NonFiniteError
 from ..nn import losses
@@ -52,9 +52,6 @@ def _loss_and_grads(result):
     (loss, _), grads = result  # (L-BFGS's line search: its evaluations do not move the running statistics)
     return loss, grads
 
-
-def _is_int(x, low=0):
-    return isinstance(x, int | np.integer) and not isinstance(x, bool) and x >= low
 
 
 # What the Trainer's arguments may be (``chainrule.constraints``); the model, optimizer, loss,
@@ -133,7 +130,7 @@ class Trainer:
                               f"found {type(model).__name__}")
         arguments = locals()
         validate("Trainer", _CONSTRAINTS, {k: arguments[k] for k in _CONSTRAINTS})
-        if not _is_int(batch_size, 1):
+        if not is_count(batch_size, 1):
             raise DataError(f"batch_size must be a positive integer, found {batch_size!r}")
         callbacks = () if callbacks is None else callbacks
         for cb in callbacks:
