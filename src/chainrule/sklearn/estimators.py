@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -25,8 +25,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Two classes: one logistic output (``out_activation_ = 'logistic'``); more: softmax outputs.
     loss: 'log_loss' (scikit-learn's cross-entropy) or chainrule's 'hinge' (two classes).
-    class_weight: None, 'balanced' or {label: weight}, scikit-learn's meaning (``compute_sample_weight``),
-    multiplied into ``sample_weight``.
+    class_weight: None, 'balanced' or {label: weight}, scikit-learn's meaning (``compute_class_weight``,
+    'balanced' from the sample-weighted class counts, as its LogisticRegression), multiplied into ``sample_weight``.
     """
 
     _parameter_constraints = {**BaseMLP._parameter_constraints, "loss": [StrOptions({"log_loss", "hinge"})],
@@ -73,8 +73,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if unknown:
             raise ValueError(f"class_weight has labels not in the classes {self.classes_.tolist()!r}: "
                              f"{sorted(map(repr, unknown))[:5]}")
-        w = compute_sample_weight(self.class_weight, y)
-        return w if sample_weight is None else w * _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if self.class_weight == "balanced":
+            totals = np.bincount(np.searchsorted(self.classes_, y), weights=sample_weight, minlength=len(self.classes_))
+            if not np.all(totals > 0):
+                raise ValueError(f"class_weight='balanced': class {self.classes_[np.argmin(totals > 0)]!r} has total "
+                                 f"sample weight 0, so its weight n / (n_classes · 0) is undefined")
+        per_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight)
+        return sample_weight * per_class[np.searchsorted(self.classes_, y)]
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X: (n, d) and labels y: (n,); sample_weight: (n,) or None."""
