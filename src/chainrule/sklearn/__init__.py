@@ -28,5 +28,6 @@ Fitted attributes: ``coefs_`` ((in, out) arrays, scikit-learn's layout: views of
 """
 
 from .estimators import MLPClassifier, MLPRegressor
+from .persistence import load, save
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "load", "save"]

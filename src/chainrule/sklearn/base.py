@@ -253,6 +253,19 @@ class BaseMLP(BaseEstimator):
             return prediction(self, X)
         return np.mean([prediction(m, X) for m in members], axis=0)
 
+    def save(self, path):
+        """Write the fitted estimator to the folder ``path`` (JSON + safetensors, no pickle; see persistence)."""
+        from .persistence import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """The estimator of this class saved in the folder ``path`` by ``save``."""
+        from .persistence import load
+
+        return load(path, expected=cls)
+
     def __getstate__(self):  # the trainer holds compiled code: partial_fit after unpickling starts afresh
         state = dict(self.__dict__)
         state.pop("_trainer", None)
