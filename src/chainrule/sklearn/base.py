@@ -266,6 +266,12 @@ class BaseMLP(BaseEstimator):
 
         return load(path, expected=cls)
 
+    def to_onnx(self, path, opset=None):
+        """Write the fitted estimator as an ONNX model to ``path`` (onnx_graph.py: inputs, outputs)."""
+        from .onnx_graph import estimator_to_onnx
+
+        return estimator_to_onnx(self, path, opset)
+
     def __getstate__(self):  # the trainer holds compiled code: partial_fit after unpickling starts afresh
         state = dict(self.__dict__)
         state.pop("_trainer", None)
