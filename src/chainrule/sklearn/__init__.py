@@ -27,7 +27,7 @@ Fitted attributes: ``coefs_`` ((in, out) arrays, scikit-learn's layout: views of
 ``n_outputs_``, ``out_activation_``, ``classes_``, ``n_features_in_``, ``feature_names_in_``.
 """
 
-from .estimators import MLPClassifier, MLPRegressor
-from .persistence import load, save
+from .estimators import MLPClassifier, MLPRegressor, load
+from .persistence import save
 
 __all__ = ["MLPClassifier", "MLPRegressor", "load", "save"]

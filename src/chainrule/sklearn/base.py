@@ -264,7 +264,7 @@ class BaseMLP(BaseEstimator):
         """The estimator of this class saved in the folder ``path`` by ``save``."""
         from .persistence import load
 
-        return load(path, expected=cls)
+        return load(path, {c.__name__: c for c in BaseMLP.__subclasses__()}, expected=cls)
 
     def to_onnx(self, path, opset=None):
         """Write the fitted estimator as an ONNX model to ``path`` (onnx_graph.py: inputs, outputs)."""

@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .base import BaseMLP, stochastic
+from .persistence import load as load_folder
 
 
 def _arguments(local):
@@ -206,3 +207,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def load(path):
+    """The MLPClassifier or MLPRegressor saved in the folder ``path`` (``est.save(path)``)."""
+    return load_folder(path, {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor})

@@ -1,7 +1,7 @@
 """Save a fitted estimator to a folder and load it back, without pickle.
 
     est.save("model_dir")                     # or chainrule.sklearn.save(est, "model_dir")
-    est = MLPClassifier.load("model_dir")     # or chainrule.sklearn.load("model_dir")
+    est = MLPClassifier.load("model_dir")     # or chainrule.sklearn.load("model_dir"), either class
 
 The folder holds ``estimator.json`` (the class, its parameters and its fitted attributes, all
 JSON), ``networks/<k>/`` (each network in chainrule's own format: model.json +
@@ -112,10 +112,9 @@ def save(estimator, path):
     return path
 
 
-def load(path, expected=None):
-    """The estimator saved in the folder ``path``; ``expected``: the class it must be (or None: any)."""
-    from .estimators import MLPClassifier, MLPRegressor
-
+def load(path, classes, expected=None):
+    """The estimator saved in the folder ``path``; ``classes``: {name: estimator class} it may be;
+    ``expected``: the class it must be (or None: any of them)."""
     directory = Path(path)
     file = directory / "estimator.json"
     if not file.is_file():
@@ -124,7 +123,6 @@ def load(path, expected=None):
     data = read_capped(file, "estimator file")
     verify_digest(directory, "estimator.json", hashlib.sha256(data).hexdigest(), checksums)
     meta = parse_json(file, data)
-    classes = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("estimator") not in classes:
         raise ConfigError(f"{file} is not a saved chainrule.sklearn estimator (expected format {FORMAT!r})")
     if meta.get("format_version") != FORMAT_VERSION:
