@@ -29,6 +29,8 @@ ESTIMATORS = [
     MLPRegressor(hidden_layer_sizes=(16,), loss="huber", init="he_uniform", optimizer="rmsprop",
                  optimizer_options={"alpha": 0.9}, learning_rate_init=0.01, seeds=2, max_iter=200, random_state=3),
     MLPClassifier(hidden_layer_sizes=(8,), seeds=[4, 5], solver="lbfgs", max_fun=500, max_iter=100, random_state=0),
+    # (scikit-learn's own MLPRegressor(loss='poisson') fails check_regressors_train at (16,), 200 epochs, lr 1e-3)
+    MLPRegressor(hidden_layer_sizes=(32,), loss="poisson", learning_rate_init=0.01, max_iter=500, random_state=0),
 ]
 
 
@@ -45,6 +47,10 @@ def expected_failed_checks(estimator):
         return {"check_sample_weight_equivalence_on_dense_data":
                 "float32: the two objectives agree to float32 rounding only, which 100 L-BFGS iterations "
                 "amplify past the check's rtol 1e-7"}
+    if getattr(estimator, "loss", None) == "poisson":
+        return {"check_regressor_multioutput":
+                "the check fits negative targets without honouring positive_only; loss='poisson' refuses y < 0 "
+                "with a ValueError (scikit-learn's own MLPRegressor accepts them silently)"}
     return {}
 
 

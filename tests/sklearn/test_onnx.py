@@ -66,6 +66,16 @@ def test_regressor_onnx_matches_predict(tmp_path, dtype, targets):
         np.testing.assert_allclose(out, est.predict(Xb), **TOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_poisson_regressor_onnx_exponentiates(tmp_path, dtype):
+    X, y = make_regression(n_samples=80, n_features=5, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", dtype=dtype, max_iter=10,
+                       random_state=0).fit(X, np.abs(y) / y.std())
+    Xb = np.random.default_rng(3).normal(size=(7, 5))
+    out = _run(est.to_onnx(tmp_path / "p.onnx"), Xb, dtype)["output"]
+    np.testing.assert_allclose(out, est.predict(Xb), **TOL[dtype])
+
+
 def test_unfitted_ensemble_and_bad_labels_are_refused(tmp_path):
     from sklearn.exceptions import NotFittedError
 

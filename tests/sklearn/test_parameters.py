@@ -145,3 +145,32 @@ def test_defaults_are_sklearns_values():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         MLPRegressor(dtype="float32", max_iter=5, tol=1e9, n_iter_no_change=1).fit(np.ones((4, 2)), np.ones(4))
+
+
+@pytest.mark.parametrize("kind", ["squared_error", "poisson", "binary", "multiclass"])
+def test_first_loss_is_sklearns_own_from_the_same_start(kind):
+    # From scikit-learn's own initial weights (the same draws, test_initialization.py) and one frozen
+    # full batch, loss_curve_[0] is both libraries' objective at the same weights, penalty included:
+    # the same sums in another order, so equal to ~1e-15 relative; rtol 1e-12 leaves room for that only.
+    from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+    from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4))
+    if kind in ("binary", "multiclass"):
+        y = rng.integers(0, 2 if kind == "binary" else 4, 50)
+        ours, theirs = MLPClassifier, SkMLPClassifier
+        extra = {}
+    else:
+        y = rng.poisson(2.0, 50).astype(float) if kind == "poisson" else X @ np.array([1.0, -1.0, 0.5, 2.0])
+        ours, theirs = MLPRegressor, SkMLPRegressor
+        extra = {"loss": kind}
+    settings = dict(hidden_layer_sizes=(6, 5), activation="tanh", alpha=0.3, batch_size=50, random_state=4,
+                    **FROZEN, **extra)
+    a, b = ours(**settings).fit(X, y), theirs(**settings).fit(X, y)
+    assert a.out_activation_ == b.out_activation_
+    np.testing.assert_allclose(a.loss_curve_[0], b.loss_curve_[0], rtol=1e-12)
+    if kind == "poisson":
+        np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-12)  # exp of the same outputs
+        with pytest.raises(ValueError, match="loss='poisson' needs targets y ≥ 0"):
+            MLPRegressor(loss="poisson").fit(X, -y - 1)

@@ -19,14 +19,13 @@ L-BFGS on the full batch, one iteration per epoch, under the same stopping rule 
 runs SciPy's with a gradient tolerance instead). ``activation`` also takes chainrule's names
 (gelu, elu, softplus, ...) and a list with one per hidden layer; ``dropout`` (p after each hidden activation) and
 ``batchnorm`` (after each hidden Dense) are chainrule's, off by default. Also chainrule's:
-``loss`` (classifier 'log_loss' or 'hinge'; regressor 'squared_error', 'mse', 'mae', 'huber'),
+``loss`` (classifier 'log_loss' or 'hinge'; regressor 'squared_error', 'poisson', 'mse', 'mae', 'huber'),
 ``optimizer`` (any chainrule optimizer by name, overriding ``solver``; ``optimizer_options`` its
 keywords), ``init`` (any chainrule initializer by name; None: scikit-learn's own draws,
 initialization.py), ``dtype`` ('float64' or 'float32': the network trains in it), ``max_fun``
 (L-BFGS's evaluation cap), ``class_weight`` (classifier) and ``seeds`` (an ensemble over seeds,
 members.py). ``save``/``load`` write and read a folder without pickle (persistence.py);
-``to_onnx`` writes an ONNX file (onnx_graph.py). Not (yet): multilabel targets, sparse X,
-scikit-learn's 'poisson' loss.
+``to_onnx`` writes an ONNX file (onnx_graph.py). Not (yet): multilabel targets, sparse X.
 
 Fitted attributes: ``coefs_`` ((in, out) arrays, scikit-learn's layout: views of chainrule's
 (out, in) weights, transposed), ``intercepts_``, ``loss_curve_``, ``best_loss_``,

@@ -151,11 +151,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 class MLPRegressor(RegressorMixin, BaseMLP):
     """Multi-layer perceptron regressor (scikit-learn's ``MLPRegressor`` interface, chainrule's training).
 
-    loss: 'squared_error' (scikit-learn's ½(ŷ − y)²) or chainrule's 'mse' ((ŷ − y)²), 'mae', 'huber'.
+    loss: scikit-learn's 'squared_error' (½(ŷ − y)²) or 'poisson' (half the Poisson deviance, ŷ = exp(z),
+    y ≥ 0: ``out_activation_ = 'exp'``), or chainrule's 'mse' ((ŷ − y)²), 'mae', 'huber'.
     """
 
     _parameter_constraints = {**BaseMLP._parameter_constraints,
-                              "loss": [StrOptions({"squared_error", "mse", "mae", "huber"})]}
+                              "loss": [StrOptions({"squared_error", "poisson", "mse", "mae", "huber"})]}
     out_activation_ = "identity"
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, loss="squared_error", solver="adam",
@@ -176,7 +177,15 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, reset=reset)
         if reset:
             self._y_2d = y.ndim == 2
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(f"loss='poisson' needs targets y ≥ 0, found {np.min(y)!r}")
         return X, y.reshape(len(y), -1).astype(np.float64)
+
+    def _values(self, X):
+        """The network's predictions: its outputs, through exp for loss='poisson' (n, n_outputs_)."""
+        z = self._output(X)
+        return np.exp(z) if self.out_activation_ == "exp" else z
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X: (n, d) and targets y: (n,) or (n, k); sample_weight: (n,) or None."""
@@ -195,17 +204,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def _score_network(self, X, y, sample_weight):
         from sklearn.metrics import r2_score
-        return r2_score(y, self._decode(self._output(X)), sample_weight=sample_weight)
+        return r2_score(y, self._decode(self._values(X)), sample_weight=sample_weight)
 
     def predict(self, X):
         """Predictions: (n,) for a 1-D y in fit, else (n, k)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self._decode(self._averaged(X, MLPRegressor._output))
+        return self._decode(self._averaged(X, MLPRegressor._values))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
         return tags
 
 

@@ -4,7 +4,7 @@ Input 'input': (batch, n_features_in_) in the estimator's dtype. A classifier gi
 (batch, n_outputs_), 'probabilities' (batch, n_classes): softmax, or [1 − σ(z), σ(z)] for two
 classes, as ``predict_proba``) and 'labels' (batch,): ``classes_`` themselves (int64, double or
 string), the argmax of the probabilities as ``predict``. A regressor gives 'output': (batch,) when
-it was fitted on a 1-D y, else (batch, n_outputs_), as ``predict``.
+it was fitted on a 1-D y, else (batch, n_outputs_), as ``predict`` (through Exp for loss='poisson').
 """
 
 from __future__ import annotations
@@ -54,9 +54,11 @@ def estimator_to_onnx(estimator, path, opset=None):
         outputs = [("logits", z, elem, ["batch", model.d_out]),
                    ("probabilities", probabilities, elem, ["batch", len(estimator.classes_)]),
                    ("labels", labels, label_type, ["batch"])]
-    elif estimator._y_2d:
-        outputs = [("output", z, elem, ["batch", model.d_out])]
     else:
-        flat = g.op("Reshape", [z, g.constant("/shape", np.array([-1]), np.int64)], "/output")
-        outputs = [("output", flat, elem, ["batch"])]
+        values = g.op("Exp", [z], "/output") if estimator.out_activation_ == "exp" else z  # (loss='poisson')
+        if estimator._y_2d:
+            outputs = [("output", values, elem, ["batch", model.d_out])]
+        else:
+            flat = g.op("Reshape", [values, g.constant("/shape", np.array([-1]), np.int64)], "/output")
+            outputs = [("output", flat, elem, ["batch"])]
     return write_graph(g, model.d_in, outputs, opset, path)

@@ -14,12 +14,16 @@ def objective_loss(kind, name=None):
 
     kind: the output function ('softmax', 'logistic' or 'identity'); name: None for scikit-learn's
     loss, else chainrule's: 'hinge' (two classes: max(0, 1 − s z), s = ±1), 'mse', 'mae', 'huber'
-    (regression, ℓᵢ the mean over outputs).
+    (regression, ℓᵢ the mean over outputs), or scikit-learn's 'poisson': half the Poisson deviance
+    of ŷ = exp(z), ℓᵢ = Σ_outputs y log(y/ŷ) − y + ŷ (with 0 log 0 = 0), as its MLPRegressor.
     """
 
     def loss(z, packed):
         y, w = packed[:, :-1], packed[:, -1]
-        if name == "hinge":
+        if name == "poisson":  # y log y − y z − y + e^z; y log y is data (0 where y = 0)
+            y_log_y = cnp.where(y > 0, y * cnp.log(cnp.where(y > 0, y, 1.0)), 0.0)
+            per_sample = cnp.sum(y_log_y - y * z - y + cnp.exp(z), axis=1)
+        elif name == "hinge":
             per_sample = cnp.sum(cnp.relu(1.0 - z * (2.0 * y - 1.0)), axis=1)
         elif name is not None:
             per_sample = cnp.mean(losses.get(name)(z, y, reduction="none"), axis=1)
