@@ -76,16 +76,29 @@ def test_poisson_regressor_onnx_exponentiates(tmp_path, dtype):
     np.testing.assert_allclose(out, est.predict(Xb), **TOL[dtype])
 
 
-def test_unfitted_ensemble_and_bad_labels_are_refused(tmp_path):
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_seed_ensembles_export_as_one_averaging_graph(tmp_path, dtype):
+    X, y = make_classification(n_samples=80, n_features=4, n_classes=3, n_informative=3, n_redundant=0,
+                               random_state=0)
+    ensemble = MLPClassifier(hidden_layer_sizes=(5,), seeds=[1, 2, 3], dtype=dtype, max_iter=10).fit(X, y)
+    Xb = np.random.default_rng(4).normal(size=(50, 4))
+    out = _run(ensemble.to_onnx(tmp_path / "e.onnx"), Xb, dtype)
+    assert "logits" not in out  # (the ensemble averages probabilities, not logits)
+    np.testing.assert_allclose(out["probabilities"], ensemble.predict_proba(Xb), **TOL[dtype])
+    assert np.array_equal(out["labels"], ensemble.predict(Xb))
+    Xr, yr = make_regression(n_samples=60, n_features=4, random_state=0)
+    regressor = MLPRegressor(hidden_layer_sizes=(5,), loss="poisson", seeds=2, dtype=dtype, max_iter=10,
+                             random_state=0).fit(Xr, np.abs(yr) / yr.std())
+    values = _run(regressor.to_onnx(tmp_path / "r.onnx"), Xb, dtype)["output"]
+    np.testing.assert_allclose(values, regressor.predict(Xb), **TOL[dtype])
+
+
+def test_unfitted_and_bad_labels_are_refused(tmp_path):
     from sklearn.exceptions import NotFittedError
 
     X, y = make_classification(n_samples=40, n_features=4, random_state=0)
     with pytest.raises(NotFittedError):
         MLPClassifier().to_onnx(tmp_path / "u.onnx")
-    ensemble = MLPClassifier(hidden_layer_sizes=(3,), seeds=[1, 2], max_iter=2).fit(X, y)
-    with pytest.raises(ConfigError, match=r"seeds= ensemble of 2 networks.*estimators_\[k\]\.to_onnx"):
-        ensemble.to_onnx(tmp_path / "e.onnx")
-    ensemble.estimators_[0].to_onnx(tmp_path / "member.onnx")
     booleans = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2).fit(X, y.astype(bool))
     with pytest.raises(ConfigError, match="classes_ must be integers, floats or strings.*bool"):
         booleans.to_onnx(tmp_path / "b.onnx")

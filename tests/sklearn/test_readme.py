@@ -27,4 +27,4 @@ def test_readme_sklearn_examples_run(tmp_path, monkeypatch):
     pytest.importorskip("onnx")  # (the second block saves and exports)
     pytest.importorskip("safetensors")
     exec(compile(blocks[1], "README.md (In scikit-learn, extras)", "exec"), {})
-    assert (tmp_path / "cancer_model" / "estimator.json").is_file() and (tmp_path / "member0.onnx").is_file()
+    assert (tmp_path / "cancer_model" / "estimator.json").is_file() and (tmp_path / "cancer.onnx").is_file()
