@@ -133,6 +133,9 @@ def test_init_by_name_draws_chainrules_initializer():
     # scikit-learn's U(±√(6/700)) has sd √(2/700), 24% lower
     np.testing.assert_allclose(est.coefs_[0].std(), np.sqrt(2 / 400), rtol=0.01)
     assert np.abs(est.intercepts_[0]).max() < 1e-290  # chainrule's zero biases (moved by η g ~ 1e-303 only)
+    small = dict(hidden_layer_sizes=(4,), init="he_normal", **FROZEN)
+    a, b, c = (MLPRegressor(random_state=s, **small).fit(X, y).coefs_[0] for s in (1, 2, 1))
+    assert np.array_equal(a, c) and not np.array_equal(a, b)  # drawn from random_state's seed
     with pytest.raises(ValueError, match="init: unknown initializer 'he'"):
         MLPRegressor(init="he").fit(X, y)
 

@@ -21,7 +21,8 @@ runs SciPy's with a gradient tolerance instead). ``activation`` also takes chain
 ``batchnorm`` (after each hidden Dense) are chainrule's, off by default. Also chainrule's:
 ``loss`` (classifier 'log_loss' or 'hinge'; regressor 'squared_error', 'poisson', 'mse', 'mae', 'huber'),
 ``optimizer`` (any chainrule optimizer by name, overriding ``solver``; ``optimizer_options`` its
-keywords), ``init`` (any chainrule initializer by name; None: scikit-learn's own draws,
+keywords, ``learning_rate_init`` its rate, kept constant: ``learning_rate`` schedules are sgd's),
+``init`` (any chainrule initializer by name; None: scikit-learn's own draws,
 initialization.py), ``dtype`` ('float64' or 'float32': the network trains in it), ``max_fun``
 (L-BFGS's evaluation cap), ``class_weight`` (classifier) and ``seeds`` (an ensemble over seeds,
 members.py). ``save``/``load`` write and read a folder without pickle (persistence.py);
