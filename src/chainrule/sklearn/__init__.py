@@ -17,9 +17,10 @@ is scikit-learn's 'constant', 'invscaling' (η₀ / (t + 1)^power_t, t the sampl
 'adaptive' (÷ 5 where training would stop, until η ≤ 1e-6). ``solver='lbfgs'`` is chainrule's
 L-BFGS on the full batch, one iteration per epoch, under the same stopping rule (scikit-learn
 runs SciPy's with a gradient tolerance instead). ``activation`` also takes chainrule's names
-(gelu, elu, softplus, ...) and a list with one per hidden layer; ``dropout`` (p after each hidden activation) and
-``batchnorm`` (after each hidden Dense) are chainrule's, off by default. Also chainrule's:
-``loss`` (classifier 'log_loss' or 'hinge'; regressor 'squared_error', 'poisson', 'mse', 'mae', 'huber'),
+(gelu, elu, softplus, ...) and a list with one per hidden layer; ``dropout`` (p after each
+hidden activation) and ``batchnorm`` (after each hidden Dense) are chainrule's, off by default.
+``loss``: the classifier's 'log_loss' or chainrule's 'hinge'; the regressor's 'squared_error' or
+'poisson' (scikit-learn's) or chainrule's 'mse', 'mae', 'huber'. Also chainrule's:
 ``optimizer`` (any chainrule optimizer by name, overriding ``solver``; ``optimizer_options`` its
 keywords, ``learning_rate_init`` its rate, kept constant: ``learning_rate`` schedules are sgd's),
 ``init`` (any chainrule initializer by name; None: scikit-learn's own draws,
