@@ -261,3 +261,41 @@ def test_wrong_arguments_are_one_line_errors():
         to_torch([1, 2])
     with pytest.raises(ConfigError, match="no parameters yet"):
         to_torch(nn.MLP([D, 3]))
+
+
+# float32, both ways: float32 rounds each operation to ~6e-8 relative and the two libraries order
+# their sums differently, so outputs and gradients (O(1), sums over ≤ 9 samples and ≤ 8 units)
+# differ by a few ulps, ~1e-6 relative at worst; rtol 1e-5 (atol 1e-6 for entries near zero) allows
+# that and catches any wrong constant or formula (≥ 1e-4, as in float64 above).
+F32 = {"rtol": 1e-5, "atol": 1e-6}
+
+
+def _as_float32(model):
+    model.params = {k: v.astype(np.float32) for k, v in model.params.items()}
+    model.buffers = {k: v.astype(np.float32) if np.issubdtype(np.asarray(v).dtype, np.floating) else v
+                     for k, v in model.buffers.items()}
+    return model
+
+
+def _assert_close32(ours, theirs):
+    (out, grads, _), (t_out, t_grads, _) = ours, theirs
+    assert out.dtype == t_out.dtype == np.float32
+    np.testing.assert_allclose(out, t_out, **F32)
+    assert sorted(grads) == sorted(t_grads)
+    for k in grads:
+        assert grads[k].dtype == np.float32, k
+        np.testing.assert_allclose(grads[k], t_grads[k], **F32, err_msg=k)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_float32_both_ways(case):
+    model = _as_float32(_randomized(CASES[case][0]()))
+    assert model.dtype == np.float32
+    X, R = _inputs().astype(np.float32), np.random.default_rng(7).normal(size=(9, 3)).astype(np.float32)
+    module = to_torch(model)
+    assert all(t.dtype == torch.float32 for t in module.parameters())
+    _assert_close32(_chainrule_run(model, X, R), _torch_run(module, X, R))
+    module = _randomized_torch(CASES[case][1]()).float()
+    model = from_torch(module)
+    assert model.dtype == np.float32
+    _assert_close32(_chainrule_run(model, X, R), _torch_run(module, X, R))

@@ -189,23 +189,17 @@ def to_onnx(model_or_run, path, opset=None):
     opset: None for the lowest that covers the model (13; 20 with GELU), else 13 .. onnx's latest.
     """
     onnx = _onnx()
-    if not isinstance(path, str | os.PathLike):
-        raise ArgumentTypeError(f"to_onnx(path): expected a file path, found {type(path).__name__}")
-    if os.path.isdir(path):
-        raise ConfigError(f"to_onnx(path): {os.fspath(path)!r} is a directory, expected a file name")
+    check_path(path)
     model, run = _resolve(model_or_run)
-    dtype = np.dtype(model.dtype)
-    needs_gelu = any(name in ("gelu", "gelu_tanh") and _gelu_operator(name, dtype) for name in _activation_names(model))
-    opset = _check_opset(opset, GELU_OPSET if needs_gelu else MIN_OPSET, onnx)
-    g = _Graph(onnx, dtype)
+    g, opset = start_graph(onnx, model, opset)
     x = "input"
     if run is not None and run.preprocessing.get("standardize") and not run.standardizes_in_model:
         # a folder from before nn.Standardize: its statistics are in preprocessing.json
         mean = g.constant("preprocessing.mean", run.preprocessing["mean"])
         x = g.op("Div", [g.op("Sub", [x, mean], "/preprocessing"),
                          g.constant("preprocessing.scale", run.preprocessing["scale"])], "/preprocessing")
-    out = _sequence_ops(g, model, "", model.params, model.buffers or {}, x, opset)
-    elem = onnx.helper.np_dtype_to_tensor_dtype(dtype)
+    out = network_ops(g, model, x, opset)
+    elem = onnx.helper.np_dtype_to_tensor_dtype(g.dtype)
     outputs = [("output", out, elem, ["batch", model.d_out])]
     if run is not None and run.task == "classification":
         labels = g.op("Gather", [g.constant("classes", *_classes_array(run.classes)),
@@ -214,10 +208,37 @@ def to_onnx(model_or_run, path, opset=None):
         outputs = [("logits", out, elem, ["batch", model.d_out]),
                    ("probabilities", g.op("Softmax", [out], "/probabilities", axis=-1), elem, ["batch", model.d_out]),
                    ("labels", labels, label_type, ["batch"])]
+    return write_graph(g, model.d_in, outputs, opset, path)
+
+
+def check_path(path):
+    """A ConfigError/ArgumentTypeError unless ``path`` can name the ONNX file to write."""
+    if not isinstance(path, str | os.PathLike):
+        raise ArgumentTypeError(f"to_onnx(path): expected a file path, found {type(path).__name__}")
+    if os.path.isdir(path):
+        raise ConfigError(f"to_onnx(path): {os.fspath(path)!r} is a directory, expected a file name")
+
+
+def start_graph(onnx, model, opset):
+    """(an empty graph in the model's dtype, the opset: the given one checked, or the lowest that covers it)."""
+    dtype = np.dtype(model.dtype)
+    needs_gelu = any(name in ("gelu", "gelu_tanh") and _gelu_operator(name, dtype) for name in _activation_names(model))
+    return _Graph(onnx, dtype), _check_opset(opset, GELU_OPSET if needs_gelu else MIN_OPSET, onnx)
+
+
+def network_ops(g, model, x, opset):
+    """The network's layers on value ``x``; returns its output value (batch, d_out)."""
+    return _sequence_ops(g, model, "", model.params, model.buffers or {}, x, opset)
+
+
+def write_graph(g, d_in, outputs, opset, path):
+    """Name the graph's outputs [(name, value, element type, shape)], check the model in full, write it."""
+    onnx = g.onnx
+    elem = onnx.helper.np_dtype_to_tensor_dtype(g.dtype)
     for name, value, _, _ in outputs:  # the graph's outputs get their public names
         g.nodes.append(onnx.helper.make_node("Identity", [value], [name], name=f"/{name}"))
     graph = onnx.helper.make_graph(
-        g.nodes, "chainrule", [onnx.helper.make_tensor_value_info("input", elem, ["batch", model.d_in])],
+        g.nodes, "chainrule", [onnx.helper.make_tensor_value_info("input", elem, ["batch", d_in])],
         [onnx.helper.make_tensor_value_info(n, t, shape) for n, _, t, shape in outputs], g.initializers)
     opsets = [onnx.helper.make_opsetid("", opset)]
     # the oldest IR version that carries this opset: what any onnxruntime that runs the opset reads

@@ -17,16 +17,26 @@ is scikit-learn's 'constant', 'invscaling' (η₀ / (t + 1)^power_t, t the sampl
 'adaptive' (÷ 5 where training would stop, until η ≤ 1e-6). ``solver='lbfgs'`` is chainrule's
 L-BFGS on the full batch, one iteration per epoch, under the same stopping rule (scikit-learn
 runs SciPy's with a gradient tolerance instead). ``activation`` also takes chainrule's names
-(gelu, elu, softplus, ...) and a list with one per hidden layer; ``dropout`` (p after each hidden
-activation) and ``batchnorm`` (after each hidden Dense) are chainrule's, off by default. Not
-(yet): ``max_fun``, ``class_weight``, ``dtype``, ``seeds``, multilabel targets, sparse X.
+(gelu, elu, softplus, ...) and a list with one per hidden layer; ``dropout`` (p after each
+hidden activation) and ``batchnorm`` (after each hidden Dense) are chainrule's, off by default.
+``loss``: the classifier's 'log_loss' or chainrule's 'hinge'; the regressor's 'squared_error' or
+'poisson' (scikit-learn's) or chainrule's 'mse', 'mae', 'huber'. Also chainrule's:
+``optimizer`` (any chainrule optimizer by name, overriding ``solver``; ``optimizer_options`` its
+keywords, ``learning_rate_init`` its rate, kept constant: ``learning_rate`` schedules are sgd's),
+``init`` (any chainrule initializer by name; None: scikit-learn's own draws,
+initialization.py), ``dtype`` ('float64' or 'float32': the network trains in it), ``max_fun``
+(L-BFGS's evaluation cap), ``class_weight`` (classifier) and ``seeds`` (an ensemble over seeds,
+members.py). ``save``/``load`` write and read a folder without pickle (persistence.py);
+``to_onnx`` writes an ONNX file (onnx_graph.py). Not (yet): multilabel targets, sparse X.
 
 Fitted attributes: ``coefs_`` ((in, out) arrays, scikit-learn's layout: views of chainrule's
 (out, in) weights, transposed), ``intercepts_``, ``loss_curve_``, ``best_loss_``,
 ``validation_scores_``, ``best_validation_score_``, ``n_iter_``, ``t_``, ``n_layers_``,
-``n_outputs_``, ``out_activation_``, ``classes_``, ``n_features_in_``, ``feature_names_in_``.
+``n_outputs_``, ``out_activation_``, ``classes_``, ``n_features_in_``, ``feature_names_in_``;
+with ``seeds``: ``estimators_``, ``seeds_``, ``loss_curves_`` (and no single ``coefs_``).
 """
 
-from .estimators import MLPClassifier, MLPRegressor
+from .estimators import MLPClassifier, MLPRegressor, load
+from .persistence import save
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "load", "save"]

@@ -10,12 +10,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
+from ..errors import ConfigError
 from ..nn import MLP
+from ..nn import init as initializers
 from ..nn.activations import ACTIVATIONS
+from ..optim.registry import OPTIMIZERS
 from ..train.evaluation import predict as network_output
+from .initialization import sklearn_init
 from .training import EpochEnd, PenalizedTrainer, dense_keys, objective_loss
 
 # scikit-learn's activation names -> chainrule's (chainrule's own names are accepted as they are).
@@ -25,8 +29,9 @@ _ACTIVATIONS = sorted(set(_SKLEARN_ACTIVATIONS) | set(ACTIVATIONS) - {"softmax"}
 
 def stochastic(estimator):
     """partial_fit exists for the stochastic solvers only (as in scikit-learn: hasattr says so)."""
-    if estimator.solver not in ("sgd", "adam"):
-        raise AttributeError(f"partial_fit is only available for stochastic optimizers; solver is {estimator.solver!r}")
+    if estimator._optimizer_name() == "lbfgs":
+        raise AttributeError(f"partial_fit is only available for stochastic optimizers; solver is {estimator.solver!r}"
+                             + (f", optimizer {estimator.optimizer!r}" if estimator.optimizer else ""))
     return True
 
 
@@ -54,18 +59,26 @@ class BaseMLP(BaseEstimator):
         "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "batchnorm": ["boolean"],
+        "optimizer": [None, StrOptions(set(OPTIMIZERS))],
+        "optimizer_options": [None, dict],
+        "init": [None, str],
+        "dtype": [StrOptions({"float32", "float64"}), Options(type, {np.float32, np.float64})],
+        "seeds": [None, Interval(numbers.Integral, 1, None, closed="left"), list, tuple],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, loss=None, solver="adam", alpha=0.0001,
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
                  shuffle=True, random_state=None,
                  tol=1e-4, verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
                  early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 n_iter_no_change=10, dropout=0.0, batchnorm=False):
+                 n_iter_no_change=10, max_fun=15000, dropout=0.0, batchnorm=False, optimizer=None,
+                 optimizer_options=None, init=None, dtype="float64", seeds=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.loss = loss
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -86,8 +99,14 @@ class BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dropout = dropout
         self.batchnorm = batchnorm
+        self.optimizer = optimizer
+        self.optimizer_options = optimizer_options
+        self.init = init
+        self.dtype = dtype
+        self.seeds = seeds
 
     # -- building ------------------------------------------------------------------------------
     def _hidden_sizes(self):
@@ -108,7 +127,19 @@ class BaseMLP(BaseEstimator):
             raise ValueError(f"activation: unknown name {unknown[0]!r}; valid names: {', '.join(_ACTIVATIONS)}")
         return [_SKLEARN_ACTIVATIONS.get(a, a) for a in names]
 
+    def _optimizer_name(self):
+        """chainrule's optimizer: ``optimizer`` when given, else the one ``solver`` names."""
+        return self.optimizer or self.solver
+
     def _optimizer_options(self):
+        if self.optimizer is not None:  # chainrule's optimizer: its own options, learning_rate_init as its rate
+            options = dict(self.optimizer_options or {})
+            if self.optimizer != "lbfgs":
+                options.setdefault("learning_rate", self.learning_rate_init)
+            return self.optimizer, options
+        if self.optimizer_options:
+            raise ValueError(f"optimizer_options={self.optimizer_options!r} needs optimizer= (a chainrule optimizer "
+                             f"by name); solver={self.solver!r} takes scikit-learn's parameters")
         if self.solver == "adam":
             return "adam", {"learning_rate": self.learning_rate_init, "betas": (self.beta_1, self.beta_2),
                             "eps": self.epsilon}
@@ -117,18 +148,50 @@ class BaseMLP(BaseEstimator):
                            "nesterov": bool(self.nesterovs_momentum and self.momentum > 0)}
         return "lbfgs", {}
 
+    def _float(self):
+        return np.dtype(self.dtype).type
+
     def _new_trainer(self, model, seed, batch_size):
         name, options = self._optimizer_options()
         learning_rate = options.pop("learning_rate", None)
-        return PenalizedTrainer(model, alpha=self.alpha, loss=objective_loss(self.out_activation_),
-                                 optimizer=name, learning_rate=learning_rate, optimizer_options=options,
-                                 batch_size=batch_size, seed=seed, metrics=[], verbose=0, metric_samples=1)
+        return PenalizedTrainer(model, alpha=self.alpha, loss=objective_loss(self.out_activation_, self._loss_name()),
+                                optimizer=name, learning_rate=learning_rate, optimizer_options=options,
+                                batch_size=batch_size, seed=seed, metrics=[], verbose=0, metric_samples=1)
+
+    def _new_network(self, d_in, d_out, rng):
+        hidden = self._hidden_sizes()
+        activations = self._activations(len(hidden))
+        if self.init is not None:
+            try:
+                initializers.get(self.init)
+            except ConfigError as e:
+                raise ValueError(f"init: {e}") from None
+        model = MLP([d_in, *hidden, d_out], activation=activations, init=self.init, dropout=float(self.dropout),
+                    batchnorm=bool(self.batchnorm))
+        model.init(seed=0, dtype=self._float())  # (with init=None every Dense is redrawn below)
+        if self.init is None:  # scikit-learn's draws from the same generator (its _init_coef)
+            sklearn_init(model, rng, self.activation, self._float())
+        return model
 
     def _fit(self, X, y, sample_weight, incremental):
         """Train on (X, targets (n, k)); a fresh network unless warm_start or incremental."""
+        if self.seeds is not None:
+            from .members import fit_members
+
+            return fit_members(self, X, y, sample_weight, incremental)
+        for name in ("estimators_", "seeds_", "loss_curves_"):  # (an ensemble's, from an earlier fit)
+            self.__dict__.pop(name, None)
+        dtype = self._float()
+        X = np.ascontiguousarray(X, dtype=dtype)
         n = X.shape[0]
         w = np.ones(n) if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
         rng = check_random_state(self.random_state)
+        fresh = not hasattr(self, "_model") or not (self.warm_start or incremental)
+        if not fresh and (self._model.d_in, self._model.d_out) != (X.shape[1], y.shape[1]):
+            raise ValueError(f"warm_start/partial_fit: the fitted network has {self._model.d_in} inputs and "
+                             f"{self._model.d_out} outputs, this data needs {X.shape[1]} and {y.shape[1]}")
+        if fresh:  # (first, as scikit-learn: its initialization draws come first from random_state)
+            self._model = self._new_network(X.shape[1], y.shape[1], rng)
         validation = None
         if self.early_stopping and not incremental:
             stratify = self._decode(y) if isinstance(self, ClassifierMixin) else None
@@ -136,30 +199,19 @@ class BaseMLP(BaseEstimator):
                 X, y, w, random_state=rng, test_size=self.validation_fraction, stratify=stratify)
             validation = (X_val, self._decode(y_val), w_val)
             n = X.shape[0]
-        fresh = not hasattr(self, "_model") or not (self.warm_start or incremental)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        if not fresh and (self._model.d_in, self._model.d_out) != (X.shape[1], y.shape[1]):
-            raise ValueError(f"warm_start/partial_fit: the fitted network has {self._model.d_in} inputs and "
-                             f"{self._model.d_out} outputs, this data needs {X.shape[1]} and {y.shape[1]}")
         if fresh:
-            hidden = self._hidden_sizes()
-            activations = self._activations(len(hidden))
-            # scikit-learn's initialization: Glorot-uniform, U(±sqrt(6 / (fan_in + fan_out))), for every
-            # activation but the logistic (which it scales by 1/√3 more); chainrule's He init for ReLU
-            # gave a clearly lower R² on bench/sklearn_compare.py's regression (0.971 vs 0.990)
-            init = None if "sigmoid" in activations else "xavier_uniform"
-            self._model = MLP([X.shape[1], *hidden, y.shape[1]], activation=activations, init=init,
-                              dropout=float(self.dropout), batchnorm=bool(self.batchnorm))
-            self._model.init(seed=seed, dtype=np.float64)
+            if self.init is not None:  # chainrule's initializer, from the seed
+                self._model.init(seed=seed, dtype=dtype)
             self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
             early = self.early_stopping and not incremental  # (partial_fit holds nothing out)
             self.best_loss_ = None if early else np.inf
             self.validation_scores_ = [] if early else None
             self.best_validation_score_ = -np.inf if early else None
             self._trainer = None
-        batch_size = n if self.solver == "lbfgs" else (
-            min(200, n) if self.batch_size == "auto" else min(self.batch_size, n))
-        if self.solver != "lbfgs" and self.batch_size != "auto" and self.batch_size > n:
+        full_batch = self._optimizer_name() == "lbfgs"
+        batch_size = n if full_batch else (min(200, n) if self.batch_size == "auto" else min(self.batch_size, n))
+        if not full_batch and self.batch_size != "auto" and self.batch_size > n:
             warnings.warn(f"batch_size={self.batch_size} is larger than the {n} training samples; clipped to {n}",
                           UserWarning, stacklevel=3)
         if not incremental or getattr(self, "_trainer", None) is None:
@@ -168,26 +220,57 @@ class BaseMLP(BaseEstimator):
         self._no_improvement_count, self._converged, self._best_params = 0, False, None
         trainer = self._trainer
         trainer.callbacks = [EpochEnd(self, n, validation)]
-        packed = np.column_stack([y, w])
+        packed = np.column_stack([y, w]).astype(dtype)
         trainer.fit(X, packed, epochs=1 if incremental else self.max_iter, shuffle=self.shuffle)
         if self._best_params is not None:  # early stopping: the best validation score's weights
             for k, v in self._best_params.items():
                 self._model.params[k][...] = v
         del self._best_params
         if not incremental and not self._converged:
-            warnings.warn(f"{'L-BFGS' if self.solver == 'lbfgs' else 'Stochastic Optimizer'}: Maximum iterations "
-                          f"({self.max_iter}) reached and the optimization hasn't converged yet.",
-                          ConvergenceWarning, stacklevel=3)
+            reason = (f"Maximum function evaluations ({self.max_fun})" if full_batch and
+                      trainer.evaluations >= self.max_fun else f"Maximum iterations ({self.max_iter})")
+            warnings.warn(f"{'L-BFGS' if full_batch else 'Stochastic Optimizer'}: {reason} reached and the "
+                          f"optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        self._expose_weights()
+        return self
+
+    def _expose_weights(self):
+        """coefs_ (in, out) and intercepts_: views of the network's parameters, scikit-learn's layout."""
         keys = dense_keys(self._model)
         self.coefs_ = [self._model.params[w].T for w, _ in keys]
         self.intercepts_ = [self._model.params[b] for _, b in keys]
         self.n_layers_ = len(keys) + 1
-        self.n_outputs_ = y.shape[1]
-        return self
+        self.n_outputs_ = self._model.d_out
 
     def _output(self, X):
         """The network's last layer before the output function: (n, n_outputs_)."""
-        return network_output(self._model, np.ascontiguousarray(X, dtype=np.float64))
+        return network_output(self._model, np.ascontiguousarray(X, dtype=self._model.dtype))
+
+    def _averaged(self, X, prediction):
+        """``prediction(member, X)``, averaged over the members of a ``seeds=`` ensemble (else its own)."""
+        members = self.__dict__.get("estimators_")
+        if members is None:
+            return prediction(self, X)
+        return np.mean([prediction(m, X) for m in members], axis=0)
+
+    def save(self, path):
+        """Write the fitted estimator to the folder ``path`` (JSON + safetensors, no pickle; see persistence)."""
+        from .persistence import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """The estimator of this class saved in the folder ``path`` by ``save``."""
+        from .persistence import load
+
+        return load(path, {c.__name__: c for c in BaseMLP.__subclasses__()}, expected=cls)
+
+    def to_onnx(self, path, opset=None):
+        """Write the fitted estimator as an ONNX model to ``path`` (onnx_graph.py: inputs, outputs)."""
+        from .onnx_graph import estimator_to_onnx
+
+        return estimator_to_onnx(self, path, opset)
 
     def __getstate__(self):  # the trainer holds compiled code: partial_fit after unpickling starts afresh
         state = dict(self.__dict__)
