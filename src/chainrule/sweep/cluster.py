@@ -1,0 +1,67 @@
+"""Where trials run: an embedded Dask ``LocalCluster`` on loopback, or an existing cluster by address.
+
+The local cluster has one worker process per core (``workers``), one thread each, and one BLAS
+thread per worker by default: several processes each running several BLAS threads on a few cores
+slow small networks several-fold (BENCHMARKS.md, "Sweeps"). An existing cluster is reached by
+``scheduler`` (``tcp://HOST:PORT``) or ``DASK_SCHEDULER_ADDRESS``; an address that does not answer
+within ``CONNECT_TIMEOUT`` seconds is a ConfigError naming it, at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from ..errors import ConfigError, OptionalDependencyError
+
+CONNECT_TIMEOUT = 5  # seconds; a reachable scheduler answers in milliseconds
+BLAS_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def require():
+    """Import dask.distributed and optuna, or say which extra to install."""
+    try:
+        import distributed  # noqa: F401
+        import optuna  # noqa: F401
+    except ImportError as e:
+        raise OptionalDependencyError(f"chainrule sweep needs Dask and Optuna ({e.name} is missing): "
+                                      f"pip install \"chainrule[sweep]\"") from None
+
+
+@contextlib.contextmanager
+def client_for(scheduler=None, workers=None, blas_threads=1):
+    """A ``distributed.Client``: on ``scheduler`` (or $DASK_SCHEDULER_ADDRESS) if given, else on a new
+    local cluster of ``workers`` processes (default: the cores) that is shut down on exit."""
+    require()
+    from distributed import Client, LocalCluster
+
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if address:
+        try:
+            client = Client(address, timeout=f"{CONNECT_TIMEOUT}s", set_as_default=False)
+        except (OSError, TimeoutError) as e:
+            raise ConfigError(f"cannot reach the Dask scheduler at {address} within {CONNECT_TIMEOUT} s "
+                              f"({type(e).__name__}); is `dask scheduler` running there? (or leave out --scheduler "
+                              f"and DASK_SCHEDULER_ADDRESS for a local cluster)") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n = workers or os.cpu_count() or 1
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"--workers must be a positive integer, found {workers!r}")
+    # Dask's nanny already sets these to 1 (distributed.nanny.pre-spawn-environ); None asks for the
+    # BLAS's own default, one thread per core, which has to be said explicitly to undo that.
+    threads = (os.cpu_count() or 1) if blas_threads is None else blas_threads
+    env = {v: str(threads) for v in BLAS_VARIABLES}
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, env=env, silence_logs=50)
+    try:
+        client = Client(cluster, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
