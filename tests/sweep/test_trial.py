@@ -1,0 +1,74 @@
+"""The trial function, in this process: seeds packed as one ensemble are bit for bit the separate
+runs of the normal runs path; failures and divergence are statuses, not crashes."""
+
+import numpy as np
+
+from chainrule import runs
+from chainrule.sweep import run_trial
+from chainrule.sweep.trial import packable
+
+from .conftest import tiny
+
+
+def separate(cfg, seed):
+    run = runs.build({**cfg, "seed": seed})
+    run.fit()
+    return run.trainer.history
+
+
+def test_packed_seeds_equal_separate_runs_bit_for_bit():
+    cfg = tiny(epochs=4)
+    cfg["optimizer"] = {"name": "adam", "learning_rate": 0.05}
+    out = run_trial(cfg, [0, 3, 7], "loss")
+    assert out["packed"]
+    for k, seed in enumerate([0, 3, 7]):
+        history = separate(cfg, seed)
+        for name in ("loss", "accuracy"):
+            assert out["results"][k]["curves"][name] == [float(v) for v in history[name]]  # exact: same bits
+        assert out["results"][k]["final"] == float(history["loss"][-1])
+        assert out["results"][k]["status"] == "ok"
+
+
+def test_seed_dependent_split_runs_one_by_one_with_the_same_results():
+    cfg = tiny(epochs=3, val_fraction=0.25)
+    built = [runs.build({**cfg, "seed": s}) for s in (0, 1)]
+    assert not packable(built)  # the split follows the seed: the seeds see different data
+    out = run_trial(cfg, [0, 1], "val_loss")
+    assert not out["packed"]
+    for k, seed in enumerate([0, 1]):
+        assert out["results"][k]["curves"]["val_loss"] == [float(v) for v in separate(cfg, seed)["val_loss"]]
+    best = min(out["results"][0]["curves"]["val_loss"])
+    assert out["results"][0]["best"] == best
+
+
+def test_a_raising_trial_is_failed_with_one_line():
+    cfg = tiny()
+    cfg["limits"] = {"memory_gb": 1e-9}  # passes the schema, refused by the budget once the data is loaded
+    out = run_trial(cfg, [0, 1], "loss")
+    for r in out["results"]:
+        assert r["status"] == "failed" and "\n" not in r["error"] and "memory" in r["error"]
+
+
+def test_a_diverging_trial_is_diverged_packed_or_not():
+    for val_fraction in (0.0, 0.25):  # packed (one ensemble) and one by one
+        cfg = tiny(epochs=5, val_fraction=val_fraction)
+        cfg["optimizer"] = {"name": "sgd", "learning_rate": 1e8}
+        out = run_trial(cfg, [0, 1], "loss")
+        assert [r["status"] for r in out["results"]] == ["diverged", "diverged"], out["results"][0]["error"]
+
+
+def test_metric_missing_from_history_fails_the_trial():
+    out = run_trial(tiny(), [0], "val_accuracy")
+    assert out["results"][0]["status"] == "failed" and "no metric 'val_accuracy'" in out["results"][0]["error"]
+
+
+def test_pruning_stops_a_bad_configuration_early():
+    good = tiny(epochs=6)
+    good["optimizer"] = {"name": "adam", "learning_rate": 0.05}
+    history = [run_trial(good, [s], "loss")["results"][0]["curves"]["loss"] for s in (0, 1, 2)]
+    bad = tiny(epochs=6)
+    bad["optimizer"] = {"name": "sgd", "learning_rate": 1e-6}  # barely moves: worse than the median every epoch
+    out = run_trial(bad, [0, 1], "loss", pruning={"pruner": "median", "direction": "minimize", "history": history})
+    assert {r["status"] for r in out["results"]} == {"pruned"}
+    assert all(r["epochs"] < 6 for r in out["results"])
+    assert np.isfinite(out["wall_time"])
