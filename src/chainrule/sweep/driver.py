@@ -224,11 +224,13 @@ def _study(spec, folder):
     from optuna.storages.journal import JournalFileBackend
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.RandomSampler(seed=spec.sampler_seed) if spec.strategy == "random" \
-        else optuna.samplers.TPESampler(seed=spec.sampler_seed)
     storage = JournalStorage(JournalFileBackend(str(folder / STUDY_FILE)))
-    study = optuna.create_study(study_name="sweep", storage=storage, sampler=sampler, direction=spec.direction,
-                                load_if_exists=True)
+    study = optuna.create_study(study_name="sweep", storage=storage, direction=spec.direction, load_if_exists=True)
+    # A resumed study gets its sampler seeded past the trials it holds: the same seed again would
+    # propose the same first configurations again (a sampler's random stream starts at its seed).
+    seed = spec.sampler_seed + len(study.trials)
+    study.sampler = optuna.samplers.RandomSampler(seed=seed) if spec.strategy == "random" \
+        else optuna.samplers.TPESampler(seed=seed)
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(t.number, state=optuna.trial.TrialState.FAIL)  # asked by a sweep that was stopped
     return study
