@@ -51,6 +51,20 @@ class Results:
     def table(self, limit=None):
         return report.table(self.ranking, list(self.spec.space), self.spec.metric, limit)
 
+    def curves(self, name):
+        """{trial key: [``name`` per epoch]} from the store's curves table."""
+        store = Store(self.folder, self.spec.space)
+        try:
+            return store.curves(name)
+        finally:
+            store.close()
+
+    def study(self):
+        """The Optuna study of a random / tpe sweep (None for a grid)."""
+        if self.spec.strategy == "grid" or not (self.folder / STUDY_FILE).exists():
+            return None
+        return _study(self.spec, self.folder)
+
 
 def run(spec, out=None, resume=None, workers=None, scheduler=None, blas_threads=1, verbose=True, client=None):
     """Run a sweep; return its Results.

@@ -96,6 +96,14 @@ class Store:
         return [v for (v,) in self.db.execute("SELECT value FROM curves WHERE key = ? AND name = ? ORDER BY epoch",
                                               (key, name))]
 
+    def curves(self, name):
+        """{key: [``name`` per epoch]} of every stored trial."""
+        out = {}
+        for key, value in self.db.execute("SELECT key, value FROM curves WHERE name = ? ORDER BY key, epoch",
+                                          (name,)):
+            out.setdefault(key, []).append(float("nan") if value is None else value)
+        return out
+
     def mean_curves(self, metric):
         """{config_hash: [the metric per epoch, mean over the configuration's ok seeds]}."""
         sums = {}
