@@ -5,7 +5,7 @@ import numpy as np
 
 from chainrule import runs
 from chainrule.sweep import run_trial
-from chainrule.sweep.trial import packable
+from chainrule.sweep.trial import data_depends_on_seed, packable
 
 from .conftest import tiny
 
@@ -31,8 +31,7 @@ def test_packed_seeds_equal_separate_runs_bit_for_bit():
 
 def test_seed_dependent_split_runs_one_by_one_with_the_same_results():
     cfg = tiny(epochs=3, val_fraction=0.25)
-    built = [runs.build({**cfg, "seed": s}) for s in (0, 1)]
-    assert not packable(built)  # the split follows the seed: the seeds see different data
+    assert not packable(runs.complete(cfg), 2)  # the split follows the seed: the seeds see different data
     out = run_trial(cfg, [0, 1], "val_loss")
     assert not out["packed"]
     for k, seed in enumerate([0, 1]):
@@ -72,3 +71,18 @@ def test_pruning_stops_a_bad_configuration_early():
     assert {r["status"] for r in out["results"]} == {"pruned"}
     assert all(r["epochs"] < 6 for r in out["results"])
     assert np.isfinite(out["wall_time"])
+
+
+def test_data_depends_on_seed_agrees_with_the_data_the_runs_get():
+    def same_data(cfg):
+        a, b = (runs.build({**cfg, "seed": s}) for s in (0, 5))
+        return all(np.array_equal(x, y) for x, y in ((a.X_train, b.X_train), (a.y_train, b.y_train))) and (
+            a.X_val is None or np.array_equal(a.X_val, b.X_val))
+
+    fixed = tiny()                                  # val_fraction 0, options.seed given
+    split = tiny(val_fraction=0.25)                 # a seeded split
+    generated = tiny()
+    del generated["data"]["options"]["seed"]        # the generator takes the run's seed
+    digits = {"data": {"name": "digits", "val_fraction": 0.0}, "training": {"epochs": 1}}  # no randomness
+    for cfg in (fixed, split, generated, digits):
+        assert data_depends_on_seed(runs.complete(cfg)) == (not same_data(cfg)), cfg["data"]

@@ -7,9 +7,9 @@ Each seed's result: ``seed``, ``status`` (ok / failed / diverged / pruned), ``er
 [values]}). Nothing is written anywhere: the driver stores what comes back, so a worker needs no
 access to the driver's files.
 
-When the seeds change only the initialization and the batch order (every seed's run has the
-same training and validation data: ``val_fraction = 0``, or a split that does not depend on the
-seed) and the network is one a seed ensemble can train (Dense and activations, an elementwise
+When the seeds change only the initialization and the batch order (the data does not depend on
+the seed: ``val_fraction = 0`` and a CSV file, a dataset given its own ``options.seed``, or one
+with no randomness) and the network is one a seed ensemble can train (Dense and activations, an elementwise
 optimizer, no schedule, no early stopping), the seeds train as ONE ``train.Ensemble`` (a leading
 model axis), bit for bit the same as separate runs (tests/sweep checks it against ``runs.build``).
 Otherwise they run one after another in the same task.
@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ChainruleError, NonFiniteError
 from ..runs import build
+from ..runs.build import _parameters
 from ..train import Callback
 from ..train.divergence import loss_limit
 from ..train.ensemble import Ensemble
@@ -46,38 +47,47 @@ def run_trial(config, seeds, metric, direction="minimize", pruning=None):
     start = time.perf_counter()
     config = {**config, "output": {**config.get("output", {}), "record": False, "plots": False}}
     with np.errstate(all="ignore"):
-        try:
-            runs = [build({**config, "seed": int(s)}) for s in seeds]
-        except Exception as e:  # a config only the data can refute: every seed fails the same way
+        try:  # one run first: a config only the data can refute fails every seed the same way
+            first = build({**config, "seed": int(seeds[0])})
+        except Exception as e:
             return _done([_failed(s, e) for s in seeds], start, False)
         pruner = _Pruner(pruning, metric) if pruning else None
-        if packable(runs):
-            return _done(_train_ensemble(runs, seeds, metric, direction, pruner), start, True)
-        return _done([_train_one(run, s, metric, direction, pruner) for run, s in zip(runs, seeds)], start, False)
+        if packable(first.config, len(seeds)):
+            return _done(_train_ensemble(first, seeds, metric, direction, pruner), start, True)
+        results = [_train_one(first, seeds[0], metric, direction, pruner)]
+        for s in seeds[1:]:
+            try:
+                run = build({**config, "seed": int(s)})
+            except Exception as e:
+                results.append(_failed(s, e))
+                continue
+            results.append(_train_one(run, s, metric, direction, pruner and _Pruner(pruning, metric)))
+        return _done(results, start, False)
 
 
 def _done(results, start, packed):
     return {"results": results, "wall_time": time.perf_counter() - start, "packed": packed}
 
 
-def packable(runs):
-    """Whether these runs (one per seed) can train as one seed ensemble with the same results."""
-    cfg = runs[0].config
+def packable(cfg, n_seeds):
+    """Whether ``n_seeds`` runs of the completed config ``cfg`` that differ in their seed can train as
+    one seed ensemble with the same results: the data must not depend on the seed, and the
+    network and optimizer must be ones the ensemble trains exactly as the Trainer does."""
     m, t, o = cfg["model"], cfg["training"], cfg["optimizer"]
-    if (m["batchnorm"] or m["dropout"] or cfg["schedule"] or t["early_stopping"] or t["gradient_checkpointing"]
-            or o["name"] not in PACKABLE_OPTIMIZERS or o.get("clip_norm") is not None or len(runs) < 2):
+    return (n_seeds > 1 and not data_depends_on_seed(cfg) and not (m["batchnorm"] or m["dropout"])
+            and not (cfg["schedule"] or t["early_stopping"] or t["gradient_checkpointing"])
+            and o["name"] in PACKABLE_OPTIMIZERS and o.get("clip_norm") is None)
+
+
+def data_depends_on_seed(cfg):
+    """Whether the run's training or validation data change with its ``seed`` (``runs.load_data``
+    and ``build``: the split is seeded, and so is a dataset generator not given its own seed)."""
+    d = cfg["data"]
+    if d["val_fraction"] > 0:
+        return True
+    if d["name"] == "csv" or "seed" in d["options"]:
         return False
-    first = runs[0]
-    same = (np.array_equal(r.X_train, first.X_train) and np.array_equal(r.y_train, first.y_train)
-            and _same_optional(r.X_val, first.X_val) and _same_optional(r.y_val, first.y_val)
-            and np.array_equal(r.scaler.mean_, first.scaler.mean_)
-            and np.array_equal(r.scaler.scale_, first.scaler.scale_)
-            for r in runs[1:])
-    return all(same)
-
-
-def _same_optional(a, b):
-    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+    return "seed" in _parameters(d["name"])
 
 
 def _train_one(run, seed, metric, direction, pruner):
@@ -98,8 +108,8 @@ def _train_one(run, seed, metric, direction, pruner):
     return _result(seed, status, error, curves, metric, direction)
 
 
-def _train_ensemble(runs, seeds, metric, direction, pruner):
-    first, cfg = runs[0], runs[0].config
+def _train_ensemble(first, seeds, metric, direction, pruner):
+    cfg = first.config
     model = first.model
     standardized = cfg["data"]["standardize"]
     layers = model.layers[1:] if standardized else model.layers
