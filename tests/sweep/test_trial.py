@@ -67,7 +67,8 @@ def test_pruning_stops_a_bad_configuration_early():
     history = [run_trial(good, [s], "loss")["results"][0]["curves"]["loss"] for s in (0, 1, 2)]
     bad = tiny(epochs=6)
     bad["optimizer"] = {"name": "sgd", "learning_rate": 1e-6}  # barely moves: worse than the median every epoch
-    out = run_trial(bad, [0, 1], "loss", pruning={"pruner": "median", "direction": "minimize", "history": history})
+    out = run_trial(bad, [0, 1], "loss", pruning={"pruner": "median", "direction": "minimize", "epochs": 6,
+                                                         "history": history})
     assert {r["status"] for r in out["results"]} == {"pruned"}
     assert all(r["epochs"] < 6 for r in out["results"])
     assert np.isfinite(out["wall_time"])

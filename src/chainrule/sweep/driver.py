@@ -163,10 +163,11 @@ def _drive(spec, folder, store, client, verbose):
                 return
             params, trial = item
             h = config_key(params)
+            config = spec.config_for(params)
             pruning = None if spec.pruner == "none" else {
-                "pruner": spec.pruner, "direction": spec.direction,
+                "pruner": spec.pruner, "direction": spec.direction, "epochs": config["training"]["epochs"],
                 "history": list(store.mean_curves(spec.metric).values())}
-            future = client.submit(run_trial, spec.config_for(params), seeds, spec.metric, spec.direction, pruning,
+            future = client.submit(run_trial, config, seeds, spec.metric, spec.direction, pruning,
                                    key=f"chainrule-trial-{h}-{time.monotonic_ns()}", pure=False)
             pending[future] = (h, params, trial)
             queue.add(future)

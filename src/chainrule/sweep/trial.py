@@ -176,8 +176,12 @@ class _Pruner:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.metric = metric
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1) \
-            if pruning["pruner"] == "median" else optuna.pruners.HyperbandPruner()
+        # No decision in the first fifth of training: early epochs rank configurations poorly
+        # (a fast starter is not the best finisher), and the median of two curves is no median.
+        epochs = pruning.get("epochs", 10)
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=max(1, epochs // 5)) \
+            if pruning["pruner"] == "median" else \
+            optuna.pruners.HyperbandPruner(min_resource=max(1, epochs // 10), max_resource=epochs)
         self.study = optuna.create_study(direction=pruning["direction"], pruner=pruner)
         for curve in pruning["history"]:
             finite = [v for v in curve if math.isfinite(v)]
