@@ -69,3 +69,14 @@ def test_ranges_and_grids():
     s = parse_spec(spec(space={"optimizer.learning_rate": [0.01, 0.1], "model.hidden": [[4], [8, 8]]}))
     assert s.n_configs == 4 and s.seeds == [0, 1] and s.metric == "loss" and s.direction == "minimize"
     assert s.config_for({"model.hidden": [8, 8]})["model"]["hidden"] == [8, 8]
+
+
+def test_example_sweeps_are_valid():
+    from pathlib import Path
+
+    from chainrule.sweep import load_spec
+
+    examples = sorted((Path(__file__).resolve().parents[2] / "examples" / "sweeps").glob("*.toml"))
+    assert len(examples) >= 4
+    for path in examples:
+        assert load_spec(path).n_configs >= 1, path

@@ -1,7 +1,7 @@
 """Sweeps: many runs of one configuration family on Dask, seeds as a dimension, results in SQLite.
 
     from chainrule import sweep
-    results = sweep.run("examples/sweep.toml", out="sweeps/lr")   # an embedded local cluster
+    results = sweep.run("examples/sweeps/lr.toml", out="sweeps/lr")   # an embedded local cluster
     print(results.table())                                        # configurations, best first
     results.best                                                  # the best config (also best.toml)
 
