@@ -91,6 +91,15 @@ def empty_task(client, n):
     return (time.perf_counter() - start) / n
 
 
+def warm(client, *configs):
+    """Imports and compiled steps in every worker and in this process, before any timing (each
+    process compiles a network's training step once per input signature)."""
+    configs = configs or (tiny_spec(1, 1)["base"], digits_spec(1, 1)["base"])
+    for cfg in configs:
+        client.run(run_trial, cfg, [0], "val_loss")
+        run_trial(cfg, [0], "val_loss")
+
+
 def run_part(quick=False):
     import tempfile
     from pathlib import Path
@@ -100,7 +109,7 @@ def run_part(quick=False):
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         with client_for(workers=2) as client:
-            client.gather([client.submit(run_trial, tiny_spec(1, 1)["base"], [0], "val_loss")])  # imports, warm
+            warm(client)
             for name, spec in (("tiny (moons 2-16-2, 80 epochs, 2 seeds)", tiny_spec(n_tiny, 2)),
                                ("digits (64-64-10, 10 epochs, 1 seed)", digits_spec(n_digits, 1))):
                 t_seq = sequential(spec)
@@ -126,7 +135,7 @@ def run_part(quick=False):
         spec = digits_spec(4 if quick else 8, 1, hidden=(256, 256), epochs=5)
         for label, threads in (("1 (default)", 1), ("one per core", None)):
             with client_for(workers=2, blas_threads=threads) as client:
-                client.gather([client.submit(run_trial, spec["base"], [0], "val_loss")])  # warm
+                warm(client, spec["base"])
                 blas[label] = swept(spec, client, tmp)
         out["blas"] = blas
     return out

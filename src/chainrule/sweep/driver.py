@@ -154,7 +154,8 @@ def _drive(spec, folder, store, client, verbose):
     total = spec.n_configs * len(seeds)
     progress = _Progress(total, len(done), verbose, spec)
     pending = {}  # future -> (config hash, params, optuna trial or None)
-    queue = as_completed(loop=client.loop)
+    # with_results: results are fetched as tasks finish, not by one more round trip each afterwards
+    queue = as_completed(loop=client.loop, with_results=True, raise_errors=False)
 
     def submit():
         while len(pending) < in_flight_max:
@@ -174,11 +175,10 @@ def _drive(spec, folder, store, client, verbose):
 
     try:
         submit()
-        for future in queue:
+        for future, result in queue:
             h, params, trial = pending.pop(future)
-            try:
-                result = future.result()
-            except Exception as e:  # the task itself was lost (a worker killed too often, ...)
+            if future.status != "finished":  # the task itself was lost (a worker killed too often, ...)
+                e = result if isinstance(result, BaseException) else RuntimeError(str(future.status))
                 line = " ".join(f"{type(e).__name__}: {e}".split())[:500]
                 result = {"wall_time": 0.0, "packed": False, "results": [
                     {"seed": s, "status": "failed", "error": line, "final": None, "best": None, "epochs": 0,
