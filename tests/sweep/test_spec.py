@@ -80,3 +80,8 @@ def test_example_sweeps_are_valid():
     assert len(examples) >= 4
     for path in examples:
         assert load_spec(path).n_configs >= 1, path
+
+
+def test_metric_must_be_a_history_column():
+    assert "did you mean 'val_accuracy'" in error(spec(metric="val_acuracy", base={**tiny(val_fraction=0.2)}))
+    assert "valid: loss, accuracy, lr" in error(spec(metric="r2"))

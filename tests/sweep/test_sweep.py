@@ -1,5 +1,6 @@
 """Whole sweeps on a 2-worker LocalCluster: every (configuration, seed) once, statuses, resume, TPE."""
 
+import os
 import sqlite3
 import tomllib
 
@@ -72,3 +73,18 @@ def test_tpe_search_is_resumable_from_its_study(client, tmp_path):
     study = optuna.load_study(study_name="sweep", storage=optuna.storages.JournalStorage(
         optuna.storages.journal.JournalFileBackend(str(folder / "study.journal"))))
     assert len([t for t in study.trials if t.state.name == "COMPLETE"]) == 6
+
+
+def test_one_driver_per_folder(client, tmp_path):
+    import pytest
+
+    from chainrule.errors import RunLockedError
+    from chainrule.runs.lock import RunLock
+
+    folder = tmp_path / "s"
+    spec = grid_spec()
+    spec["space"] = {"optimizer.learning_rate": [0.05]}
+    run(spec, out=folder, client=client, verbose=False)
+    with RunLock(folder):  # as if another `chainrule sweep --resume` were running on it
+        with pytest.raises(RunLockedError, match=str(os.getpid())):
+            run(None, resume=folder, client=client, verbose=False)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..runs.lock import RunLock
 from ..saving.atomic import atomic_write_json
 from . import report
 from .cluster import client_for
@@ -63,7 +64,13 @@ class Results:
         """The Optuna study of a random / tpe sweep (None for a grid)."""
         if self.spec.strategy == "grid" or not (self.folder / STUDY_FILE).exists():
             return None
-        return _study(self.spec, self.folder)
+        import optuna
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        # read only: a sweep may still be running on this folder
+        return optuna.load_study(study_name="sweep",
+                                 storage=JournalStorage(JournalFileBackend(str(self.folder / STUDY_FILE))))
 
 
 def run(spec, out=None, resume=None, workers=None, scheduler=None, blas_threads=1, verbose=True, client=None):
@@ -75,16 +82,17 @@ def run(spec, out=None, resume=None, workers=None, scheduler=None, blas_threads=
     ``distributed.Client`` to use instead.
     """
     folder, spec = _folder_and_spec(spec, out, resume)
-    store = Store(folder, spec.space)
-    try:
-        if client is not None:
-            _drive(spec, folder, store, client, verbose)
-        else:
-            with client_for(scheduler, workers, blas_threads) as c:
-                _drive(spec, folder, store, c, verbose)
-        rows = store.rows()
-    finally:
-        store.close()
+    with RunLock(folder):  # one driver per sweep folder: a second --resume is refused, naming the first
+        store = Store(folder, spec.space)
+        try:
+            if client is not None:
+                _drive(spec, folder, store, client, verbose)
+            else:
+                with client_for(scheduler, workers, blas_threads) as c:
+                    _drive(spec, folder, store, c, verbose)
+            rows = store.rows()
+        finally:
+            store.close()
     ranking = report.ranked(rows, spec.direction)
     best = report.best_config(spec, ranking)
     report.write_best(folder, spec, ranking)

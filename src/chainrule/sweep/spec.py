@@ -117,6 +117,7 @@ def parse_spec(raw, root=".", source="sweep"):
     if metric.startswith("val_") and base["data"]["val_fraction"] == 0 and "data.val_fraction" not in space:
         raise ConfigError(f"{source}: metric = \"{metric}\" needs validation data, but [base] data.val_fraction = 0; "
                           f"use metric = \"{metric[4:]}\" or set val_fraction")
+    _check_metric(metric, base, space, source)
     direction = _choice(raw, "direction", ("minimize", "maximize"),
                         "minimize" if metric.endswith("loss") else "maximize", source)
     pruner = _choice(raw, "pruner", PRUNERS, "none", source)
@@ -124,6 +125,24 @@ def parse_spec(raw, root=".", source="sweep"):
     _check_values(spec, source)
     spec.raw = {**{k: v for k, v in raw.items() if k != "base"}, "base": base_raw}
     return spec
+
+
+def _check_metric(metric, base, space, source):
+    """The metric must be a column the runs' history will have: loss, lr, the loss's default metric
+    (accuracy for a classifier, r2 otherwise), and val_* of each. Checked when the task is known
+    before loading data (a built-in dataset, a loss not swept)."""
+    from ..data import dataset_task
+    from ..nn import losses
+    from ..runs.build import loss_name
+    from ..train.evaluation import default_metrics
+
+    if base["data"]["name"] == "csv" or {"data.name", "loss.name"} & set(space):
+        return
+    names = ["loss", *default_metrics(losses.get(loss_name(base, dataset_task(base["data"]["name"]))))]
+    known = [*names, "lr", *(f"val_{n}" for n in names)]
+    if metric not in known:
+        raise ConfigError(f"{source}: metric = {metric!r} is not a column of these runs' history"
+                          f"{did_you_mean(metric, known)}; valid: {', '.join(known)}")
 
 
 def _base(base, root, source):
