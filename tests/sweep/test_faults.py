@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from chainrule.sweep import run
-from chainrule.sweep.cluster import client_for
 
 from .conftest import tiny
 
@@ -68,14 +67,6 @@ def test_sweep_through_an_existing_scheduler(scheduler, tmp_path):
     assert len(keys) == 20 and len(set(keys)) == 20 and {r["status"] for r in results.rows} == {"ok"}
 
 
-def test_unreachable_address_names_it():
-    from chainrule.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="tcp://127.0.0.1:9 within"):
-        with client_for(scheduler="tcp://127.0.0.1:9"):
-            pass
-
-
 def test_a_worker_killed_mid_sweep_loses_nothing(scheduler, tmp_path):
     from distributed import Client
 
@@ -97,7 +88,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing(scheduler, tmp_path):
 
     killer = threading.Thread(target=kill_a_busy_worker)
     killer.start()
-    results = run(spec(epochs=150), out=out, scheduler=scheduler, verbose=False)
+    results = run(spec(epochs=100), out=out, scheduler=scheduler, verbose=False)
     killer.join()
     assert killed, "no worker was killed: the sweep ended before the killer saw a busy worker"
     keys = [r["key"] for r in results.rows]
