@@ -102,3 +102,35 @@ def _stored(folder):
             return db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+def test_workers_without_chainrule_are_named_at_once(tmp_path):
+    """A scheduler whose worker runs where chainrule is not importable: one ConfigError before any trial."""
+    from chainrule.errors import ConfigError
+    from chainrule.sweep.cluster import client_for
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    blocker = tmp_path / "blocked"
+    blocker.mkdir()
+    (blocker / "chainrule.py").write_text("raise ImportError('chainrule is not installed here')\n")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    # the worker's PYTHONPATH puts a chainrule that cannot be imported first
+    env = {**os.environ, "PYTHONPATH": str(blocker)}
+    procs = [subprocess.Popen([*DASK[:-1], DASK[-1].format("scheduler"), "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], env={**os.environ, "PYTHONPATH": SRC}, **quiet)]
+    try:
+        procs.append(subprocess.Popen([*DASK[:-1], DASK[-1].format("worker"), address, "--nthreads", "1", "--host",
+                                       "127.0.0.1", "--no-dashboard"], env=env, **quiet))
+        from distributed import Client
+
+        with Client(address, timeout="30s") as c:
+            c.wait_for_workers(1, timeout=60)
+        with pytest.raises(ConfigError, match="cannot import chainrule"):
+            with client_for(scheduler=address):
+                pass
+    finally:
+        for p in procs[::-1]:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)

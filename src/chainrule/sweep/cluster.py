@@ -44,6 +44,7 @@ def client_for(scheduler=None, workers=None, blas_threads=1):
                               f"({type(e).__name__}); is `dask scheduler` running there? (or leave out --scheduler "
                               f"and DASK_SCHEDULER_ADDRESS for a local cluster)") from None
         try:
+            _check_workers(client, address)
             yield client
         finally:
             client.close()
@@ -65,3 +66,25 @@ def client_for(scheduler=None, workers=None, blas_threads=1):
             client.close()
     finally:
         cluster.close()
+
+
+def _check_workers(client, address):
+    """An existing cluster must have a worker, and its workers must run chainrule (the trials are
+    chainrule functions): said at once, not as a sweep that waits forever or fails every trial."""
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError):
+        raise ConfigError(f"the Dask scheduler at {address} has no workers (waited {CONNECT_TIMEOUT} s); start "
+                          f"some with `dask worker {address}`") from None
+    # (a worker without chainrule cannot even unpickle this function: on_error returns that error)
+    answers = client.run(_chainrule_version, on_error="return")
+    missing = [w for w, v in answers.items() if not isinstance(v, str)]
+    if missing:
+        raise ConfigError(f"{len(missing)} Dask worker(s) at {address} cannot import chainrule (e.g. {missing[0]}); "
+                          f"install it in the workers' environment")
+
+
+def _chainrule_version():
+    from chainrule import __version__
+
+    return __version__

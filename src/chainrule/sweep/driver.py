@@ -280,7 +280,8 @@ class _Progress:
     """trials done/total, failed, best so far, ETA (tqdm when installed, else nothing)."""
 
     def __init__(self, total, already, verbose, spec):
-        self.spec, self.failed, self.best, self.bar = spec, 0, None, None
+        self.spec, self.best, self.bar = spec, None, None
+        self.counts = {}  # status -> rows (not ok ones shown: failed, diverged, pruned)
         if verbose:
             try:
                 from tqdm.auto import tqdm
@@ -292,14 +293,16 @@ class _Progress:
 
     def update(self, written):
         for r in written:
+            self.counts[r["status"]] = self.counts.get(r["status"], 0) + 1
             if r["status"] != "ok":
-                self.failed += 1
-            elif r["final"] is not None and (self.best is None or (r["final"] < self.best) ==
+                continue
+            if r["final"] is not None and (self.best is None or (r["final"] < self.best) ==
                                              (self.spec.direction == "minimize")):
                 self.best = r["final"]
         if self.bar is not None:
             best = "-" if self.best is None else f"{self.best:.4g}"
-            self.bar.set_postfix_str(f"not ok={self.failed} best {self.spec.metric}={best}", refresh=False)
+            others = " ".join(f"{k}={n}" for k, n in sorted(self.counts.items()) if k != "ok")
+            self.bar.set_postfix_str(f"{others} best {self.spec.metric}={best}".strip(), refresh=False)
             self.bar.update(len(written))
 
     def close(self):

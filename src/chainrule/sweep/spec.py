@@ -25,6 +25,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data.files import open_regular, shown
 from ..errors import ConfigError, did_you_mean
 from ..runs.config import MAX_CONFIG_BYTES
 from ..runs.schema import TABLES, TOP, complete
@@ -72,16 +73,16 @@ def config_key(params):
 def load_spec(path):
     """Read SWEEP.toml; a base given as a path is read relative to it."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep file {path} not found (or not a file)")
-    data = path.read_bytes()
+    with open_regular(path, "sweep file", ConfigError, max_bytes=MAX_CONFIG_BYTES) as handle:
+        data = handle.read(MAX_CONFIG_BYTES + 1)
     if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"sweep file {path} is more than {MAX_CONFIG_BYTES} bytes")
+        raise ConfigError(f"sweep file {shown(path)} is more than {MAX_CONFIG_BYTES} bytes")
     try:
         raw = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path} is not valid TOML: {str(e).splitlines()[0]}") from None
-    return parse_spec(raw, root=path.parent, source=str(path))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError, ValueError) as e:
+        first = (str(e).splitlines() or [type(e).__name__])[0][:200]
+        raise ConfigError(f"{shown(path)} is not valid TOML: {first}") from None
+    return parse_spec(raw, root=path.parent, source=shown(path))
 
 
 def parse_spec(raw, root=".", source="sweep"):
