@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 
 from ..errors import ConfigError, OptionalDependencyError
 
@@ -56,8 +58,9 @@ def client_for(scheduler=None, workers=None, blas_threads=1):
     # BLAS's own default, one thread per core, which has to be said explicitly to undo that.
     threads = (os.cpu_count() or 1) if blas_threads is None else blas_threads
     env = {v: str(threads) for v in BLAS_VARIABLES}
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, env=env, silence_logs=50)
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, env=env, silence_logs=50)
     try:
         client = Client(cluster, set_as_default=False)
         try:
@@ -66,6 +69,22 @@ def client_for(scheduler=None, workers=None, blas_threads=1):
             client.close()
     finally:
         cluster.close()
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Ctrl-C in a terminal reaches the whole process group: the worker processes too, which would
+    each die printing a traceback. Started while SIGINT is ignored, they inherit that (Python only
+    installs its KeyboardInterrupt handler over the default disposition), and the driver, which
+    alone handles Ctrl-C, stops them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _check_workers(client, address):
