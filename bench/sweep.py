@@ -26,6 +26,7 @@ import common
 
 # isort: split
 
+import statistics
 import time
 
 from chainrule.sweep import run, run_trial
@@ -100,22 +101,33 @@ def warm(client, *configs):
         run_trial(cfg, [0], "val_loss")
 
 
+def alternating(fns, rounds):
+    """{name: median seconds}: each callable once per round, in turn (A B A B ...), so that the
+    machine's slow drift (other work on a shared VM) hits both sides of a ratio alike."""
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            times[name].append(fn())
+    return {name: statistics.median(t) for name, t in times.items()}, times
+
+
 def run_part(quick=False):
     import tempfile
     from pathlib import Path
 
-    n_tiny, n_digits = (8, 4) if quick else (24, 8)
-    out = {}
+    n_tiny, n_digits, rounds = (8, 4, 1) if quick else (16, 8, 3)
+    out = {"rounds": rounds}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         with client_for(workers=2) as client:
             warm(client)
             for name, spec in (("tiny (moons 2-16-2, 80 epochs, 2 seeds)", tiny_spec(n_tiny, 2)),
                                ("digits (64-64-10, 10 epochs, 1 seed)", digits_spec(n_digits, 1))):
-                t_seq = sequential(spec)
-                t_par = swept(spec, client, tmp)
-                out[name] = {"configs": spec["space"]["optimizer.learning_rate"]["num"], "sequential_s": t_seq,
-                             "two_workers_s": t_par, "speedup": t_seq / t_par}
+                median, times = alternating({"sequential": lambda spec=spec: sequential(spec),
+                                             "sweep": lambda spec=spec: swept(spec, client, tmp)}, rounds)
+                out[name] = {"configs": spec["space"]["optimizer.learning_rate"]["num"],
+                             "sequential_s": median["sequential"], "two_workers_s": median["sweep"],
+                             "speedup": median["sequential"] / median["sweep"], "all_s": times}
             n_configs, n_seeds = (10, 10) if quick else (20, 20)
             t_packed, t_single, same = packing(client, n_configs, n_seeds)
             out["packing"] = {"configs": n_configs, "seeds": n_seeds, "packed_s": t_packed, "one_per_seed_s": t_single,
@@ -127,17 +139,19 @@ def run_part(quick=False):
                                 "output": {"record": False}},
                        "seeds": 1, "metric": "loss",
                        "space": {"optimizer.learning_rate": {"low": 1e-3, "high": 0.1, "log": True, "num": 100}}}
-            t_run = swept(trivial, client, tmp)
-            t_local = sequential(trivial)
-            out["trivial_sweep"] = {"configs": 100, "sweep_s": t_run, "in_process_s": t_local,
-                                    "overhead_ms_per_config": 1000 * (t_run - t_local / 2) / 100}
-        blas = {}
+            median, _ = alternating({"sweep": lambda: swept(trivial, client, tmp),
+                                     "in_process": lambda: sequential(trivial)}, rounds)
+            out["trivial_sweep"] = {"configs": 100, "sweep_s": median["sweep"], "in_process_s": median["in_process"],
+                                    "overhead_ms_per_config": 1000 * (median["sweep"] - median["in_process"] / 2) / 100}
         spec = digits_spec(4 if quick else 8, 1, hidden=(256, 256), epochs=5)
-        for label, threads in (("1 (default)", 1), ("one per core", None)):
-            with client_for(workers=2, blas_threads=threads) as client:
+        # both clusters up at once (idle workers cost nothing), used in turn
+        with client_for(workers=2, blas_threads=1) as one, client_for(workers=2, blas_threads=None) as per_core:
+            for client in (one, per_core):
                 warm(client, spec["base"])
-                blas[label] = swept(spec, client, tmp)
-        out["blas"] = blas
+            median, times = alternating({"1 (default)": lambda: swept(spec, one, tmp),
+                                         "one per core": lambda: swept(spec, per_core, tmp)}, rounds)
+        out["blas"] = median
+        out["blas_all_s"] = times
     return out
 
 
@@ -145,7 +159,7 @@ def report(out):
     rows = [[name, r["configs"], f"{r['sequential_s']:.2f}", f"{r['two_workers_s']:.2f}", f"{r['speedup']:.2f}×"]
             for name, r in out.items() if isinstance(r, dict) and "speedup" in r and "sequential_s" in r]
     common.table(["trials", "configs", "one process, s", "sweep on 2 workers, s", "throughput ratio"], rows,
-                 "Sweep throughput: 2 workers vs one after another")
+                 f"Sweep throughput: 2 workers vs one after another (medians of {out['rounds']} alternating rounds)")
     p = out["packing"]
     common.table(["how", "tasks", "seconds", "ratio"], [
         [f"one {p['seeds']}-seed ensemble per configuration", p["configs"], f"{p['packed_s']:.2f}",
@@ -157,8 +171,9 @@ def report(out):
                                       ["a sweep's cost per configuration beyond its training (100 trivial trials)",
                                        f"{t['overhead_ms_per_config']:.1f}"]], "Per-trial overhead")
     b = out["blas"]
-    common.table(["BLAS threads per worker", "seconds"], [[k, f"{v:.2f}"] for k, v in b.items()],
-                 "BLAS threads (2 workers, digits 64-256-256-10)")
+    common.table(["BLAS threads per worker", "seconds (median)", "all rounds"],
+                 [[k, f"{v:.2f}", " ".join(f"{t:.2f}" for t in out["blas_all_s"][k])] for k, v in b.items()],
+                 f"BLAS threads (2 workers, digits 64-256-256-10, 8 configurations × 5 epochs, {out['rounds']} rounds)")
 
 
 if __name__ == "__main__":

@@ -58,9 +58,11 @@ def client_for(scheduler=None, workers=None, blas_threads=1):
     # BLAS's own default, one thread per core, which has to be said explicitly to undo that.
     threads = (os.cpu_count() or 1) if blas_threads is None else blas_threads
     env = {v: str(threads) for v in BLAS_VARIABLES}
+    # Everything on loopback; the scheduler's HTTP endpoint on a free port (its default 8787 would
+    # clash, with a warning, as soon as two sweeps run on one machine).
     with _workers_ignore_ctrl_c():
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, env=env, silence_logs=50)
+                               dashboard_address="127.0.0.1:0", env=env, silence_logs=50)
     try:
         client = Client(cluster, set_as_default=False)
         try:
