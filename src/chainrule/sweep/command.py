@@ -36,7 +36,18 @@ def main(args):
     return 0
 
 
+def _errors(results, limit=5):
+    """The distinct one-line errors of failed / diverged trials, with how many rows had each."""
+    counts = {}
+    for r in results.rows:
+        if r["error"]:
+            counts[(r["status"], r["error"])] = counts.get((r["status"], r["error"]), 0) + 1
+    for (status, error), n in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]:
+        print(f"{status} ({n} trials): {error}")
+
+
 def _finish(results, args):
+    _errors(results)
     if args.export:
         path = report.export(results.rows, list(results.spec.space), results.folder / f"trials.{args.export}",
                              args.export)

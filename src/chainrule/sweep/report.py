@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import statistics
 
@@ -78,7 +79,7 @@ def table(ranking, keys, metric, limit=None):
 def _show(v):
     if isinstance(v, float):
         return f"{v:.4g}"
-    return str(v).replace(" ", "")
+    return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
 
 
 def export(rows, keys, path, fmt):
