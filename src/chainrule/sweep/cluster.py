@@ -54,15 +54,17 @@ def client_for(scheduler=None, workers=None, blas_threads=1):
     n = workers or os.cpu_count() or 1
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"--workers must be a positive integer, found {workers!r}")
-    # Dask's nanny already sets these to 1 (distributed.nanny.pre-spawn-environ); None asks for the
-    # BLAS's own default, one thread per core, which has to be said explicitly to undo that.
+    # A BLAS reads its thread count once, when it loads, so these must be in the environment the
+    # worker process starts with (a Nanny's env= is applied after it started: too late). Dask's
+    # nanny takes them from this process's environment first, then from its pre-spawn-environ config
+    # (whose default is 1); None asks for the BLAS's own default, one thread per core, which has to
+    # be said explicitly to undo Dask's.
     threads = (os.cpu_count() or 1) if blas_threads is None else blas_threads
-    env = {v: str(threads) for v in BLAS_VARIABLES}
     # Everything on loopback; the scheduler's HTTP endpoint on a free port (its default 8787 would
     # clash, with a warning, as soon as two sweeps run on one machine).
-    with _workers_ignore_ctrl_c():
+    with _workers_ignore_ctrl_c(), _environment({v: str(threads) for v in BLAS_VARIABLES}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address="127.0.0.1:0", env=env, silence_logs=50)
+                               dashboard_address="127.0.0.1:0", silence_logs=50)
     try:
         client = Client(cluster, set_as_default=False)
         try:
@@ -71,6 +73,21 @@ def client_for(scheduler=None, workers=None, blas_threads=1):
             client.close()
     finally:
         cluster.close()
+
+
+@contextlib.contextmanager
+def _environment(variables):
+    """``variables`` set in os.environ for the duration, the previous values restored after."""
+    previous = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @contextlib.contextmanager
