@@ -85,3 +85,16 @@ def test_example_sweeps_are_valid():
 def test_metric_must_be_a_history_column():
     assert "did you mean 'val_accuracy'" in error(spec(metric="val_acuracy", base={**tiny(val_fraction=0.2)}))
     assert "valid: loss, accuracy, lr" in error(spec(metric="r2"))
+
+
+@pytest.mark.parametrize("missing", ["distributed", "optuna"])
+def test_a_missing_extra_says_what_to_install(monkeypatch, missing):
+    import sys
+
+    from chainrule.errors import OptionalDependencyError
+    from chainrule.sweep.cluster import require
+
+    monkeypatch.setitem(sys.modules, missing, None)  # import of it raises ImportError
+    with pytest.raises(OptionalDependencyError, match=r'pip install "chainrule\[sweep\]"') as e:
+        require()
+    assert missing in str(e.value)
