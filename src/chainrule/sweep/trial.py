@@ -76,6 +76,7 @@ def packable(cfg, n_seeds):
     m, t, o = cfg["model"], cfg["training"], cfg["optimizer"]
     return (n_seeds > 1 and not data_depends_on_seed(cfg) and not (m["batchnorm"] or m["dropout"])
             and not (cfg["schedule"] or t["early_stopping"] or t["gradient_checkpointing"])
+            and t["on_divergence"] == "stop"  # (a rollback changes one model's course: the Trainer's business)
             and o["name"] in PACKABLE_OPTIMIZERS and o.get("clip_norm") is None)
 
 
