@@ -60,6 +60,7 @@ def test_unreachable_scheduler_fails_fast_naming_it(tmp_path):
     start = time.monotonic()
     line = one_line_error(chainrule("sweep", spec, "--out", tmp_path / "o", "--scheduler", "tcp://127.0.0.1:9"))
     assert "tcp://127.0.0.1:9" in line and "dask scheduler" in line
+    assert not (tmp_path / "o").exists()  # no half-made sweep folder left behind
     assert time.monotonic() - start < 60  # fails within the connect timeout (5 s) plus start-up, never hangs
 
 

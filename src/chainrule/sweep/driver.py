@@ -10,6 +10,7 @@ cancels the tasks in flight; the store holds whole configurations only, and ``re
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -81,15 +82,19 @@ def run(spec, out=None, resume=None, workers=None, scheduler=None, blas_threads=
     workers / scheduler / blas_threads: where trials run (``cluster.client_for``); client: an open
     ``distributed.Client`` to use instead.
     """
-    folder, spec = _folder_and_spec(spec, out, resume)
-    with RunLock(folder):  # one driver per sweep folder: a second --resume is refused, naming the first
+    folder, spec, create = _folder_and_spec(spec, out, resume)
+    # the cluster first: an unreachable scheduler leaves no half-made sweep folder behind
+    with contextlib.ExitStack() as stack:
+        # one driver per sweep folder: a second --resume is refused (before starting a cluster)
+        locked = folder.is_dir() and stack.enter_context(RunLock(folder))
+        if client is None:
+            client = stack.enter_context(client_for(scheduler, workers, blas_threads))
+        create()
+        if not locked:
+            stack.enter_context(RunLock(folder))
         store = Store(folder, spec.space)
         try:
-            if client is not None:
-                _drive(spec, folder, store, client, verbose)
-            else:
-                with client_for(scheduler, workers, blas_threads) as c:
-                    _drive(spec, folder, store, c, verbose)
+            _drive(spec, folder, store, client, verbose)
             rows = store.rows()
         finally:
             store.close()
@@ -119,7 +124,7 @@ def _folder_and_spec(spec, out, resume):
         if spec is not None and _as_spec(spec).raw != stored.raw:
             raise ConfigError(f"--resume {folder}: the sweep file differs from the one the sweep started with "
                               f"({folder / SPEC_FILE}); resume without it, or start a new sweep")
-        return folder, stored
+        return folder, stored, lambda: None
     if spec is None:
         raise ConfigError("a sweep needs a SWEEP.toml (or --resume DIR)")
     spec_obj = _as_spec(spec)
@@ -127,9 +132,12 @@ def _folder_and_spec(spec, out, resume):
     folder = Path(out) if out else Path("sweeps") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ConfigError(f"sweep folder {folder} exists and is not empty; give another --out, or --resume {folder}")
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(folder / SPEC_FILE, spec_obj.raw)
-    return folder, spec_obj
+
+    def create():
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(folder / SPEC_FILE, spec_obj.raw)
+
+    return folder, spec_obj, create
 
 
 def _as_spec(spec):
