@@ -2,6 +2,7 @@
 runs of the normal runs path; failures and divergence are statuses, not crashes."""
 
 import numpy as np
+import pytest
 
 from chainrule import runs
 from chainrule.sweep import run_trial
@@ -16,8 +17,9 @@ def separate(cfg, seed):
     return run.trainer.history
 
 
-def test_packed_seeds_equal_separate_runs_bit_for_bit():
-    cfg = tiny(epochs=4)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_packed_seeds_equal_separate_runs_bit_for_bit(dtype):
+    cfg = {**tiny(epochs=4), "dtype": dtype}
     cfg["optimizer"] = {"name": "adam", "learning_rate": 0.05}
     out = run_trial(cfg, [0, 3, 7], "loss")
     assert out["packed"]
