@@ -63,14 +63,16 @@ def test_metric_missing_from_history_fails_the_trial():
     assert out["results"][0]["status"] == "failed" and "no metric 'val_accuracy'" in out["results"][0]["error"]
 
 
-def test_pruning_stops_a_bad_configuration_early():
-    good = tiny(epochs=6)
+@pytest.mark.parametrize("val_fraction, metric", [(0.0, "loss"), (0.25, "val_loss")])  # packed, one by one
+def test_pruning_stops_a_bad_configuration_early(val_fraction, metric):
+    good = tiny(epochs=6, val_fraction=val_fraction)
     good["optimizer"] = {"name": "adam", "learning_rate": 0.05}
-    history = [run_trial(good, [s], "loss")["results"][0]["curves"]["loss"] for s in (0, 1, 2)]
-    bad = tiny(epochs=6)
+    history = [run_trial(good, [s], metric)["results"][0]["curves"][metric] for s in (0, 1, 2)]
+    bad = tiny(epochs=6, val_fraction=val_fraction)
     bad["optimizer"] = {"name": "sgd", "learning_rate": 1e-6}  # barely moves: worse than the median every epoch
-    out = run_trial(bad, [0, 1], "loss", pruning={"pruner": "median", "direction": "minimize", "epochs": 6,
-                                                         "history": history})
+    out = run_trial(bad, [0, 1], metric, pruning={"pruner": "median", "direction": "minimize", "epochs": 6,
+                                                  "history": history})
+    assert out["packed"] == (val_fraction == 0)
     assert {r["status"] for r in out["results"]} == {"pruned"}
     assert all(r["epochs"] < 6 for r in out["results"])
     assert np.isfinite(out["wall_time"])
