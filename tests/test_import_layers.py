@@ -26,8 +26,8 @@ LAYERS = [
     # everything it re-exports, below everything that may import it.
     ("the chainrule package", ["chainrule"]),
     ("runs", ["chainrule.runs"]),
-    # hand-offs to other tools, built on runs (a run folder) and nn
-    ("export / sklearn", ["chainrule.export", "chainrule.sklearn"]),
+    # hand-offs to other tools, built on runs (a run folder) and nn; sweeps of runs on Dask
+    ("export / sklearn / sweep", ["chainrule.export", "chainrule.sklearn", "chainrule.sweep"]),
     # chainrule.__main__ is `python -m chainrule`: the CLI under another name.
     ("experiments / cli", ["chainrule.experiments", "chainrule.cli", "chainrule.__main__"]),
 ]

@@ -223,3 +223,10 @@ def inspect(config_path, out=None):
     print(text)
     print(f"\nwritten to {out}: inspect.txt, inspect.json, " + ", ".join(Path(f).name for f in figures))
     return 0
+
+
+def sweep(args):
+    """chainrule sweep SWEEP.toml | --resume DIR | show DIR (the work is chainrule.sweep's)."""
+    from ..sweep import command
+
+    return command.main(args)

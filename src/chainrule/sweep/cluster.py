@@ -1,0 +1,128 @@
+"""Where trials run: an embedded Dask ``LocalCluster`` on loopback, or an existing cluster by address.
+
+The local cluster has one worker process per core (``workers``), one thread each, and one BLAS
+thread per worker by default: several processes each running several BLAS threads on a few cores
+slow small networks several-fold (BENCHMARKS.md, "Sweeps"). An existing cluster is reached by
+``scheduler`` (``tcp://HOST:PORT``) or ``DASK_SCHEDULER_ADDRESS``; an address that does not answer
+within ``CONNECT_TIMEOUT`` seconds is a ConfigError naming it, at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+
+from ..errors import ConfigError, OptionalDependencyError
+
+CONNECT_TIMEOUT = 5  # seconds; a reachable scheduler answers in milliseconds
+BLAS_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def require():
+    """Import dask.distributed and optuna, or say which extra to install."""
+    try:
+        import distributed  # noqa: F401
+        import optuna  # noqa: F401
+    except ImportError as e:
+        raise OptionalDependencyError(f"chainrule sweep needs Dask and Optuna ({e.name} is missing): "
+                                      f"pip install \"chainrule[sweep]\"") from None
+
+
+@contextlib.contextmanager
+def client_for(scheduler=None, workers=None, blas_threads=1):
+    """A ``distributed.Client``: on ``scheduler`` (or $DASK_SCHEDULER_ADDRESS) if given, else on a new
+    local cluster of ``workers`` processes (default: the cores) that is shut down on exit."""
+    require()
+    from distributed import Client, LocalCluster
+
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if address:
+        try:
+            client = Client(address, timeout=f"{CONNECT_TIMEOUT}s", set_as_default=False)
+        except (OSError, TimeoutError) as e:
+            raise ConfigError(f"cannot reach the Dask scheduler at {address} within {CONNECT_TIMEOUT} s "
+                              f"({type(e).__name__}); is `dask scheduler` running there? (or leave out --scheduler "
+                              f"and DASK_SCHEDULER_ADDRESS for a local cluster)") from None
+        try:
+            _check_workers(client, address)
+            yield client
+        finally:
+            client.close()
+        return
+    n = workers or os.cpu_count() or 1
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"--workers must be a positive integer, found {workers!r}")
+    # A BLAS reads its thread count once, when it loads, so these must be in the environment the
+    # worker process starts with (a Nanny's env= is applied after it started: too late). Dask's
+    # nanny takes them from this process's environment first, then from its pre-spawn-environ config
+    # (whose default is 1); None asks for the BLAS's own default, one thread per core, which has to
+    # be said explicitly to undo Dask's.
+    threads = (os.cpu_count() or 1) if blas_threads is None else blas_threads
+    # Everything on loopback; the scheduler's HTTP endpoint on a free port (its default 8787 would
+    # clash, with a warning, as soon as two sweeps run on one machine).
+    with _workers_ignore_ctrl_c(), _environment({v: str(threads) for v in BLAS_VARIABLES}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address="127.0.0.1:0", silence_logs=50)
+    try:
+        client = Client(cluster, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+@contextlib.contextmanager
+def _environment(variables):
+    """``variables`` set in os.environ for the duration, the previous values restored after."""
+    previous = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Ctrl-C in a terminal reaches the whole process group: the worker processes too, which would
+    each die printing a traceback. Started while SIGINT is ignored, they inherit that (Python only
+    installs its KeyboardInterrupt handler over the default disposition), and the driver, which
+    alone handles Ctrl-C, stops them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _check_workers(client, address):
+    """An existing cluster must have a worker, and its workers must run chainrule (the trials are
+    chainrule functions): said at once, not as a sweep that waits forever or fails every trial."""
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError):
+        raise ConfigError(f"the Dask scheduler at {address} has no workers (waited {CONNECT_TIMEOUT} s); start "
+                          f"some with `dask worker {address}`") from None
+    # (a worker without chainrule cannot even unpickle this function: on_error returns that error)
+    answers = client.run(_chainrule_version, on_error="return")
+    missing = [w for w, v in answers.items() if not isinstance(v, str)]
+    if missing:
+        raise ConfigError(f"{len(missing)} Dask worker(s) at {address} cannot import chainrule (e.g. {missing[0]}); "
+                          f"install it in the workers' environment")
+
+
+def _chainrule_version():
+    from chainrule import __version__
+
+    return __version__

@@ -1,0 +1,239 @@
+"""The trial: one configuration over its seeds, trained on a worker. A pure function.
+
+    run_trial(config, seeds, metric) -> {"results": [one per seed], "wall_time": s, "packed": bool}
+
+Each seed's result: ``seed``, ``status`` (ok / failed / diverged / pruned), ``error`` (one line),
+``final`` and ``best`` values of the metric, ``epochs`` and the per-epoch ``curves`` ({column:
+[values]}). Nothing is written anywhere: the driver stores what comes back, so a worker needs no
+access to the driver's files.
+
+When the seeds change only the initialization and the batch order (the data does not depend on
+the seed: ``val_fraction = 0`` and a CSV file, a dataset given its own ``options.seed``, or one
+with no randomness) and the network is one a seed ensemble can train (Dense and activations, an elementwise
+optimizer, no schedule, no early stopping), the seeds train as ONE ``train.Ensemble`` (a leading
+model axis), bit for bit the same as separate runs (tests/sweep checks it against ``runs.build``).
+Otherwise they run one after another in the same task.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..errors import ChainruleError, NonFiniteError
+from ..runs import build
+from ..runs.build import _parameters
+from ..train import Callback
+from ..train.divergence import loss_limit
+from ..train.ensemble import Ensemble
+
+PACKABLE_OPTIMIZERS = {"sgd", "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
+
+
+class TrialPruned(Exception):
+    """Raised by the pruning callback inside a fit; the seed's status becomes 'pruned'."""
+
+
+def run_trial(config, seeds, metric, direction="minimize", pruning=None):
+    """Train ``config`` once per seed (the config's own ``seed`` replaced); see the module docstring.
+
+    direction: minimize or maximize (which value of the metric is the best).
+    pruning: None, or {"pruner": "median" | "hyperband", "direction": ..., "history": [[metric per
+        epoch] of the configurations finished when this one was sent]}: Optuna's pruner decides,
+        each epoch, from the history and this configuration's mean curve so far.
+    """
+    start = time.perf_counter()
+    config = {**config, "output": {**config.get("output", {}), "record": False, "plots": False}}
+    with np.errstate(all="ignore"):
+        try:  # one run first: a config only the data can refute fails every seed the same way
+            first = build({**config, "seed": int(seeds[0])})
+        except Exception as e:
+            return _done([_failed(s, e) for s in seeds], start, False)
+        pruner = _Pruner(pruning, metric) if pruning else None
+        if packable(first.config, len(seeds)):
+            return _done(_train_ensemble(first, seeds, metric, direction, pruner), start, True)
+        results = [_train_one(first, seeds[0], metric, direction, pruner)]
+        for s in seeds[1:]:
+            try:
+                run = build({**config, "seed": int(s)})
+            except Exception as e:
+                results.append(_failed(s, e))
+                continue
+            results.append(_train_one(run, s, metric, direction, pruner and _Pruner(pruning, metric)))
+        return _done(results, start, False)
+
+
+def _done(results, start, packed):
+    return {"results": results, "wall_time": time.perf_counter() - start, "packed": packed}
+
+
+def packable(cfg, n_seeds):
+    """Whether ``n_seeds`` runs of the completed config ``cfg`` that differ in their seed can train as
+    one seed ensemble with the same results: the data must not depend on the seed, and the
+    network and optimizer must be ones the ensemble trains exactly as the Trainer does."""
+    m, t, o = cfg["model"], cfg["training"], cfg["optimizer"]
+    return (n_seeds > 1 and not data_depends_on_seed(cfg) and not (m["batchnorm"] or m["dropout"])
+            and not (cfg["schedule"] or t["early_stopping"] or t["gradient_checkpointing"])
+            and t["on_divergence"] == "stop"  # (a rollback changes one model's course: the Trainer's business)
+            and o["name"] in PACKABLE_OPTIMIZERS and o.get("clip_norm") is None)
+
+
+def data_depends_on_seed(cfg):
+    """Whether the run's training or validation data change with its ``seed`` (``runs.load_data``
+    and ``build``: the split is seeded, and so is a dataset generator not given its own seed)."""
+    d = cfg["data"]
+    if d["val_fraction"] > 0:
+        return True
+    if d["name"] == "csv" or "seed" in d["options"]:
+        return False
+    return "seed" in _parameters(d["name"])
+
+
+def _train_one(run, seed, metric, direction, pruner):
+    callbacks = [pruner.for_single()] if pruner else []
+    for cb in callbacks:
+        run.trainer.callbacks.append(cb)
+    status, error = "ok", None
+    try:
+        run.fit()
+    except NonFiniteError as e:
+        status, error = "diverged", _line(e)
+    except TrialPruned:
+        status = "pruned"
+    except Exception as e:
+        status, error = "failed", _line(e)
+    # (wall-clock "time" is left out: the curves are the numbers a rerun reproduces)
+    curves = {k: [float(v) for v in vals] for k, vals in run.trainer.history.items() if k != "time"}
+    return _result(seed, status, error, curves, metric, direction)
+
+
+def _train_ensemble(first, seeds, metric, direction, pruner):
+    cfg = first.config
+    model = first.model
+    standardized = cfg["data"]["standardize"]
+    layers = model.layers[1:] if standardized else model.layers
+
+    def factory():
+        import copy
+
+        from ..nn import Sequential
+
+        return Sequential(*[copy.deepcopy(layer) for layer in layers])
+
+    X_tr, X_val = first.X_train, first.X_val
+    dtype = np.dtype(cfg["dtype"])
+    if standardized:  # the Standardize layer's own formula, applied once: (x − mean)/scale
+        mean, scale = model.buffers["0.mean"], model.buffers["0.scale"]
+        X_tr = (np.asarray(X_tr, dtype) - mean) / scale
+        X_val = None if X_val is None else (np.asarray(X_val, dtype) - mean) / scale
+    options = {k: v for k, v in cfg["optimizer"].items() if k not in ("name", "learning_rate")}
+    recorder = _EnsembleCurves(X_val, first.y_val)
+    callbacks = [recorder] + ([pruner.for_ensemble()] if pruner else [])
+    ensemble = Ensemble(factory, seeds, loss=first.trainer.loss_name, optimizer=cfg["optimizer"]["name"],
+                        learning_rate=cfg["optimizer"]["learning_rate"], optimizer_options=options,
+                        batch_size=min(cfg["training"]["batch_size"], len(X_tr)), dtype=dtype,
+                        metrics=list(first.trainer.metric_fns), verbose=0, callbacks=callbacks)
+    status, error = "ok", None
+    try:
+        ensemble.fit(X_tr, first.y_train, epochs=cfg["training"]["epochs"])
+    except TrialPruned:
+        status = "pruned"
+    except Exception as e:
+        status, error = "failed", _line(e)
+    results = []
+    for k, seed in enumerate(seeds):
+        curves = {name: [float(row[k]) for row in rows] for name, rows in recorder.curves.items()}
+        s, err = status, error
+        loss = curves.get("loss", [])
+        if s == "ok" and loss and any(not math.isfinite(v) or v > loss_limit(loss[0]) for v in loss):
+            s, err = "diverged", "the training loss became non-finite or exploded"
+        results.append(_result(seed, s, err, curves, metric, direction))
+    return results
+
+
+class _EnsembleCurves(Callback):
+    """Per-epoch columns of every model, named as the Trainer's history names them (val_* on the
+    validation data)."""
+
+    def __init__(self, X_val, y_val):
+        self.X_val, self.y_val = X_val, y_val
+        self.curves = {}
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        row = dict(logs)
+        if self.X_val is not None:
+            row.update({f"val_{k}": v for k, v in trainer.evaluate(self.X_val, self.y_val).items()})
+        for k, v in row.items():
+            self.curves.setdefault(k, []).append(np.asarray(v, np.float64).reshape(-1))
+
+
+class _Pruner:
+    """Optuna's pruner, run on the worker against the finished configurations' curves."""
+
+    def __init__(self, pruning, metric):
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.metric = metric
+        # No decision in the first fifth of training: early epochs rank configurations poorly
+        # (a fast starter is not the best finisher), and the median of two curves is no median.
+        epochs = pruning.get("epochs", 10)
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=max(1, epochs // 5)) \
+            if pruning["pruner"] == "median" else \
+            optuna.pruners.HyperbandPruner(min_resource=max(1, epochs // 10), max_resource=epochs)
+        self.study = optuna.create_study(direction=pruning["direction"], pruner=pruner)
+        for curve in pruning["history"]:
+            finite = [v for v in curve if math.isfinite(v)]
+            if finite:
+                self.study.add_trial(optuna.trial.create_trial(
+                    value=finite[-1], intermediate_values={i: v for i, v in enumerate(curve) if math.isfinite(v)}))
+        self.trial = self.study.ask()
+
+    def check(self, epoch, value):
+        if math.isfinite(value):
+            self.trial.report(value, epoch - 1)
+            if self.trial.should_prune():
+                raise TrialPruned(f"pruned at epoch {epoch}")
+
+    def for_single(self):
+        pruner = self
+
+        class _Check(Callback):
+            def on_epoch_end(self, trainer, epoch, logs):
+                if pruner.metric in logs:
+                    pruner.check(epoch, float(logs[pruner.metric]))
+        return _Check()
+
+    def for_ensemble(self):
+        pruner = self
+
+        class _Check(Callback):
+            def on_epoch_end(self, trainer, epoch, logs):  # after _EnsembleCurves: the mean over seeds
+                curves = trainer.callbacks[0].curves
+                if pruner.metric in curves:
+                    pruner.check(epoch, float(np.mean(curves[pruner.metric][-1])))
+        return _Check()
+
+
+def _result(seed, status, error, curves, metric, direction):
+    values = [v for v in curves.get(metric, []) if math.isfinite(v)]
+    if status == "ok" and metric not in curves:
+        status, error = "failed", f"the run has no metric {metric!r}; its history has {', '.join(curves)}"
+    return {"seed": int(seed), "status": status, "error": error,
+            "final": values[-1] if values else None,
+            "best": (min(values) if direction == "minimize" else max(values)) if values else None,
+            "epochs": len(curves.get("loss", [])), "curves": curves}
+
+
+def _failed(seed, e):
+    return {"seed": int(seed), "status": "failed", "error": _line(e), "final": None, "best": None, "epochs": 0,
+            "curves": {}}
+
+
+def _line(e):
+    text = " ".join(str(e).split()) or type(e).__name__
+    if not isinstance(e, ChainruleError):
+        text = f"{type(e).__name__}: {text}"
+    return text[:500]
