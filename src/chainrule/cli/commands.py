@@ -223,3 +223,11 @@ def inspect(config_path, out=None):
     print(text)
     print(f"\nwritten to {out}: inspect.txt, inspect.json, " + ", ".join(Path(f).name for f in figures))
     return 0
+
+
+def playground(host="127.0.0.1", port=0, open_browser=True):
+    from .. import playground as pg
+
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be in [0, 65535], found {port}")
+    return pg.serve(host=host, port=port, open_browser=open_browser)

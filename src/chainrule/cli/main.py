@@ -103,6 +103,11 @@ def _parser():
     x.add_argument("--quick", action="store_true", help="a reduced version (all of them in a few minutes)")
     x.add_argument("--out", default=None, help="output folder (default: runs/experiment-<name>-<timestamp>)")
     x.add_argument("--seed", type=int, default=0)
+    g = sub.add_parser("playground", help="the playground in your browser: train a network live on chainrule, "
+                                          "see backprop, export (needs the 'playground' extra)")
+    g.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+    g.add_argument("--host", default="127.0.0.1", help="the interface (default 127.0.0.1; others print a warning)")
+    g.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.subcommands = sub.choices  # name -> its parser, for errors named by their command
     return p
 
@@ -194,6 +199,8 @@ def _dispatch(args):
         return commands.inspect(Path(args.config), out=args.out)
     if args.command == "experiment":
         return commands.experiment(args.name, out=args.out, quick=args.quick, seed=args.seed)
+    if args.command == "playground":
+        return commands.playground(host=args.host, port=args.port, open_browser=not args.no_browser)
     raise AssertionError(args.command)  # argparse rejects unknown commands before this
 
 
