@@ -1,0 +1,51 @@
+// Seeds side by side: the K boundaries of a seed ensemble as small multiples, and the band of their test losses.
+import { drawLines } from "./charts.js";
+import { diverging, gridToImage } from "./colors.js";
+
+export class SeedsView {
+  constructor({ panel, grid, band }) {
+    Object.assign(this, { panel, grid, band });
+    this.history = { xs: [], lo: [], hi: [], mid: [] };
+  }
+
+  reset() {
+    this.history = { xs: [], lo: [], hi: [], mid: [] };
+  }
+
+  update(frame) {
+    const surfaces = frame.arrays.surfaces;
+    const losses = frame.arrays.seed_losses;
+    this.panel.hidden = !surfaces;
+    if (!surfaces) return;
+    const [K, G] = surfaces.shape;
+    while (this.grid.children.length > K) this.grid.lastChild.remove();
+    while (this.grid.children.length < K) {
+      const canvas = document.createElement("canvas");
+      canvas.width = G;
+      canvas.height = G;
+      canvas.dataset.testid = "seed-surface";
+      canvas.setAttribute("aria-label", `the boundary of seed ${this.grid.children.length}`);
+      this.grid.append(canvas);
+    }
+    const signed = surfaces.shape.length === 3; // (K, G, G): P(class 1) or a value per seed
+    for (let k = 0; k < K; k++) {
+      const canvas = this.grid.children[k];
+      const ctx = canvas.getContext("2d");
+      const image = ctx.createImageData(G, G);
+      gridToImage(image, surfaces.data, k * G * G, G, (p) => diverging(signed ? 2 * p - 1 : p));
+      ctx.putImageData(image, 0, 0);
+    }
+    if (losses) {
+      const tests = [];
+      for (let k = 0; k < K; k++) tests.push(losses.data[2 * k + 1]);
+      tests.sort((a, b) => a - b);
+      const h = this.history;
+      h.xs.push(frame.header.step);
+      h.lo.push(tests[0]);
+      h.hi.push(tests[K - 1]);
+      h.mid.push(tests[Math.floor(K / 2)]);
+      drawLines(this.band, [{ xs: h.xs, ys: h.mid, color: "#333", width: 1.5 }],
+        { xs: h.xs, lo: h.lo, hi: h.hi, color: "rgba(8,119,189,0.25)" }, "test loss over seeds (band: min–max, line: median) · ");
+    }
+  }
+}
