@@ -124,10 +124,14 @@ class Session:
         if kind == "upload":
             from .upload import read_upload
 
-            self.uploaded = read_upload(message["csv"], message.get("problem", self.settings["problem"]))
-            return self.apply_settings({"dataset": "upload", "problem": self.uploaded[0],
-                                        "loss": self.settings["loss"] if self.uploaded[0] == self.settings["problem"]
-                                        else ("cross_entropy" if self.uploaded[0] == "classification" else "mse")})
+            uploaded = read_upload(message["csv"], message.get("problem", self.settings["problem"]))
+            task = uploaded[0]
+            loss = self.settings["loss"] if task == self.settings["problem"] else \
+                ("cross_entropy" if task == "classification" else "mse")
+            new = check_settings({"dataset": "upload", "problem": task, "loss": loss}, base=self.settings)
+            self.uploaded, self.settings = uploaded, new
+            self._rebuild(new_data=True)
+            return [self.network_message(), self.data_frame(), self.frame(), self.timeline.message()]
         if kind == "rewind":
             return self.rewind(message["snapshot"])
         raise ConfigError(f"message type {kind!r} is not handled here")

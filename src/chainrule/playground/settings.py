@@ -60,7 +60,8 @@ def number(raw, key, low, high, integer=False, low_open=False):
     """``raw[key]`` as a finite number in [low, high] ((low, high] with ``low_open``)."""
     value = raw[key]
     kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
+    bad_float = isinstance(value, float) and not math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, kind) or bad_float:
         what = "an integer" if integer else "a finite number"
         raise ConfigError(f"{key} must be {what} in {'(' if low_open else '['}{low}, {high}], found {_short(value)}")
     if not (low < value <= high if low_open else low <= value <= high):

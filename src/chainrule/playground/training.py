@@ -44,6 +44,7 @@ class Training:
         self.X_train, self.y_train = self._prepared(data.train_inputs(), data.train_targets)
         self.X_test, self.y_test = self._prepared(data.test_inputs(), data.test_targets)
         self.settings = copy.deepcopy(settings)
+        self.last_batch = None  # (inputs, targets as the data hold them) of the last step
         self._batcher()
 
     def _prepared(self, X, y):
@@ -83,6 +84,8 @@ class Training:
             state.batch_index += 1
             if state.batch_index >= n_batches:
                 state.start_epoch()
+        if loss is not None:
+            self.last_batch = (self.X_train[idx], self.data.train_targets[idx])
         return loss
 
     def loss_on(self, X, y):
