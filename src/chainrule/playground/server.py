@@ -21,6 +21,7 @@ from .settings import LIMITS, options
 
 FRAME_INTERVAL = 0.045  # seconds between frames while playing: about 22 frames/s (the issue asks ≥ 20)
 SLICE = 0.02  # seconds of training before the loop lets other work run
+WARNINGS_EVERY = 10  # frames between two looks at the recorder's warnings while playing
 IDLE_SECONDS = 30 * 60  # a socket silent this long, not playing, is closed and its session freed
 
 
@@ -99,7 +100,8 @@ class Connection:
         from starlette.websockets import WebSocketDisconnect
 
         s = self.session
-        await self.send([s.hello(), s.network_message(), s.data_frame(), s.frame(), s.timeline.message()])
+        await self.send([s.hello(), s.network_message(), s.data_frame(), s.frame(), s.timeline.message(),
+                         *s.warnings()])
         try:
             while True:
                 try:
@@ -153,7 +155,7 @@ class Connection:
             self.player = None
 
     async def playing(self):
-        s, last_frame = self.session, 0.0
+        s, last_frame, count = self.session, 0.0, 0
         try:
             while True:
                 start = time.perf_counter()
@@ -165,7 +167,8 @@ class Connection:
                 now = time.perf_counter()
                 if now - last_frame >= FRAME_INTERVAL:
                     s.record_losses()
-                    await self.send([s.frame()])
+                    count += 1
+                    await self.send([s.frame(), *(s.warnings() if count % WARNINGS_EVERY == 0 else [])])
                     last_frame = now
                 await asyncio.sleep(0)
         except ChainruleError as e:  # diverged, non-finite: say so and stop playing

@@ -28,6 +28,7 @@ class Session:
         self.data_round = 0
         self.settings = check_settings(settings or {})
         self.uploaded = None  # (task, points, targets) of an uploaded CSV
+        self.warned = None  # the last warnings sent
         self._rebuild(new_data=True)
 
     # -- building --------------------------------------------------------------------------------
@@ -43,6 +44,13 @@ class Session:
         self.views = Views(self.settings["features"])
         self.timeline = Timeline()
         self._snapshot()
+        self._reseed()
+
+    def _reseed(self):
+        """Seeds side by side start again (from step 0) for the network as it is now."""
+        from .seeds import Seeds
+
+        self.seeds = Seeds(self.settings, self.training) if self.settings["seeds"] > 1 else None
 
     def _snapshot(self):
         t = self.training
@@ -74,6 +82,9 @@ class Session:
             from .backward import backward_arrays
 
             arrays += backward_arrays(t)
+        if self.seeds is not None:
+            arrays += [("surfaces", self.seeds.surfaces(self.views.surface_inputs, self.views.size)),
+                       ("seed_losses", self.seeds.losses())]
         return frames.pack("frame", arrays, step=t.step_count, epoch=t.epoch, train_loss=train_loss,
                            test_loss=test_loss)
 
@@ -88,6 +99,18 @@ class Session:
             left -= chunk
             if due(t.step_count, self.timeline.last_step()) or due(t.step_count, before):
                 self._snapshot()
+        if self.seeds is not None:
+            self.seeds.catch_up(t.step_count)
+
+    def warnings(self):
+        """[a warnings message] when the recorder's findings changed since the last one sent, else []."""
+        from .health import warnings_message
+
+        message = warnings_message(self.training)
+        if message == self.warned:
+            return []
+        self.warned = message
+        return [message]
 
     def record_losses(self):
         t = self.training
@@ -102,7 +125,7 @@ class Session:
         if kind == "step":
             self.train(message.get("n", 1))
             self.record_losses()
-            return [self.frame(), self.timeline.message()]
+            return [self.frame(), self.timeline.message(), *self.warnings()]
         if kind == "reset":
             self._rebuild(new_data=False)
             return [self.network_message(), self.frame(), self.timeline.message()]
@@ -145,13 +168,16 @@ class Session:
         self.settings = new
         if not changed:
             self.training.apply_live(new)
+            self._reseed()
             return [self.network_message(reset=False), self.frame()]
         if changed == ["layers"] and _same_shapes(old["layers"], new["layers"]):  # activations: same weights
-            state = self.training.snapshot()
+            state, timeline = self.training.snapshot(), self.timeline
             self._rebuild(new_data=False)
             self.training.restore(state)
-            self.timeline = Timeline()
+            self.timeline = timeline  # a new branch from here: both loss curves stay to compare
+            self.timeline.branch_from({"branch": timeline.branch["id"], "step": self.training.step_count})
             self._snapshot()
+            self._reseed()
             return [self.network_message(reset=False), self.frame(), self.timeline.message()]
         data_keys = ("problem", "dataset", "noise", "train_percent", "points", "seed", "features")
         self._rebuild(new_data=any(k in changed for k in data_keys))
@@ -194,6 +220,7 @@ class Session:
             self.training.apply_live(snap["settings"])
             self.settings = copy.deepcopy(snap["settings"])
         self.training.restore(snap["state"])
+        self._reseed()
         self.timeline.branch_from(snap)
         self.record_losses()
         return [self.network_message(reset=False), self.frame(), self.timeline.message()]
