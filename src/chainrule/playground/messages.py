@@ -33,6 +33,15 @@ def parse(text):
     kind = message.get("type")
     if not isinstance(kind, str) or kind not in FIELDS:
         raise ConfigError(f"unknown message type {_short(kind)}; valid types: {', '.join(FIELDS)}")
+    try:
+        _check(message, kind)
+    except ConfigError as e:
+        e.request = kind  # the error names the message it answers
+        raise
+    return message
+
+
+def _check(message, kind):
     only_keys(message, ("type", "id", *FIELDS[kind]), f"a {kind} message")
     if "id" in message and not (isinstance(message["id"], str | int) and not isinstance(message["id"], bool)
                                 and len(str(message["id"])) <= 64):
@@ -41,7 +50,6 @@ def parse(text):
     if missing:
         raise ConfigError(f"a {kind} message needs the field {missing[0]}")
     CHECKS.get(kind, lambda m: None)(message)
-    return message
 
 
 def _no_constant(name):

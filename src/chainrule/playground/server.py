@@ -136,7 +136,7 @@ class Connection:
             else:
                 answers = self.session.handle(message)
         except ChainruleError as e:
-            error = {"type": "error", "message": _one_line(e), "request": kind}
+            error = {"type": "error", "message": _one_line(e), "request": getattr(e, "request", kind)}
             if ident is not None:
                 error["id"] = ident
             await self.send([error])
