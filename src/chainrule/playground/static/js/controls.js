@@ -60,9 +60,10 @@ export class Controls {
     });
   }
 
-  show(settings) {
+  /** force: also rewrite the field being edited (after the server refused its value). */
+  show(settings, force = false) {
     this.settings = settings;
-    const set = (id, v) => { if (document.activeElement !== $(id)) $(id).value = String(v); };
+    const set = (id, v) => { if (force || document.activeElement !== $(id)) $(id).value = String(v); };
     $("problem").value = settings.problem;
     fillSelect($("dataset"), [...this.options.datasets[settings.problem], ...(settings.dataset === "upload" ? ["upload"] : [])]);
     $("dataset").value = settings.dataset;

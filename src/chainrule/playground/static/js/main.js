@@ -27,7 +27,7 @@ window.addEventListener("unhandledrejection", (e) => showError(`page error: ${e.
 const app = {
   session: null, options: null, settings: null, sizes: [], playing: false, backward: false,
   frame: null, pending: null, framesReceived: 0, framesRendered: 0, pickMode: false,
-  history: { steps: [], train: [], test: [] }, strip: [], warnings: [],
+  history: { steps: [], train: [], test: [] }, strip: [], warnings: [], networks: 0, errors: [],
 };
 window.playground = app;
 
@@ -77,8 +77,8 @@ function classesOf(sizes, problem) {
   return problem === "regression" ? 1 : Math.max(2, out);
 }
 
-function showSettings(settings) {
-  controls.show(settings);
+function showSettings(settings, force = false) {
+  controls.show(settings, force);
   showFeatures($("features"), settings.features);
   $("hidden-count").textContent = String(settings.layers.length);
   $("add-layer").disabled = settings.layers.length >= app.options.limits.max_hidden_layers;
@@ -96,8 +96,10 @@ function showSettings(settings) {
 }
 
 conn.on("network", (message) => {
+  app.networks++;
   app.sizes = message.sizes;
   app.settings = message.settings;
+  app.confirmed = message.settings;
   writeUrl(app.settings);
   if (message.reset) {
     app.history = { steps: [], train: [], test: [] };
@@ -113,6 +115,7 @@ conn.on("network", (message) => {
 conn.on("binary", (frame) => {
   if (frame.header.kind === "data") {
     surface.setData(frame.arrays.train, frame.arrays.test);
+    app.dataCounts = { train: frame.arrays.train?.shape[0] ?? 0, test: frame.arrays.test?.shape[0] ?? 0 };
     schedule();
     return;
   }
@@ -133,7 +136,7 @@ conn.on("binary", (frame) => {
     app.strip.push(Array.from(norms.data));
     if (app.strip.length > STRIP) app.strip.shift();
   }
-  seeds.update(frame);
+  seeds.update(frame, (v) => surface.seedColor(v));
   app.pending = frame;
   schedule();
 });
@@ -177,8 +180,23 @@ conn.on("warnings", (message) => {
   app.warnings = message.layers;
   if (app.settings) showWarnings($("layer-warnings"), app.settings, app.warnings);
 });
-conn.on("backprop", (message) => backprop.show(message));
-conn.on("timeline", (message) => timeline.show(message));
+conn.on("backprop", (message) => {
+  app.backprop = message;
+  backprop.show(message);
+});
+conn.on("timeline", (message) => {
+  app.timeline = message;
+  timeline.show(message);
+});
+conn.on("error", (message) => {
+  app.errors.push(message);
+  if (message.request === "settings" && app.confirmed) {
+    // the server kept its settings: show those again (and in the URL) rather than the refused ones
+    app.settings = app.confirmed;
+    writeUrl(app.settings);
+    showSettings(app.settings, true);
+  }
+});
 conn.on("error", (message) => showError(message.request ? `${message.request}: ${message.message}` : message.message));
 conn.on("close", () => {
   app.playing = false;

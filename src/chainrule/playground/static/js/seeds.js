@@ -1,6 +1,6 @@
 // Seeds side by side: the K boundaries of a seed ensemble as small multiples, and the band of their test losses.
 import { drawLines } from "./charts.js";
-import { diverging, gridToImage } from "./colors.js";
+import { gridToImage } from "./colors.js";
 
 export class SeedsView {
   constructor({ panel, grid, band }) {
@@ -12,7 +12,8 @@ export class SeedsView {
     this.history = { xs: [], lo: [], hi: [], mid: [] };
   }
 
-  update(frame) {
+  /** colorOf(v) -> [r, g, b]: the output panel's colours for one seed's map value. */
+  update(frame, colorOf) {
     const surfaces = frame.arrays.surfaces;
     const losses = frame.arrays.seed_losses;
     this.panel.hidden = !surfaces;
@@ -27,12 +28,11 @@ export class SeedsView {
       canvas.setAttribute("aria-label", `the boundary of seed ${this.grid.children.length}`);
       this.grid.append(canvas);
     }
-    const signed = surfaces.shape.length === 3; // (K, G, G): P(class 1) or a value per seed
     for (let k = 0; k < K; k++) {
       const canvas = this.grid.children[k];
       const ctx = canvas.getContext("2d");
       const image = ctx.createImageData(G, G);
-      gridToImage(image, surfaces.data, k * G * G, G, (p) => diverging(signed ? 2 * p - 1 : p));
+      gridToImage(image, surfaces.data, k * G * G, G, colorOf);
       ctx.putImageData(image, 0, 0);
     }
     if (losses) {

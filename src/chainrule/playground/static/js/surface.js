@@ -67,6 +67,13 @@ export class SurfaceView {
     return [(px / width) * 2 * this.extent - this.extent, this.extent - (py / height) * 2 * this.extent];
   }
 
+  /** The colour of one seed's map value (seeds.py: P(class 1), the most probable class, or the value). */
+  seedColor(v) {
+    if (this.problem === "regression") return diverging(this.scale(v));
+    if (this.classes > 2) return CLASS_COLORS[Math.round(v) % CLASS_COLORS.length];
+    return diverging(2 * v - 1);
+  }
+
   surfaceImage(surface, discretize) {
     const shape = surface.shape;
     const G = shape[shape.length - 1];
