@@ -40,7 +40,8 @@ def config_text(session):
     if t.data.task == "classification" and s["loss"] == "mse":
         raise ConfigError("the run config trains classes with cross-entropy only: choose cross_entropy to export it")
     comment = (f"chainrule playground, step {t.step_count}, epoch {t.epoch}.\n"
-               f"Put {DATA_FILE} (the CSV export) beside this file and, in that folder, run: chainrule train playground.toml\n"
+               f"Put {DATA_FILE} (the CSV export) beside this file and, in that folder, run:\n"
+               "    chainrule train playground.toml\n"
                "Whole epochs trained without changing the settings on the way give the same weights.")
     if len(t.data.train_points) + len(t.data.test_points) != len(t.data.points):
         comment += "\nPoints were added on the canvas: the CLI splits all points, so its split differs."
