@@ -1,22 +1,26 @@
-"""The backward view's arrays for the last step's batch: |∂L/∂Wˡ| for every dense layer and ‖δ‖
-per unit, δ = ∂L/∂z of each dense layer over the batch (by ``backprop.by_hand``)."""
+"""The backward view's arrays: |∂L/∂Wˡ| for every dense layer and ‖δ‖ per unit (δ = ∂L/∂z of each dense
+layer, the norm over the batch), on the last step's batch at the weights the frame shows.
+
+A plain network's come from ``backprop.by_hand`` (BP1–BP4 on the batch, equal to the engine's gradient,
+which the tests check); any other network's |∂L/∂W| from the engine (``value_and_grad``), without δ.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .backprop import by_hand, plain_layers
+from .backprop import by_hand, engine_gradients, plain_layers
 
 
 def backward_arrays(training):
     t = training
-    grads = t.last.grads
-    if grads is None or t.last_batch is None:
+    if t.last_batch is None:
         return []
-    out = [(f"gW{k}", np.abs(grads[p + "weight"])) for k, p in enumerate(t.network.dense)]
-    if plain_layers(t.model) is not None:
-        xb, yb = t.last_batch
-        _, backward = by_hand(t, xb, yb)
-        for b in sorted(backward, key=lambda b: b["dense"]):
-            out.append((f"delta{b['dense']}", np.sqrt((b["delta"] ** 2).sum(axis=0))))
-    return out
+    xb, yb = t.last_batch
+    if plain_layers(t.model) is None:
+        _, grads = engine_gradients(t, xb, yb)
+        return [(f"gW{k}", np.abs(grads[p + "weight"])) for k, p in enumerate(t.network.dense)]
+    _, backward = by_hand(t, xb, yb)
+    backward = sorted(backward, key=lambda b: b["dense"])
+    return [(f"gW{b['dense']}", np.abs(b["dW"])) for b in backward] + \
+        [(f"delta{b['dense']}", np.sqrt((b["delta"] ** 2).sum(axis=0))) for b in backward]
