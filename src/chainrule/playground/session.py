@@ -171,6 +171,7 @@ class Session:
             self._reseed()
             return [self.network_message(reset=False), self.frame()]
         if changed == ["layers"] and _same_shapes(old["layers"], new["layers"]):  # activations: same weights
+            self.record_losses()  # the old branch's curve ends here
             state, timeline = self.training.snapshot(), self.timeline
             self._rebuild(new_data=False)
             self.training.restore(state)
@@ -213,6 +214,7 @@ class Session:
         if snap is None:
             ids = [s["id"] for s in self.timeline.snapshots]
             raise ConfigError(f"no snapshot {snapshot_id}; snapshots: {ids[:50]}")
+        self.record_losses()  # the branch left keeps its curve up to here
         if snap["settings"]["layers"] != self.settings["layers"]:
             self.settings = copy.deepcopy(snap["settings"])
             self.training = Training(self.settings, self.training.data)
