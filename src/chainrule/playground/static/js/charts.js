@@ -55,6 +55,8 @@ export function drawLines(canvas, series, band = null, label = "") {
 /** rows: per layer an array of gradient norms over time (oldest first). Colour = log10 of the norm, scaled
  *  over the strip's own range so vanishing (pale) and exploding (dark) layers stand out. */
 export function drawStrip(canvas, rows) {
+  const wanted = Math.max(60, 12 * rows.length + 14); // a readable row per layer
+  if (canvas.height !== wanted) canvas.height = wanted;
   const ctx = canvas.getContext("2d");
   const { width, height } = canvas;
   ctx.clearRect(0, 0, width, height);

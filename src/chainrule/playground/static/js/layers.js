@@ -27,7 +27,8 @@ export function buildLayerHeads(container, settings, activations, limits, edit) 
     const change = (patch) => edit(settings.layers.map((l, j) => (j === i ? { ...l, ...patch } : l)));
     const units = document.createElement("span");
     units.dataset.testid = `units-${i}`;
-    units.textContent = `${layer.units} neuron${layer.units === 1 ? "" : "s"}`;
+    units.textContent = settings.layers.length > 4 ? String(layer.units) : `${layer.units} neuron${layer.units === 1 ? "" : "s"}`;
+    units.title = `${layer.units} neurons`;
     const plus = button("+", `Add a neuron to layer ${i + 1}`, `add-neuron-${i}`,
       () => change({ units: Math.min(limits.max_units, layer.units + 1) }));
     const minus = button("−", `Remove a neuron from layer ${i + 1}`, `remove-neuron-${i}`,
@@ -46,25 +47,43 @@ export function buildLayerHeads(container, settings, activations, limits, edit) 
   column("output").textContent = "output";
 }
 
-/** warnings: [{layer, kind, text, remedy}], layer = the dense layer's index (0 = the first hidden layer). */
-export function showWarnings(container, settings, warnings) {
+/** warnings: [{layer, kind, text, remedy}], layer = the dense layer's index (0 = the first hidden layer).
+ *  Next to each layer a badge naming the problem; below, each distinct warning once, in words, with the layers it
+ *  concerns and the remedy (the recorder often says the same thing about several layers). */
+export function showWarnings(container, list, settings, warnings) {
   container.replaceChildren();
   const columns = settings.layers.length + 2;
   for (let col = 0; col < columns; col++) {
     const cell = document.createElement("div");
     cell.className = "layer-warning-cell";
     for (const w of warnings.filter((w) => w.layer + 1 === col)) {
-      const p = document.createElement("p");
-      p.className = `warning ${w.kind}`;
-      p.dataset.testid = "warning";
-      const kind = document.createElement("b");
-      kind.textContent = `${w.kind}: `;
-      const remedy = document.createElement("span");
-      remedy.className = "remedy";
-      remedy.textContent = ` Remedy: ${w.remedy}`;
-      p.append(kind, document.createTextNode(w.text), remedy);
-      cell.append(p);
+      const badge = document.createElement("span");
+      badge.className = `badge ${w.kind}`;
+      badge.dataset.testid = `warning-badge-${w.layer}`;
+      badge.textContent = `⚠ ${w.kind}`;
+      badge.title = w.text;
+      cell.append(badge);
     }
     container.append(cell);
+  }
+  list.replaceChildren();
+  const groups = new Map();
+  for (const w of warnings) {
+    const key = `${w.kind}|${w.text}|${w.remedy}`;
+    if (!groups.has(key)) groups.set(key, { ...w, layers: [] });
+    groups.get(key).layers.push(w.layer);
+  }
+  for (const g of groups.values()) {
+    const p = document.createElement("p");
+    p.className = `warning ${g.kind}`;
+    p.dataset.testid = "warning";
+    const where = document.createElement("b");
+    const names = g.layers.map((l) => (l + 1 === columns - 1 ? "output" : `${l + 1}`));
+    where.textContent = `${g.kind} — layer${names.length > 1 ? "s" : ""} ${names.join(", ")}: `;
+    const remedy = document.createElement("span");
+    remedy.className = "remedy";
+    remedy.textContent = `Remedy: ${g.remedy}`;
+    p.append(where, document.createTextNode(g.text), remedy);
+    list.append(p);
   }
 }

@@ -84,7 +84,7 @@ function showSettings(settings, force = false) {
   $("add-layer").disabled = settings.layers.length >= app.options.limits.max_hidden_layers;
   $("remove-layer").disabled = settings.layers.length === 0;
   buildLayerHeads($("layer-heads"), settings, app.options.activations, app.options.limits, (layers) => change({ layers }));
-  showWarnings($("layer-warnings"), settings, app.warnings);
+  showWarnings($("layer-warnings"), $("warning-list"), settings, app.warnings);
   const mode = $("click-mode");
   const keep = mode.value;
   const choices = [["", "nothing"]];
@@ -178,7 +178,7 @@ function render() {
 
 conn.on("warnings", (message) => {
   app.warnings = message.layers;
-  if (app.settings) showWarnings($("layer-warnings"), app.settings, app.warnings);
+  if (app.settings) showWarnings($("layer-warnings"), $("warning-list"), app.settings, app.warnings);
 });
 conn.on("backprop", (message) => {
   app.backprop = message;

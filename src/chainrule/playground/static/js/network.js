@@ -4,7 +4,7 @@
 import { CLASS_COLORS, NEG, POS, diverging, gridToImage, magnitude, rgb } from "./colors.js";
 
 const LEVELS = 6; // edges are drawn in LEVELS buckets per colour: a few paths instead of one stroke per edge
-const MANY_EDGES = 2000; // above this, the faintest edges are left out so a 8 × 64 network stays readable
+const MANY_EDGES = 2000;
 
 function segmentDistance(px, py, x1, y1, x2, y2) {
   const dx = x2 - x1;
@@ -88,18 +88,30 @@ export class NetworkView {
       for (const v of m.data) maxAbs = Math.max(maxAbs, Math.abs(v));
     }
     const scaleOf = backward && frame.arrays.gW0 ? logScaler(mats.flatMap((m) => Array.from(m.data))) : (v) => Math.abs(v) / maxAbs;
+    // above MANY_EDGES, only the MANY_EDGES strongest are drawn (and fainter): a 8 × 64 network stays readable
+    let floor = -Infinity;
+    if (total > MANY_EDGES) {
+      const all = new Float32Array(total);
+      let i = 0;
+      for (const m of mats) for (const v of m.data) all[i++] = scaleOf(v);
+      all.sort();
+      floor = all[total - MANY_EDGES];
+    }
+    const alpha = total > MANY_EDGES ? 0.35 : 1;
     // paths[sign][level]
     const paths = [[], []].map(() => Array.from({ length: LEVELS }, () => new Path2D()));
     for (let l = 0; l < layers; l++) {
       const from = this.nodesOf(l);
       const to = this.nodesOf(l + 1);
       const W = mats[l];
-      const nIn = W.shape[1];
-      for (let r = 0; r < to.length; r++) {
+      const [nOut, nIn] = W.shape;
+      // a frame can still be of the previous network for a moment after a `network` message: draw what fits
+      for (let r = 0; r < to.length && r < nOut; r++) {
         for (let c = 0; c < from.length && c < nIn; c++) {
           const v = W.data[r * nIn + c];
           const t = scaleOf(v);
-          if (total > MANY_EDGES && t < 0.05) continue;
+          if (!Number.isFinite(t)) continue;
+          if (t < floor) continue;
           const level = Math.min(LEVELS - 1, Math.floor(t * LEVELS));
           const path = paths[v >= 0 ? 1 : 0][level];
           path.moveTo(from[c].x + from[c].s / 2, from[c].y);
@@ -111,8 +123,8 @@ export class NetworkView {
       for (let level = 0; level < LEVELS; level++) {
         const t = (level + 0.5) / LEVELS;
         const color = backward ? magnitude(t) : sign ? POS : NEG;
-        ctx.strokeStyle = rgb(color, backward ? 0.9 : 0.25 + 0.75 * t);
-        ctx.lineWidth = 0.4 + 4 * t;
+        ctx.strokeStyle = rgb(color, alpha * (backward ? 0.9 : 0.25 + 0.75 * t));
+        ctx.lineWidth = total > MANY_EDGES ? 0.3 + 1.5 * t : 0.4 + 4 * t;
         ctx.stroke(paths[sign][level]);
       }
     }

@@ -38,7 +38,9 @@ export class TimelineView {
       button.dataset.testid = "snapshot";
       button.dataset.snapshot = String(s.id);
       button.dataset.step = String(s.step);
-      button.style.left = `calc(9rem + (100% - 10rem) * ${s.step / maxStep})`;
+      // a log scale: the snapshots come densely at the start (where training changes fastest), sparsely later
+      const x = Math.log1p(s.step) / Math.log1p(maxStep);
+      button.style.left = `calc(9rem + (100% - 10rem) * ${x})`;
       button.title = `step ${s.step}, branch ${s.branch}: click to rewind here`;
       button.setAttribute("aria-label", `Rewind to step ${s.step} of branch ${s.branch}`);
       button.addEventListener("click", () => this.onRewind(s));
