@@ -73,8 +73,7 @@ def test_change_dataset_and_layers_and_the_url_keeps_them(tab):
 
     # the URL now reproduces these settings: a new tab on it gets the same ones
     shown = settings_of(page)
-    page.goto(page.url)
-    page.wait_for_function("window.playground && window.playground.networks > 0")
+    tab.open(urllib.parse.urlparse(page.url).query)
     assert settings_of(page) == shown
     assert query_of(page)["layers"] == ",".join(f"{layer['units']}:{layer['activation']}" for layer in shown["layers"])
 

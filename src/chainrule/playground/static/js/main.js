@@ -27,12 +27,15 @@ window.addEventListener("unhandledrejection", (e) => showError(`page error: ${e.
 const app = {
   session: null, options: null, settings: null, sizes: [], playing: false, backward: false,
   frame: null, pending: null, framesReceived: 0, framesRendered: 0, pickMode: false,
-  history: { steps: [], train: [], test: [] }, strip: [], warnings: [], networks: 0, errors: [],
+  history: { steps: [], train: [], test: [] }, strip: [], warnings: [], networks: 0, errors: [], ready: false,
 };
 window.playground = app;
+app.views = {};
 
 const surface = new SurfaceView($("surface"), $("legend"));
+app.views.surface = surface;
 const network = new NetworkView($("net"), $("neuron-zoom"));
+app.views.network = network;
 const backprop = new BackpropPanel({ body: $("bp-body"), prev: $("bp-prev"), next: $("bp-next"), position: $("bp-position") });
 const seeds = new SeedsView({ panel: $("seeds-panel"), grid: $("seed-grid"), band: $("seed-band") });
 const protocol = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
@@ -69,7 +72,7 @@ conn.on("hello", (message) => {
   }));
   app.settings = settingsFromQuery(location.search, o.defaults, o.optimizers);
   showSettings(app.settings);
-  conn.send({ type: "settings", settings: app.settings });
+  app.firstSettings = conn.send({ type: "settings", settings: app.settings });
 });
 
 function classesOf(sizes, problem) {
@@ -97,6 +100,7 @@ function showSettings(settings, force = false) {
 
 conn.on("network", (message) => {
   app.networks++;
+  if (message.id !== undefined && message.id === app.firstSettings) app.ready = true; // the URL's settings are live
   app.sizes = message.sizes;
   app.settings = message.settings;
   app.confirmed = message.settings;
@@ -190,6 +194,7 @@ conn.on("timeline", (message) => {
 });
 conn.on("error", (message) => {
   app.errors.push(message);
+  if (message.id !== undefined && message.id === app.firstSettings) app.ready = true; // refused: the defaults stay
   if (message.request === "settings" && app.confirmed) {
     // the server kept its settings: show those again (and in the URL) rather than the refused ones
     app.settings = app.confirmed;

@@ -250,11 +250,13 @@ export class NetworkView {
     return best;
   }
 
-  /** The canvas point of an edge's middle (for tests and the editor's placement). */
-  edgeMiddle(layer, row, col) {
+  /** The canvas point a fraction t along an edge (for tests: clicking an edge away from where others cross). */
+  edgePoint(layer, row, col, t = 0.5) {
     const a = this.nodesOf(layer)[col];
     const b = this.nodesOf(layer + 1)[row];
-    return [(a.x + a.s / 2 + b.x - b.s / 2) / 2, (a.y + b.y) / 2];
+    const x0 = a.x + a.s / 2;
+    const x1 = b.x - b.s / 2;
+    return [x0 + t * (x1 - x0), a.y + t * (b.y - a.y)];
   }
 
   click(event) {

@@ -72,10 +72,13 @@ export class Connection {
     this.emit("binary", frame);
   }
 
+  /** Send a message; returns its id (the server's answers echo it). */
   send(message) {
-    const text = JSON.stringify({ ...message, id: this.nextId++ });
+    const id = this.nextId++;
+    const text = JSON.stringify({ ...message, id });
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
     else if (this.socket.readyState === WebSocket.CONNECTING) this.queue.push(text);
     else this.emit("error", { message: "the connection to the server is closed; reload the page", request: message.type });
+    return id;
   }
 }

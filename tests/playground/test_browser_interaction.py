@@ -1,0 +1,92 @@
+"""The playground's direct manipulation in a real headless chromium: editing a weight by clicking its edge,
+enlarging a neuron on hover, adding points by clicking, discretizing the output, the recorder's warnings next
+to their layer, and the largest network the page allows (8 hidden layers of 64 units)."""
+
+from __future__ import annotations
+
+import time
+
+
+def canvas_position(page, selector, point):
+    """A canvas pixel (in the canvas's own coordinates) as a position in CSS pixels for page.click/hover."""
+    box = page.locator(selector).bounding_box()
+    width = page.evaluate(f"document.querySelector('{selector}').width")
+    scale = box["width"] / width
+    return {"x": point[0] * scale, "y": point[1] * scale}
+
+
+def test_clicking_an_edge_edits_its_weight(tab):
+    page = tab.open("layers=4:tanh,2:tanh")
+    # a quarter of the way along the edge from input 1 to hidden unit 3: away from where edges cross
+    point = tab.js("window.playground.views.network.edgePoint(0, 2, 0, 0.25)")
+    page.click("#net", position=canvas_position(page, "#net", point))
+    page.wait_for_selector("[data-testid=weight-editor]", state="visible")
+    assert page.inner_text("#weight-editor-label").strip() == "weight, layer 1, from 1 to 3"
+    shown = float(page.input_value("[data-testid=weight-value]"))
+    before = tab.js("window.playground.frame.arrays.W0.data[2 * 2 + 0]")
+    assert abs(shown - before) <= 5e-4 * max(1, abs(before))  # the editor shows it to 4 significant digits
+    page.fill("[data-testid=weight-value]", "1.5")
+    page.click("[data-testid=weight-apply]")
+    # 1.5 is exact in float32, so the frame's weight equals it exactly
+    page.wait_for_function("window.playground.frame.arrays.W0.data[2 * 2 + 0] === 1.5", timeout=10_000)
+    assert page.locator("[data-testid=weight-editor]").is_hidden()
+
+
+def test_hovering_a_neuron_enlarges_it(tab):
+    page = tab.open("layers=4:tanh,2:tanh")
+    node = tab.js("(() => { const n = window.playground.views.network.nodes.find((n) => n.col === 1);"
+                  " return [n.x, n.y]; })()")
+    page.hover("#net", position=canvas_position(page, "#net", node))
+    page.wait_for_selector("[data-testid=neuron-zoom]", state="visible")
+    assert page.get_attribute("[data-testid=neuron-zoom]", "title") == "layer 1, unit 1"
+    page.mouse.move(1, 1)
+    page.wait_for_selector("[data-testid=neuron-zoom]", state="hidden")
+
+
+def test_clicking_the_output_adds_a_point_of_the_chosen_class(tab):
+    page = tab.open("dataset=xor")
+    before = tab.js("window.playground.dataCounts.train")
+    page.select_option("[data-testid=click-mode]", "1")
+    page.click("[data-testid=surface]", position=canvas_position(page, "#surface", (300, 60)))
+    page.wait_for_function(f"window.playground.dataCounts.train === {before + 1}", timeout=10_000)
+    # the new point is class 1 at about (4, 4): x1 = 300/360·12 − 6, x2 = 6 − 60/360·12
+    train = tab.js("Array.from(window.playground.views.surface.train.data)")
+    rows = [train[i:i + 3] for i in range(0, len(train), 3)]
+    assert any(abs(x1 - 4) < 0.05 and abs(x2 - 4) < 0.05 and label == 1 for x1, x2, label in rows)
+
+
+def test_discretize_shows_two_colours(tab):
+    page = tab.open("dataset=circle")
+    page.check("[data-testid=discretize]")
+    page.wait_for_timeout(100)
+    # the top-left corner (x1, x2 ≈ −6, 6) holds no data point: its pixels are the surface's own colour, which
+    # discretized is exactly one of the two classes' (lightened) colours
+    colour = tab.js("Array.from(document.querySelector('#surface').getContext('2d').getImageData(3, 3, 1, 1).data)")
+    allowed = [[round(c + (255 - c) * 0.3) for c in base] for base in ([245, 147, 34], [8, 119, 189])]
+    assert any(all(abs(a - b) <= 1 for a, b in zip(colour[:3], want)) for want in allowed), colour
+
+
+def test_warnings_are_shown_in_words_next_to_their_layer(tab, screenshot):
+    # eight sigmoid layers from U[−0.5, 0.5]: the lecture's example of vanishing gradients
+    page = tab.open("dataset=spiral&layers=" + ",".join(["8:sigmoid"] * 8) + "&init=uniform_0.5")
+    page.click("[data-testid=play]")
+    page.wait_for_selector("[data-testid=warning]", timeout=20_000)
+    page.click("[data-testid=play]")
+    text = page.inner_text("[data-testid=warning-list]")
+    assert "vanishing" in text and "Remedy:" in text
+    assert page.locator("[data-testid=warning-badge-0]").is_visible()  # beside the first hidden layer
+    screenshot(page, "warnings")
+
+
+def test_the_largest_network_draws_and_trains(tab, screenshot):
+    page = tab.open("dataset=spiral3&loss=cross_entropy&layers=" + ",".join(["64:relu"] * 8))
+    assert tab.js("window.playground.sizes") == [2] + [64] * 8 + [3]
+    assert page.is_disabled("[data-testid=add-layer]")
+    assert page.is_disabled("[data-testid=add-neuron-0]")
+    frames = tab.js("window.playground.framesRendered")
+    page.click("[data-testid=play]")
+    time.sleep(1.5)
+    page.click("[data-testid=play]")
+    page.wait_for_function(f"window.playground.framesRendered > {frames}")
+    assert int(page.inner_text("[data-testid=step-count]")) > 0
+    screenshot(page, "largest")
