@@ -45,6 +45,7 @@ def serve(host="127.0.0.1", port=0, open_browser=True, out=None):
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, int(port)))
+    sock.listen(128)  # connections wait in the queue from now on, so the URL works as soon as it is printed
     actual = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{actual}/"
