@@ -25,7 +25,8 @@ export class TimelineView {
       const label = document.createElement("span");
       label.className = "timeline-label";
       label.style.color = branchColor(order.get(b.id) ?? 0);
-      label.textContent = b.parent === null || b.parent === undefined ? `branch ${b.id}` : `branch ${b.id} (from ${b.parent} at step ${b.from_step})`;
+      label.textContent = b.parent === null || b.parent === undefined ? `branch ${b.id}` : `branch ${b.id} ← ${b.parent} at ${b.from_step}`;
+      label.title = label.textContent;
       row.append(label);
       this.track.append(row);
       rows.set(b.id, row);
