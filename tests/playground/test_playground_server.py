@@ -265,3 +265,26 @@ def test_seeds_side_by_side_in_frames(client):
         assert arrays["seed_losses"].shape == (4, 2)
         _, arrays = step(ws, 500)
         assert len(set(arrays["seed_losses"][:, 0].tolist())) == 4  # four different seeds, four runs
+
+
+def test_tabs_beyond_the_limit_are_told_and_closed(client, monkeypatch):
+    from chainrule.playground import server
+
+    monkeypatch.setattr(server, "MAX_OPEN", 1)
+    with client.websocket_connect("/ws") as first:
+        opened(first)
+        with client.websocket_connect("/ws") as second:
+            kind, error = receive(second)
+            assert kind == "json" and error["type"] == "error" and "tabs" in error["message"]
+            assert second.receive()["type"] == "websocket.close"
+        assert step(first, 1)[0]["step"] == 1  # the first tab is served on
+
+
+def test_an_idle_socket_is_closed_and_its_session_freed_later(client, registry, monkeypatch):
+    from chainrule.playground import server
+
+    monkeypatch.setattr(server, "IDLE_SECONDS", 0.2)
+    with client.websocket_connect("/ws") as ws:
+        session_id = opened(ws)["hello"]["session"]
+        assert ws.receive()["type"] == "websocket.close"
+    assert session_id not in registry.open

@@ -21,6 +21,7 @@ from .settings import LIMITS, options
 
 FRAME_INTERVAL = 0.04  # seconds between frames while playing: 25 frames/s at most (the issue asks ≥ 20)
 SLICE = 0.01  # seconds of training before the loop lets other work (this socket's messages, other tabs) run
+MAX_OPEN = 32  # sessions (tabs) served at once; each trains on this machine's CPU
 YIELD = 0.001  # seconds the play loop sleeps between slices
 WARNINGS_EVERY = 10  # frames between two looks at the recorder's warnings while playing
 IDLE_SECONDS = 30 * 60  # a socket silent this long, not playing, is closed and its session freed
@@ -65,6 +66,11 @@ def create_app(registry=None):
 
     async def socket(websocket):
         await websocket.accept()
+        if len(registry.open) >= MAX_OPEN:
+            await websocket.send_text(json.dumps({"type": "error", "request": None, "message": f"the server already "
+                                                  f"serves {MAX_OPEN} tabs; close one and reload"}))
+            await websocket.close(code=1013, reason="too many sessions")
+            return
         session = Session()
         registry.add(session)
         try:
