@@ -175,7 +175,8 @@ def test_backprop_step_by_step_matches_chainrule_grad(tab, tmp_path, screenshot)
     shown = []
     while True:
         title = page.inner_text("[data-testid=bp-step-title]")
-        step = {"title": title, "equation": page.inner_text("[data-testid=bp-equation]")}
+        step = {"title": title, "equation": page.inner_text("[data-testid=bp-equation]"),
+                "highlight": tab.js("window.playground.views.network.highlight")}
         for testid in ("bp-a", "bp-delta", "bp-db", "bp-dW"):
             if page.locator(f"[data-testid={testid}]").count():
                 step[testid] = numbers_in(page, testid)
@@ -189,6 +190,8 @@ def test_backprop_step_by_step_matches_chainrule_grad(tab, tmp_path, screenshot)
     assert [s["title"].split(",")[0] for s in shown] == ["Forward"] * 4 + ["BP1", "BP3 and BP4", "BP2", "BP3 and BP4",
                                                                          "BP2", "BP3 and BP4"]
     assert "δᴸ = ∇ₐL ⊙ σ′(zᴸ)" in shown[4]["equation"]
+    # the network highlights the column each step is about: inputs, hidden 1, 2, output, then back down
+    assert [s["highlight"] for s in shown] == [0, 1, 2, 3, 3, 3, 2, 2, 1, 1]
 
     # the truth: the same weights (the safetensors export), a hand-written forward pass, chainrule.grad
     layers = dense_weights(download(page, "safetensors", tmp_path / "model.safetensors"))

@@ -90,3 +90,11 @@ def test_the_largest_network_draws_and_trains(tab, screenshot):
     page.wait_for_function(f"window.playground.framesRendered > {frames}")
     assert int(page.inner_text("[data-testid=step-count]")) > 0
     screenshot(page, "largest")
+
+
+def test_a_url_with_refused_settings_says_so_and_keeps_the_defaults(tab):
+    page = tab.open("layers=99:tanh")  # at most 64 units per layer
+    page.wait_for_selector("[data-testid=error-bar]", state="visible")
+    assert "64" in page.inner_text("[data-testid=error-text]")
+    assert tab.js("window.playground.settings.layers") == tab.js("window.playground.options.defaults.layers")
+    assert "99" not in page.url

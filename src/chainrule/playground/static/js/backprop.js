@@ -27,8 +27,9 @@ function numbers(label, values, testid) {
 }
 
 export class BackpropPanel {
-  constructor({ body, prev, next, position }) {
-    Object.assign(this, { body, prev, next, position });
+  /** onStep(column): the network column the current step is about (0 = the inputs), to highlight it. */
+  constructor({ body, prev, next, position, onStep = () => {} }) {
+    Object.assign(this, { body, prev, next, position, onStep });
     this.steps = [];
     this.index = 0;
     prev.addEventListener("click", () => this.go(this.index - 1));
@@ -39,10 +40,15 @@ export class BackpropPanel {
     this.message = message;
     this.steps = [];
     const lastForward = message.forward.length - 1;
-    for (const f of message.forward) this.steps.push(() => this.forwardStep(f, lastForward));
+    this.columns = [];
+    for (const f of message.forward) {
+      this.steps.push(() => this.forwardStep(f, lastForward));
+      this.columns.push(f.layer);
+    }
     message.backward.forEach((b, i) => {
       this.steps.push(() => this.deltaStep(b, i === 0));
       this.steps.push(() => this.gradientStep(b));
+      this.columns.push(b.layer, b.layer);
     });
     this.go(0);
   }
@@ -59,6 +65,7 @@ export class BackpropPanel {
     this.prev.disabled = this.index === 0;
     this.next.disabled = this.index === this.steps.length - 1;
     this.position.textContent = `step ${this.index + 1} of ${this.steps.length}`;
+    this.onStep(this.columns[this.index]);
   }
 
   title(text, equation) {

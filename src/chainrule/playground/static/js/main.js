@@ -16,7 +16,8 @@ import { settingsFromQuery, writeUrl } from "./urlstate.js";
 const $ = (id) => document.getElementById(id);
 const HISTORY = 1500; // loss-curve points kept; older ones are thinned by half when it fills
 const STRIP = 200; // gradient-norm strip columns
-const EXPORTS = [["config", "chainrule config (TOML)"], ["safetensors", "weights (safetensors)"],
+const EXPORTS = [["config", "chainrule config (TOML)"], ["csv", "its data (CSV, beside the config)"],
+  ["safetensors", "weights (safetensors)"],
   ["torch", "PyTorch script"], ["onnx", "ONNX model"], ["python", "Python snippet"]];
 
 const showError = errorBar($("error-bar"), $("error-text"), $("error-dismiss"));
@@ -36,7 +37,8 @@ const surface = new SurfaceView($("surface"), $("legend"));
 app.views.surface = surface;
 const network = new NetworkView($("net"), $("neuron-zoom"));
 app.views.network = network;
-const backprop = new BackpropPanel({ body: $("bp-body"), prev: $("bp-prev"), next: $("bp-next"), position: $("bp-position") });
+const backprop = new BackpropPanel({ body: $("bp-body"), prev: $("bp-prev"), next: $("bp-next"), position: $("bp-position"),
+  onStep: (column) => { network.highlight = column; schedule(); } });
 const seeds = new SeedsView({ panel: $("seeds-panel"), grid: $("seed-grid"), band: $("seed-band") });
 const protocol = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
 const conn = new Connection(protocol);
@@ -106,6 +108,7 @@ conn.on("network", (message) => {
   app.confirmed = message.settings;
   writeUrl(app.settings);
   if (message.reset) {
+    network.highlight = null;
     app.history = { steps: [], train: [], test: [] };
     app.strip = [];
     seeds.reset();
@@ -261,7 +264,9 @@ $("surface").addEventListener("click", (event) => {
     app.pickMode = false;
     $("bp-pick").setAttribute("aria-pressed", "false");
     surface.picked = point;
-    conn.send({ type: "backprop", point, target: Number($("bp-target").value) });
+    const target = $("bp-target").value.trim();
+    // without a target the server takes the nearest training point's
+    conn.send({ type: "backprop", point, ...(target === "" ? {} : { target: Number(target) }) });
     schedule();
     return;
   }

@@ -31,6 +31,7 @@ export class NetworkView {
     this.nodes = [];
     this.frame = null;
     this.backward = false;
+    this.highlight = null; // a column to highlight (the backprop panel's current layer)
     this.atlas = document.createElement("canvas");
     this.onEdit = () => {};
     canvas.addEventListener("mousemove", (e) => this.hover(e));
@@ -70,6 +71,11 @@ export class NetworkView {
     const { ctx, canvas } = this;
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     if (!frame || !this.sizes.length) return;
+    if (this.highlight !== null && this.highlight < this.sizes.length) {
+      const w = canvas.width / this.sizes.length;
+      ctx.fillStyle = "rgba(255, 213, 79, 0.35)";
+      ctx.fillRect(this.highlight * w + 4, 0, w - 8, canvas.height);
+    }
     this.drawEdges(frame, backward);
     this.drawNodes(frame, backward);
   }
