@@ -197,6 +197,7 @@ conn.on("timeline", (message) => {
 });
 conn.on("error", (message) => {
   app.errors.push(message);
+  if (message.request === "play") showPlaying(false); // the server stopped training (diverged, say)
   if (message.id !== undefined && message.id === app.firstSettings) app.ready = true; // refused: the defaults stay
   if (message.request === "settings" && app.confirmed) {
     // the server kept its settings: show those again (and in the URL) rather than the refused ones
@@ -207,15 +208,18 @@ conn.on("error", (message) => {
 });
 conn.on("error", (message) => showError(message.request ? `${message.request}: ${message.message}` : message.message));
 conn.on("close", () => {
-  app.playing = false;
+  showPlaying(false);
   showError("the connection to the server closed; reload the page to start a new session");
 });
 
 // --- controls that are messages rather than settings ---
-function setPlaying(playing) {
+function showPlaying(playing) {
   app.playing = playing;
   $("play").textContent = playing ? "❚❚ Pause" : "▶ Play";
   $("play").setAttribute("aria-pressed", String(playing));
+}
+function setPlaying(playing) {
+  showPlaying(playing);
   conn.send({ type: playing ? "play" : "pause" });
 }
 $("play").addEventListener("click", () => setPlaying(!app.playing));
@@ -301,3 +305,6 @@ $("weight-editor").addEventListener("submit", (event) => {
   $("weight-editor").hidden = true;
 });
 $("weight-cancel").addEventListener("click", () => { $("weight-editor").hidden = true; });
+$("weight-editor").addEventListener("keydown", (event) => {
+  if (event.key === "Escape") $("weight-editor").hidden = true;
+});
