@@ -288,3 +288,24 @@ def test_an_idle_socket_is_closed_and_its_session_freed_later(client, registry, 
         session_id = opened(ws)["hello"]["session"]
         assert ws.receive()["type"] == "websocket.close"
     assert session_id not in registry.open
+
+
+def test_a_websocket_from_another_origin_is_refused(client):
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect) as e:
+        with client.websocket_connect("/ws", headers={"origin": "http://evil.example"}) as ws:
+            ws.receive()
+    assert e.value.code == 1008
+    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:  # the page's own
+        assert opened(ws)["hello"]["session"]
+
+
+def test_served_on_loopback_only_loopback_host_names_pass():
+    from chainrule.playground.server import LOOPBACK_HOSTS
+
+    app = create_app(allowed_hosts=LOOPBACK_HOSTS)
+    assert TestClient(app, base_url="http://127.0.0.1:8000").get("/api/options").status_code == 200
+    assert TestClient(app, base_url="http://localhost:8000").get("/api/options").status_code == 200
+    # a name re-pointed at 127.0.0.1 (DNS rebinding) is refused
+    assert TestClient(app, base_url="http://evil.example:8000").get("/api/options").status_code == 400

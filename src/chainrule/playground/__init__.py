@@ -37,7 +37,7 @@ def serve(host="127.0.0.1", port=0, open_browser=True, out=None):
 
     import uvicorn
 
-    from .server import create_app
+    from .server import LOOPBACK_HOSTS, create_app
     from .settings import LIMITS
 
     out = out or sys.stdout
@@ -57,7 +57,8 @@ def serve(host="127.0.0.1", port=0, open_browser=True, out=None):
         import webbrowser
 
         webbrowser.open(url)
-    config = uvicorn.Config(create_app(), log_level="warning", ws_max_size=LIMITS["max_message_bytes"] + 1024,
+    app = create_app(allowed_hosts=(*LOOPBACK_HOSTS, host) if is_loopback(host) else None)
+    config = uvicorn.Config(app, log_level="warning", ws_max_size=LIMITS["max_message_bytes"] + 1024,
                             lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
     return 0

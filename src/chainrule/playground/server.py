@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from importlib import resources
+from urllib.parse import urlsplit
 
 from ..errors import ChainruleError
 from . import messages
@@ -31,7 +32,13 @@ def static_root():
     return resources.files("chainrule.playground") / "static"
 
 
-def create_app(registry=None):
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def create_app(registry=None, allowed_hosts=None):
+    """The application. allowed_hosts: the Host names requests may carry (None: any). Serving on
+    loopback, only loopback names pass, so a web page whose name was re-pointed at 127.0.0.1 (DNS
+    rebinding) is refused; a WebSocket must come from the page's own origin (or from no browser)."""
     from starlette.applications import Starlette
     from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
     from starlette.routing import Mount, Route, WebSocketRoute
@@ -65,6 +72,10 @@ def create_app(registry=None):
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def socket(websocket):
+        origin = websocket.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+            await websocket.close(code=1008, reason="cross-origin WebSocket refused")
+            return
         await websocket.accept()
         if len(registry.open) >= MAX_OPEN:
             await websocket.send_text(json.dumps({"type": "error", "request": None, "message": f"the server already "
@@ -82,7 +93,13 @@ def create_app(registry=None):
               Route("/api/export/{session}/{format}", api_export), WebSocketRoute("/ws", socket)]
     if root.is_dir():
         routes.append(Mount("/static", app=StaticFiles(directory=str(root)), name="static"))
-    return Starlette(routes=routes)
+    middleware = []
+    if allowed_hosts is not None:
+        from starlette.middleware import Middleware
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
+    return Starlette(routes=routes, middleware=middleware)
 
 
 def _one_line(e):
@@ -207,8 +224,9 @@ def start_in_thread(host="127.0.0.1", port=0):
     """Run the server in a daemon thread: returns (url, stop). For tests and the benchmark."""
     import uvicorn
 
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", ws_max_size=LIMITS[
-        "max_message_bytes"] + 1024, lifespan="off")
+    app = create_app(allowed_hosts=(*LOOPBACK_HOSTS, host))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                            ws_max_size=LIMITS["max_message_bytes"] + 1024, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
