@@ -113,12 +113,15 @@ def test_frames_per_second_while_playing(tab):
 def test_backward_view(tab, screenshot):
     page = tab.open("layers=6:sigmoid,6:sigmoid,6:sigmoid,6:sigmoid")
     page.check("[data-testid=backward-toggle]")
+    # at step 0 there is no last batch yet: the view says so instead of drawing weights as gradients
+    page.wait_for_function("document.querySelector('[data-testid=backward-note]').textContent.includes('Train a step')")
     page.click("[data-testid=play]")
     page.wait_for_function("window.playground.frame && window.playground.frame.arrays.gW0 "
                            "&& window.playground.frame.arrays.delta0 && window.playground.strip.length > 3",
                            timeout=10_000)
     page.click("[data-testid=play]")
     assert page.locator("[data-testid=grad-strip]").is_visible()
+    assert page.inner_text("[data-testid=backward-note]") == ""
     frame = tab.js("(() => { const a = window.playground.frame.arrays;"
                    " return {g: Array.from(a.gW0.data), d: Array.from(a.delta0.data), shape: a.gW0.shape}; })()")
     assert frame["shape"] == [6, 2]

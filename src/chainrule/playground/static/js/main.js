@@ -176,6 +176,12 @@ function render() {
   const h = app.history;
   drawLines($("loss-curve"), [{ xs: h.steps, ys: h.train, color: "#888", width: 1.5 },
     { xs: h.steps, ys: h.test, color: "#222", width: 2 }], null, "test (dark) and training (grey) loss · ");
+  if (app.backward) {
+    const a = frame.arrays;
+    $("backward-note").textContent = !a.gW0 ? "Train a step to see the gradients (the view shows the last step's batch)."
+      : !a.delta0 ? "‖δ‖ per neuron is shown for plain networks only (no batch norm, dropout or residual): "
+        + "the edges show |∂L/∂W|." : "";
+  }
   if (app.backward && app.strip.length) {
     const layers = app.strip[app.strip.length - 1].length;
     const rows = Array.from({ length: layers }, (_, l) => app.strip.map((col) => col[l] ?? 0));

@@ -76,8 +76,9 @@ export class NetworkView {
       ctx.fillStyle = "rgba(255, 213, 79, 0.35)";
       ctx.fillRect(this.highlight * w + 4, 0, w - 8, canvas.height);
     }
-    this.drawEdges(frame, backward);
-    this.drawNodes(frame, backward);
+    // the backward view's arrays come after the first step (and |∂L/∂W| for every network, δ for plain ones)
+    this.drawEdges(frame, backward && Boolean(frame.arrays.gW0));
+    this.drawNodes(frame, backward && Boolean(frame.arrays.delta0));
   }
 
   drawEdges(frame, backward) {
@@ -93,7 +94,7 @@ export class NetworkView {
       total += m.data.length;
       for (const v of m.data) maxAbs = Math.max(maxAbs, Math.abs(v));
     }
-    const scaleOf = backward && frame.arrays.gW0 ? logScaler(mats.flatMap((m) => Array.from(m.data))) : (v) => Math.abs(v) / maxAbs;
+    const scaleOf = backward ? logScaler(mats.flatMap((m) => Array.from(m.data))) : (v) => Math.abs(v) / maxAbs;
     // above MANY_EDGES, only the MANY_EDGES strongest are drawn (and fainter): a 8 × 64 network stays readable
     let floor = -Infinity;
     if (total > MANY_EDGES) {
