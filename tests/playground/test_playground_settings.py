@@ -74,3 +74,12 @@ def test_huge_integers_are_refused_not_overflowed():
 
 def test_features_come_back_in_the_pages_order():
     assert check_settings({"features": ["sinx2", "x1"]})["features"] == ["x1", "sinx2"]
+
+
+def test_a_partial_optimizer_change_keeps_the_rest():
+    adam = check_settings({"optimizer": {"name": "adam", "learning_rate": 0.01, "beta1": 0.8}})
+    changed = check_settings({"optimizer": {"learning_rate": 0.02}}, base=adam)
+    assert changed["optimizer"] == {"name": "adam", "learning_rate": 0.02, "beta1": 0.8, "beta2": 0.999}
+    # another optimizer starts from its own defaults
+    assert check_settings({"optimizer": {"name": "momentum"}}, base=adam)["optimizer"] == \
+        {"name": "momentum", "learning_rate": 0.03, "momentum": 0.9}

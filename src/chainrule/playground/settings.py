@@ -94,7 +94,11 @@ def check_settings(raw, base=None):
     """``base`` (default ``DEFAULTS``) overlaid with ``raw``, every field checked; a new dict."""
     only_keys(raw, DEFAULTS, "settings")
     s = copy.deepcopy(base or DEFAULTS)
-    s.update(copy.deepcopy(raw))
+    given = copy.deepcopy(raw)
+    o = given.get("optimizer")
+    if isinstance(o, dict) and o.get("name", s["optimizer"]["name"]) == s["optimizer"]["name"]:
+        given["optimizer"] = {**s["optimizer"], **o}  # the same optimizer: a partial change keeps the rest
+    s.update(given)
     problem = choice(s, "problem", tuple(datasets.BY_TASK))
     if s["dataset"] != "upload":
         choice(s, "dataset", datasets.BY_TASK[problem])
