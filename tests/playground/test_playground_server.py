@@ -309,3 +309,20 @@ def test_served_on_loopback_only_loopback_host_names_pass():
     assert TestClient(app, base_url="http://localhost:8000").get("/api/options").status_code == 200
     # a name re-pointed at 127.0.0.1 (DNS rebinding) is refused
     assert TestClient(app, base_url="http://evil.example:8000").get("/api/options").status_code == 400
+
+
+def test_export_route_downloads_the_weights_the_frames_show(client, tmp_path):
+    from chainrule.saving import load_weights
+
+    with client.websocket_connect("/ws") as ws:
+        session_id = opened(ws)["hello"]["session"]
+        _, arrays = step(ws, 100)
+        answer = client.get(f"/api/export/{session_id}/safetensors")
+        assert answer.status_code == 200 and 'filename="model.safetensors"' in answer.headers["content-disposition"]
+        (tmp_path / "model.safetensors").write_bytes(answer.content)
+        weights = load_weights(tmp_path / "model.safetensors")
+        # frames carry float32: the float64 weights rounded to float32 are exactly the frame's numbers
+        assert np.array_equal(weights["0.weight"].astype(np.float32), arrays["W0"])
+        assert np.array_equal(weights["4.bias"].astype(np.float32), arrays["b2"])
+        config = client.get(f"/api/export/{session_id}/config")
+        assert config.status_code == 200 and b"hidden = [4, 2]" in config.content

@@ -66,7 +66,7 @@ def create_app(registry=None, allowed_hosts=None):
         if fmt not in EXPORTS:
             return PlainTextResponse(f"unknown export format {fmt[:40]!r}; valid: {', '.join(EXPORTS)}", 400)
         try:
-            body, media, filename = await asyncio.to_thread(export, session, fmt)
+            body, media, filename = await asyncio.to_thread(export, session.frozen(), fmt)
         except ChainruleError as e:
             return PlainTextResponse(_one_line(e), 400)
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

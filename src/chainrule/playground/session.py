@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import secrets
 import time
+from types import SimpleNamespace
 
 from .. import _version
 from ..errors import ConfigError
@@ -56,6 +57,14 @@ class Session:
         t = self.training
         self.timeline.take(t.step_count, t.snapshot(), self.settings)
         self.timeline.record(t.step_count, *map(frames.finite, t.losses()))
+
+    def frozen(self):
+        """What the exports read, copied now: they run in a worker thread while training goes on."""
+        t = self.training
+        config = t.config()
+        training = SimpleNamespace(model=copy.deepcopy(t.model), data=t.data, step_count=t.step_count,
+                                   epoch=t.epoch, config=lambda: config)
+        return SimpleNamespace(settings=copy.deepcopy(self.settings), training=training)
 
     # -- messages --------------------------------------------------------------------------------
     def hello(self):
