@@ -28,7 +28,7 @@ window.addEventListener("unhandledrejection", (e) => showError(`page error: ${e.
 const app = {
   session: null, options: null, settings: null, sizes: [], playing: false, backward: false,
   frame: null, pending: null, framesReceived: 0, framesRendered: 0, pickMode: false,
-  history: { steps: [], train: [], test: [] }, strip: [], warnings: [], networks: 0, errors: [], ready: false,
+  history: { steps: [], train: [], test: [] }, strip: [], warnings: [], networks: 0, errors: [], ready: false, renderMs: [],
 };
 window.playground = app;
 app.views = {};
@@ -143,7 +143,7 @@ conn.on("binary", (frame) => {
     app.strip.push(Array.from(norms.data));
     if (app.strip.length > STRIP) app.strip.shift();
   }
-  seeds.update(frame, (v) => surface.seedColor(v));
+  seeds.record(frame);
   app.pending = frame;
   schedule();
 });
@@ -156,12 +156,19 @@ function schedule() {
 }
 
 function render() {
+  const start = performance.now();
   scheduled = false;
   if (app.pending) {
     app.frame = app.pending;
     app.pending = null;
     app.framesRendered++;
   }
+  draw();
+  app.renderMs.push(performance.now() - start);
+  if (app.renderMs.length > 200) app.renderMs.shift();
+}
+
+function draw() {
   const frame = app.frame;
   surface.draw(frame && frame.arrays.surface, { discretize: $("discretize").checked, showTest: $("show-test").checked });
   network.draw(frame, app.backward);
@@ -174,6 +181,7 @@ function render() {
     $(id).dataset.value = String(v);
   }
   const h = app.history;
+  seeds.draw(frame, (v) => surface.seedColor(v));
   drawLines($("loss-curve"), [{ xs: h.steps, ys: h.train, color: "#888", width: 1.5 },
     { xs: h.steps, ys: h.test, color: "#222", width: 2 }], null, "test (dark) and training (grey) loss · ");
   if (app.backward) {

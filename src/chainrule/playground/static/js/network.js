@@ -35,7 +35,7 @@ export class NetworkView {
     this.atlas = document.createElement("canvas");
     this.onEdit = () => {};
     canvas.addEventListener("mousemove", (e) => this.hover(e));
-    canvas.addEventListener("mouseleave", () => { this.zoom.hidden = true; });
+    canvas.addEventListener("mouseleave", () => { this.zoom.hidden = true; this.hovered = null; });
     canvas.addEventListener("click", (e) => this.click(e));
   }
 
@@ -79,6 +79,7 @@ export class NetworkView {
     // the backward view's arrays come after the first step (and |∂L/∂W| for every network, δ for plain ones)
     this.drawEdges(frame, backward && Boolean(frame.arrays.gW0));
     this.drawNodes(frame, backward && Boolean(frame.arrays.delta0));
+    if (this.hovered && !this.zoom.hidden) this.drawZoom(this.hovered); // the enlarged neuron stays live
   }
 
   drawEdges(frame, backward) {
@@ -218,17 +219,23 @@ export class NetworkView {
     const neurons = this.frame && this.frame.arrays.neurons;
     if (!node || node.neuron === null || !neurons || node.neuron >= neurons.shape[0]) {
       this.zoom.hidden = true;
+      this.hovered = null;
       return;
     }
-    const zctx = this.zoom.getContext("2d");
-    zctx.imageSmoothingEnabled = false;
-    zctx.drawImage(this.atlas, 0, node.neuron * this.cell, this.cell, this.cell, 0, 0, this.zoom.width, this.zoom.height);
+    this.hovered = node;
+    this.drawZoom(node);
     const rect = this.canvas.getBoundingClientRect();
     const scale = rect.width / this.canvas.width;
     this.zoom.style.left = `${Math.min(node.x * scale + 14, rect.width - this.zoom.width)}px`;
     this.zoom.style.top = `${Math.max(0, node.y * scale - this.zoom.height / 2)}px`;
     this.zoom.title = node.col === 0 ? `input feature ${node.unit + 1}` : `layer ${node.col}, unit ${node.unit + 1}`;
     this.zoom.hidden = false;
+  }
+
+  drawZoom(node) {
+    const zctx = this.zoom.getContext("2d");
+    zctx.imageSmoothingEnabled = false;
+    zctx.drawImage(this.atlas, 0, node.neuron * this.cell, this.cell, this.cell, 0, 0, this.zoom.width, this.zoom.height);
   }
 
   /** The edge (or, on a neuron, its bias) under a click, with its current value. */

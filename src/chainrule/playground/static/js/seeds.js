@@ -12,10 +12,24 @@ export class SeedsView {
     this.history = { xs: [], lo: [], hi: [], mid: [] };
   }
 
-  /** colorOf(v) -> [r, g, b]: the output panel's colours for one seed's map value. */
-  update(frame, colorOf) {
-    const surfaces = frame.arrays.surfaces;
+  /** Every frame's seed losses go into the band's history (frames are rendered fewer than received). */
+  record(frame) {
     const losses = frame.arrays.seed_losses;
+    if (!losses) return;
+    const K = losses.shape[0];
+    const tests = [];
+    for (let k = 0; k < K; k++) tests.push(losses.data[2 * k + 1]);
+    tests.sort((a, b) => a - b);
+    const h = this.history;
+    h.xs.push(frame.header.step);
+    h.lo.push(tests[0]);
+    h.hi.push(tests[K - 1]);
+    h.mid.push(tests[Math.floor(K / 2)]);
+  }
+
+  /** colorOf(v) -> [r, g, b]: the output panel's colours for one seed's map value. */
+  draw(frame, colorOf) {
+    const surfaces = frame.arrays.surfaces;
     this.panel.hidden = !surfaces;
     if (!surfaces) return;
     const [K, G] = surfaces.shape;
@@ -29,23 +43,13 @@ export class SeedsView {
       this.grid.append(canvas);
     }
     for (let k = 0; k < K; k++) {
-      const canvas = this.grid.children[k];
-      const ctx = canvas.getContext("2d");
+      const ctx = this.grid.children[k].getContext("2d");
       const image = ctx.createImageData(G, G);
       gridToImage(image, surfaces.data, k * G * G, G, colorOf);
       ctx.putImageData(image, 0, 0);
     }
-    if (losses) {
-      const tests = [];
-      for (let k = 0; k < K; k++) tests.push(losses.data[2 * k + 1]);
-      tests.sort((a, b) => a - b);
-      const h = this.history;
-      h.xs.push(frame.header.step);
-      h.lo.push(tests[0]);
-      h.hi.push(tests[K - 1]);
-      h.mid.push(tests[Math.floor(K / 2)]);
-      drawLines(this.band, [{ xs: h.xs, ys: h.mid, color: "#333", width: 1.5 }],
-        { xs: h.xs, lo: h.lo, hi: h.hi, color: "rgba(8,119,189,0.25)" }, "test loss over seeds (band: min–max, line: median) · ");
-    }
+    const h = this.history;
+    drawLines(this.band, [{ xs: h.xs, ys: h.mid, color: "#333", width: 1.5 }],
+      { xs: h.xs, lo: h.lo, hi: h.hi, color: "rgba(8,119,189,0.25)" }, "test loss over seeds (band: min–max, line: median) · ");
   }
 }
