@@ -234,10 +234,11 @@ def test_closed_sessions_kept_are_bounded():
 
 def test_set_weight_and_view_backward(client):
     with client.websocket_connect("/ws") as ws:
-        opened(ws)
+        before = opened(ws)["frame"][0]["train_loss"]
         send(ws, {"type": "set_weight", "layer": 1, "param": "weight", "row": 1, "col": 2, "value": 2.5})
-        _, arrays = until(ws, "frame")
+        header, arrays = until(ws, "frame")
         assert arrays["W1"][1, 2] == 2.5
+        assert header["train_loss"] != before  # the loss of the edited network, not the one before
         send(ws, {"type": "set_weight", "layer": 0, "param": "bias", "row": 3, "value": -1.25})
         assert until(ws, "frame")[1]["b0"][3] == -1.25
         step(ws, 5)

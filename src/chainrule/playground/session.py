@@ -203,6 +203,7 @@ class Session:
         if any(i >= n for i, n in zip(index, array.shape)):
             raise ConfigError(f"{m['param']} of layer {layer} has shape {list(array.shape)}, found index {list(index)}")
         array[index] = float(m["value"])  # in place: the optimizer holds this very array
+        t.edited()
         return [self.frame()]
 
     def add_point(self, m):

@@ -45,6 +45,7 @@ class Training:
         self.X_test, self.y_test = self._prepared(data.test_inputs(), data.test_targets)
         self.settings = copy.deepcopy(settings)
         self.last_batch = None  # (inputs, targets as the data hold them) of the last step
+        self.edits, self._losses = 0, None
         self._batcher()
 
     def _prepared(self, X, y):
@@ -95,7 +96,15 @@ class Training:
             return float(self.trainer.loss_fn(self.model.apply(self.model.params, X), y))
 
     def losses(self):
-        return self.loss_on(self.X_train, self.y_train), self.loss_on(self.X_test, self.y_test)
+        """(train loss, test loss) of the network as it is now (kept until a step, edit or restore)."""
+        key = (self.step_count, self.edits)
+        if self._losses is None or self._losses[0] != key:
+            self._losses = key, (self.loss_on(self.X_train, self.y_train), self.loss_on(self.X_test, self.y_test))
+        return self._losses[1]
+
+    def edited(self):
+        """The weights were changed by hand (set_weight): what was computed from them is stale."""
+        self.edits += 1
 
     def apply_live(self, settings):
         """Optimizer, regularization and batch size changed on the running network."""
@@ -121,7 +130,7 @@ class Training:
 
     def restore(self, snap):
         self.trainer.load_state_dict(*snap)
-        self._order_epoch = None
+        self._order_epoch, self._losses = None, None
 
     def config(self):
         """The run config of these settings, trained for the epochs run so far."""
