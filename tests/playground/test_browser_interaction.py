@@ -98,3 +98,31 @@ def test_a_url_with_refused_settings_says_so_and_keeps_the_defaults(tab):
     assert "64" in page.inner_text("[data-testid=error-text]")
     assert tab.js("window.playground.settings.layers") == tab.js("window.playground.options.defaults.layers")
     assert "99" not in page.url
+
+
+def test_regenerate_draws_new_data_for_the_same_network(tab):
+    page = tab.open("dataset=gaussian&noise=20")
+    first = "JSON.stringify(Array.from(window.playground.views.surface.train.data.slice(0, 6)))"
+    tab.js(f"window.firstPoints = {first}")
+    sizes = tab.js("window.playground.sizes")
+    page.click("[data-testid=regenerate]")
+    page.wait_for_function(f"{first} !== window.firstPoints", timeout=10_000)
+    assert tab.js("window.playground.sizes") == sizes
+
+
+def test_optimizer_settings_and_removing_a_layer(tab):
+    page = tab.open()
+    networks = tab.js("window.playground.networks")
+    page.select_option("[data-testid=optimizer]", "momentum")
+    page.wait_for_function(f"window.playground.networks > {networks}")
+    assert tab.js("window.playground.settings.optimizer")["name"] == "momentum"
+    page.fill("[data-testid=optimizer-momentum]", "0.5")
+    page.dispatch_event("[data-testid=optimizer-momentum]", "change")
+    page.wait_for_function("window.playground.settings.optimizer.momentum === 0.5"
+                           " && window.playground.confirmed.optimizer.momentum === 0.5")
+    assert "optimizer.momentum=0.5" in page.url
+    layers = len(tab.js("window.playground.settings.layers"))
+    networks = tab.js("window.playground.networks")
+    page.click("[data-testid=remove-layer]")
+    page.wait_for_function(f"window.playground.networks > {networks}")
+    assert len(tab.js("window.playground.sizes")) == layers + 1  # inputs, one hidden layer fewer, output
