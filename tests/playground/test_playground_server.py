@@ -327,3 +327,44 @@ def test_export_route_downloads_the_weights_the_frames_show(client, tmp_path):
         assert np.array_equal(weights["4.bias"].astype(np.float32), arrays["b2"])
         config = client.get(f"/api/export/{session_id}/config")
         assert config.status_code == 200 and b"hidden = [4, 2]" in config.content
+
+
+def test_the_real_server_answers_oversized_messages_and_serves_on():
+    """Through uvicorn and a real WebSocket (the `websockets` client), not the test client."""
+    websockets = pytest.importorskip("websockets.sync.client")
+    from chainrule.playground.server import WS_MAX_SIZE, start_in_thread
+
+    url, stop = start_in_thread()
+    try:
+        with websockets.connect(url.replace("http", "ws") + "ws", max_size=None) as ws:
+            while True:  # the opening ends with the warnings
+                m = ws.recv()
+                if isinstance(m, str) and json.loads(m)["type"] == "warnings":
+                    break
+            ws.send(" " * (LIMITS["max_message_bytes"] + 1))
+            error = json.loads(ws.recv())
+            assert error["type"] == "error" and "more than" in error["message"]
+            ws.send(json.dumps({"type": "step", "n": 2}))
+            while not isinstance(m := ws.recv(), bytes):
+                pass
+            assert json.loads(m[4:4 + int.from_bytes(m[:4], "little")])["step"] == 2
+        with websockets.connect(url.replace("http", "ws") + "ws", max_size=None) as ws:
+            ws.send(" " * (WS_MAX_SIZE + 1))  # beyond what is read at all: closed, "message too big"
+            with pytest.raises(Exception) as e:
+                while True:
+                    ws.recv()
+            assert "1009" in str(e.value)
+    finally:
+        stop()
+
+
+def test_an_upload_of_exactly_1_mb_is_read_and_one_byte_more_is_not(client):
+    rows = "x1,x2,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n"
+    exact = rows + "\n" * (LIMITS["max_upload_bytes"] - len(rows))  # (blank lines are skipped)
+    assert len(exact.encode()) == LIMITS["max_upload_bytes"]
+    with client.websocket_connect("/ws") as ws:
+        opened(ws)
+        send(ws, {"type": "upload", "csv": exact + "\n"})
+        assert "1048577 bytes" in until(ws, "error")["message"]
+        send(ws, {"type": "upload", "csv": exact})
+        assert until(ws, "network")["settings"]["dataset"] == "upload"

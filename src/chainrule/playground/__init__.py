@@ -37,8 +37,7 @@ def serve(host="127.0.0.1", port=0, open_browser=True, out=None):
 
     import uvicorn
 
-    from .server import LOOPBACK_HOSTS, create_app
-    from .settings import LIMITS
+    from .server import LOOPBACK_HOSTS, WS_MAX_SIZE, create_app
 
     out = out or sys.stdout
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -58,7 +57,6 @@ def serve(host="127.0.0.1", port=0, open_browser=True, out=None):
 
         webbrowser.open(url)
     app = create_app(allowed_hosts=(*LOOPBACK_HOSTS, host) if is_loopback(host) else None)
-    config = uvicorn.Config(app, log_level="warning", ws_max_size=LIMITS["max_message_bytes"] + 1024,
-                            lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", ws_max_size=WS_MAX_SIZE, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
     return 0

@@ -22,6 +22,9 @@ from .settings import LIMITS, options
 
 FRAME_INTERVAL = 0.04  # seconds between frames while playing: 25 frames/s at most (the issue asks ≥ 20)
 SLICE = 0.01  # seconds of training before the loop lets other work (this socket's messages, other tabs) run
+# Frames up to this size reach the message check (and get an `error` above max_message_bytes); bigger
+# ones make uvicorn close the socket (1009) before reading them into memory.
+WS_MAX_SIZE = 4 * LIMITS["max_message_bytes"]
 MAX_OPEN = 32  # sessions (tabs) served at once; each trains on this machine's CPU
 YIELD = 0.001  # seconds the play loop sleeps between slices
 WARNINGS_EVERY = 10  # frames between two looks at the recorder's warnings while playing
@@ -226,7 +229,7 @@ def start_in_thread(host="127.0.0.1", port=0):
 
     app = create_app(allowed_hosts=(*LOOPBACK_HOSTS, host))
     config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                            ws_max_size=LIMITS["max_message_bytes"] + 1024, lifespan="off")
+                            ws_max_size=WS_MAX_SIZE, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
