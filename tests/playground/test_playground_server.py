@@ -368,3 +368,13 @@ def test_an_upload_of_exactly_1_mb_is_read_and_one_byte_more_is_not(client):
         assert "1048577 bytes" in until(ws, "error")["message"]
         send(ws, {"type": "upload", "csv": exact})
         assert until(ws, "network")["settings"]["dataset"] == "upload"
+
+
+def test_an_error_echoes_the_id_of_the_message_it_answers(client):
+    with client.websocket_connect("/ws") as ws:
+        opened(ws)
+        send(ws, {"type": "step", "n": 0, "id": "s1"})
+        error = until(ws, "error")
+        assert error["id"] == "s1" and error["request"] == "step"
+        send(ws, {"type": "rewind", "snapshot": 12345, "id": 7})
+        assert until(ws, "error")["id"] == 7

@@ -36,7 +36,10 @@ def parse(text):
     try:
         _check(message, kind)
     except ConfigError as e:
-        e.request = kind  # the error names the message it answers
+        e.request = kind  # the error names the message it answers, and carries its id when that is valid
+        ident = message.get("id")
+        if isinstance(ident, str | int) and not isinstance(ident, bool) and len(str(ident)) <= 64:
+            e.ident = ident
         raise
     return message
 

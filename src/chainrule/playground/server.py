@@ -177,6 +177,7 @@ class Connection:
                 answers = self.session.handle(message)
         except ChainruleError as e:
             error = {"type": "error", "message": _one_line(e), "request": getattr(e, "request", kind)}
+            ident = getattr(e, "ident", ident)
             if ident is not None:
                 error["id"] = ident
             await self.send([error])

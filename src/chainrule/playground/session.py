@@ -217,6 +217,7 @@ class Session:
         state = t.snapshot()
         self.training = Training(self.settings, t.data.with_point(point(m), value))
         self.training.restore(state)
+        self._reseed()
         return [self.data_frame(), self.frame()]
 
     def rewind(self, snapshot_id):
