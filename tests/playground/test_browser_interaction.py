@@ -126,3 +126,27 @@ def test_optimizer_settings_and_removing_a_layer(tab):
     page.click("[data-testid=remove-layer]")
     page.wait_for_function(f"window.playground.networks > {networks}")
     assert len(tab.js("window.playground.sizes")) == layers + 1  # inputs, one hidden layer fewer, output
+
+
+def test_switching_to_regression_changes_data_loss_and_legend(tab):
+    page = tab.open()
+    networks = tab.js("window.playground.networks")
+    page.select_option("[data-testid=problem]", "regression")
+    page.wait_for_function(f"window.playground.networks > {networks}")
+    settings = tab.js("window.playground.settings")
+    options = tab.js("window.playground.options")
+    assert settings["dataset"] in options["datasets"]["regression"]
+    assert settings["loss"] in options["losses"]["regression"]
+    page.wait_for_selector("[data-testid=legend-high]")
+    assert page.locator("[data-testid=legend-class-0]").count() == 0
+    assert page.locator("[data-testid=click-mode] option[value=value]").count() == 1
+
+
+def test_a_bad_csv_is_refused_in_words(tab, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("x1,x2,label\n1,2\n3,4,5,6\n")
+    page = tab.open()
+    page.set_input_files("[data-testid=upload]", str(path))
+    page.wait_for_selector("[data-testid=error-bar]", state="visible", timeout=10_000)
+    assert page.inner_text("[data-testid=error-text]").startswith("upload: ")
+    assert tab.js("window.playground.settings.dataset") == "circle"  # the data in use are kept
