@@ -196,20 +196,23 @@ class Connection:
             self.player = None
 
     async def playing(self):
-        s, last_frame, count = self.session, 0.0, 0
+        s, last_frame, count, interval = self.session, 0.0, 0, FRAME_INTERVAL
         try:
             while True:
                 start = time.perf_counter()
-                end = min(start + SLICE, last_frame + FRAME_INTERVAL)
+                end = min(start + SLICE, last_frame + interval)
                 while True:
                     s.train(10)
                     if time.perf_counter() >= end:
                         break
                 now = time.perf_counter()
-                if now - last_frame >= FRAME_INTERVAL:
+                if now - last_frame >= interval:
                     s.record_losses()
                     count += 1
                     await self.send([s.frame(), *(s.warnings() if count % WARNINGS_EVERY == 0 else [])])
+                    # a frame that takes long (a wide network on many points) comes less often, so that
+                    # training keeps at least half the time
+                    interval = max(FRAME_INTERVAL, 2 * (time.perf_counter() - now))
                     last_frame = now
                 # a short sleep, not sleep(0): the socket's bytes take a few loop turns to become a
                 # message and its answer a few more; a bare yield would give each turn a whole slice
