@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.playground.session import Session
-from chainrule.playground.timeline import MAX_SNAPSHOTS, Timeline, due
+from chainrule.playground.timeline import MAX_SNAPSHOTS, Timeline, interval
 
 
 def weights(session):
@@ -92,5 +92,8 @@ def test_snapshots_are_bounded_and_keep_each_branchs_first():
 
 
 def test_snapshots_fall_due_ever_more_rarely():
-    assert due(100, 0) and not due(150, 100) and due(2000, 1500) and not due(10_500, 10_001)
-    assert due(20_000, 19_999)
+    s = Session({"points": 40, "batch_size": 40})
+    s.train(250)
+    s.train(2750)
+    assert [snap["step"] for snap in s.timeline.snapshots] == [0, 100, 200, *range(300, 1001, 100), 2000, 3000]
+    assert interval(999) == 100 and interval(1000) == 1000 and interval(10_000) == 10_000

@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from . import frames, playdata
 from .messages import point, target
 from .settings import REBUILD_KEYS, check_settings, options
-from .timeline import Timeline, due
+from .timeline import Timeline, interval
 from .training import Training
 from .views import Views, gradient_norms, weights
 
@@ -101,12 +101,11 @@ class Session:
         """n steps, with the timeline's snapshots taken where due and the loss curve recorded."""
         t, left = self.training, int(n)
         while left > 0:
-            every = 100 if t.step_count < 1000 else 1000 if t.step_count < 10_000 else 10_000
+            every = interval(t.step_count)
             chunk = min(left, every - t.step_count % every)
-            before = t.step_count
             t.steps(chunk)
             left -= chunk
-            if due(t.step_count, self.timeline.last_step()) or due(t.step_count, before):
+            if t.step_count % every == 0:
                 self._snapshot()
         if self.seeds is not None:
             self.seeds.catch_up(t.step_count)

@@ -13,11 +13,10 @@ MAX_SNAPSHOTS = 50
 MAX_POINTS = 2000  # loss points kept per branch (halved when full)
 
 
-def due(step, last):
-    """Whether a snapshot is due at ``step`` after one at ``last``: every 100 steps up to 1,000,
-    every 1,000 up to 10,000, then every 10,000."""
-    every = 100 if step <= 1000 else 1000 if step <= 10_000 else 10_000
-    return step // every > last // every
+def interval(step):
+    """Steps between snapshots from ``step`` on: 100 up to 1,000, 1,000 up to 10,000, then 10,000.
+    A snapshot is taken at every multiple of the interval the training reaches."""
+    return 100 if step < 1000 else 1000 if step < 10_000 else 10_000
 
 
 class Timeline:
@@ -46,10 +45,6 @@ class Timeline:
             else:
                 del self.snapshots[0]
         return snap
-
-    def last_step(self):
-        mine = [s["step"] for s in self.snapshots if s["branch"] == self.branch["id"]]
-        return max(mine) if mine else -1
 
     def find(self, snapshot_id):
         for s in self.snapshots:
