@@ -36,3 +36,23 @@ export function gridToImage(image, values, offset, size, colorOf) {
     px[4 * i + 3] = 255;
   }
 }
+
+// diverging() tabulated: LUT_SIZE colours over [-1, 1], for the per-pixel loops (no array per pixel)
+const LUT_SIZE = 511;
+const LUT = new Uint8ClampedArray(LUT_SIZE * 3);
+for (let i = 0; i < LUT_SIZE; i++) LUT.set(diverging((2 * i) / (LUT_SIZE - 1) - 1), 3 * i);
+
+/** gridToImage with diverging(values[i] · scale): the fast path of the neurons' heat maps. */
+export function gridToImageDiverging(image, values, offset, size, scale) {
+  const px = image.data;
+  const half = (LUT_SIZE - 1) / 2;
+  for (let i = 0; i < size * size; i++) {
+    let t = values[offset + i] * scale;
+    t = t > 1 ? 1 : t < -1 ? -1 : t !== t ? 0 : t; // clamp; NaN as 0
+    const k = 3 * Math.round((t + 1) * half);
+    px[4 * i] = LUT[k];
+    px[4 * i + 1] = LUT[k + 1];
+    px[4 * i + 2] = LUT[k + 2];
+    px[4 * i + 3] = 255;
+  }
+}

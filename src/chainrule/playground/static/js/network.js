@@ -1,7 +1,7 @@
 // The network picture on one canvas: columns of neurons (each a small heat map of its value over the input
 // plane), edges coloured by the weight's sign and as wide as its magnitude; in the backward view neurons are
 // coloured by ‖δ‖ and edges by |∂L/∂W|. Hit testing for hover (enlarge a neuron) and click (edit a weight).
-import { CLASS_COLORS, NEG, POS, diverging, gridToImage, magnitude, rgb } from "./colors.js";
+import { CLASS_COLORS, NEG, POS, diverging, gridToImage, gridToImageDiverging, magnitude, rgb } from "./colors.js";
 
 const LEVELS = 6; // edges are drawn in LEVELS buckets per colour: a few paths instead of one stroke per edge
 const MANY_EDGES = 2000;
@@ -151,7 +151,7 @@ export class NetworkView {
       let peak = 1; // tanh-like values keep their absolute scale; unbounded ones are scaled to their peak
       for (let i = 0; i < cell; i++) peak = Math.max(peak, Math.abs(neurons.data[n * cell + i]));
       const sub = { data: new Uint8ClampedArray(px.buffer, n * cell * 4, cell * 4) };
-      gridToImage(sub, neurons.data, n * cell, g, (v) => diverging(v / peak));
+      gridToImageDiverging(sub, neurons.data, n * cell, g, 1 / peak);
     }
     actx.putImageData(image, 0, 0);
     this.cell = g;
