@@ -150,3 +150,13 @@ def test_a_bad_csv_is_refused_in_words(tab, tmp_path):
     page.wait_for_selector("[data-testid=error-bar]", state="visible", timeout=10_000)
     assert page.inner_text("[data-testid=error-text]").startswith("upload: ")
     assert tab.js("window.playground.settings.dataset") == "circle"  # the data in use are kept
+
+
+def test_the_backward_view_of_a_network_with_batch_norm_says_what_it_cannot_show(tab):
+    page = tab.open("batchnorm=1")
+    page.check("[data-testid=backward-toggle]")
+    page.click("[data-testid=step]")
+    page.wait_for_function("window.playground.frame.arrays.gW0 !== undefined", timeout=10_000)
+    assert tab.js("window.playground.frame.arrays.delta0") is None
+    page.wait_for_function(
+        "document.querySelector('[data-testid=backward-note]').textContent.includes('plain networks only')")
