@@ -173,6 +173,17 @@ class Connection:
                 self.stop()
                 self.session.record_losses()
                 answers = [self.session.frame(), self.session.timeline.message()]
+            elif kind == "step":  # in slices, as play does: up to 1,000 steps of a wide network take seconds
+                left = message.get("n", 1)
+                while left > 0:
+                    start = time.perf_counter()
+                    while left > 0 and time.perf_counter() - start < SLICE:
+                        chunk = min(left, 10)
+                        self.session.train(chunk)
+                        left -= chunk
+                    if left > 0:
+                        await asyncio.sleep(YIELD)
+                answers = self.session.handle({**message, "n": 0})
             else:
                 answers = self.session.handle(message)
         except ChainruleError as e:

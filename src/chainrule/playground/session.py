@@ -130,7 +130,7 @@ class Session:
         kind = message["type"]
         if kind == "settings":
             return self.apply_settings(message["settings"])
-        if kind == "step":
+        if kind == "step":  # (n = 0: the server trained them already, in slices)
             self.train(message.get("n", 1))
             self.record_losses()
             return [self.frame(), self.timeline.message(), *self.warnings()]
