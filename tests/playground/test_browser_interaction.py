@@ -39,6 +39,14 @@ def test_hovering_a_neuron_enlarges_it(tab):
     page.hover("#net", position=canvas_position(page, "#net", node))
     page.wait_for_selector("[data-testid=neuron-zoom]", state="visible")
     assert page.get_attribute("[data-testid=neuron-zoom]", "title") == "layer 1, unit 1"
+    first_input = tab.js("(() => { const n = window.playground.views.network.nodes[0]; return [n.x, n.y]; })()")
+    page.hover("#net", position=canvas_position(page, "#net", first_input))
+    page.wait_for_function("document.querySelector('[data-testid=neuron-zoom]').title === 'input x₁'")
+    # over an edge (not a neuron) the canvas names the weight and its value
+    edge = tab.js("window.playground.views.network.edgePoint(0, 2, 0, 0.25)")
+    page.hover("#net", position=canvas_position(page, "#net", edge))
+    assert page.locator("[data-testid=neuron-zoom]").is_hidden()
+    assert page.get_attribute("#net", "title").startswith("weight ")
     page.mouse.move(1, 1)
     page.wait_for_selector("[data-testid=neuron-zoom]", state="hidden")
 

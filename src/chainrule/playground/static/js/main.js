@@ -115,7 +115,7 @@ conn.on("network", (message) => {
     seeds.reset();
   }
   surface.configure({ extent: app.options.grid.extent, problem: app.settings.problem, classes: classesOf(message.sizes, app.settings.problem) });
-  network.setSizes(message.sizes);
+  network.setSizes(message.sizes, message.features || app.settings.features);
   showSettings(app.settings);
   schedule();
 });

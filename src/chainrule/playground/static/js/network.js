@@ -2,6 +2,7 @@
 // plane), edges coloured by the weight's sign and as wide as its magnitude; in the backward view neurons are
 // coloured by ‖δ‖ and edges by |∂L/∂W|. Hit testing for hover (enlarge a neuron) and click (edit a weight).
 import { CLASS_COLORS, NEG, POS, diverging, gridToImage, gridToImageDiverging, magnitude, rgb } from "./colors.js";
+import { FEATURES } from "./features.js";
 
 const LEVELS = 6; // edges are drawn in LEVELS buckets per colour: a few paths instead of one stroke per edge
 const MANY_EDGES = 2000;
@@ -28,6 +29,7 @@ export class NetworkView {
     this.ctx = canvas.getContext("2d");
     this.zoom = zoom;
     this.sizes = [];
+    this.features = [];
     this.nodes = [];
     this.frame = null;
     this.backward = false;
@@ -39,8 +41,10 @@ export class NetworkView {
     canvas.addEventListener("click", (e) => this.click(e));
   }
 
-  setSizes(sizes) {
+  /** sizes: [n_in, ..., n_out]; features: the input features' names (captions of the first column). */
+  setSizes(sizes, features = []) {
     this.sizes = sizes;
+    this.features = features;
     this.layout();
   }
 
@@ -220,15 +224,21 @@ export class NetworkView {
     if (!node || node.neuron === null || !neurons || node.neuron >= neurons.shape[0]) {
       this.zoom.hidden = true;
       this.hovered = null;
+      const edge = node ? null : this.editableAt(px, py);
+      this.canvas.title = edge ? `weight ${edge.value.toPrecision(4)}: layer ${edge.layer + 1}, from ${edge.col + 1} `
+        + `to ${edge.row + 1} (click to edit)` : "";
       return;
     }
     this.hovered = node;
+    const name = this.features[node.unit];
+    node.caption = node.col === 0 ? `input ${FEATURES[name]?.label ?? name ?? node.unit + 1}`
+      : `layer ${node.col}, unit ${node.unit + 1}`;
     this.drawZoom(node);
     const rect = this.canvas.getBoundingClientRect();
     const scale = rect.width / this.canvas.width;
     this.zoom.style.left = `${Math.min(node.x * scale + 14, rect.width - this.zoom.width)}px`;
     this.zoom.style.top = `${Math.max(0, node.y * scale - this.zoom.height / 2)}px`;
-    this.zoom.title = node.col === 0 ? `input feature ${node.unit + 1}` : `layer ${node.col}, unit ${node.unit + 1}`;
+    this.zoom.title = node.caption;
     this.zoom.hidden = false;
   }
 
@@ -236,6 +246,11 @@ export class NetworkView {
     const zctx = this.zoom.getContext("2d");
     zctx.imageSmoothingEnabled = false;
     zctx.drawImage(this.atlas, 0, node.neuron * this.cell, this.cell, this.cell, 0, 0, this.zoom.width, this.zoom.height);
+    zctx.fillStyle = "rgba(255,255,255,0.8)";
+    zctx.fillRect(0, this.zoom.height - 15, this.zoom.width, 15);
+    zctx.fillStyle = "#222";
+    zctx.font = "11px sans-serif";
+    zctx.fillText(node.caption || "", 4, this.zoom.height - 4);
   }
 
   /** The edge (or, on a neuron, its bias) under a click, with its current value. */
