@@ -177,8 +177,8 @@ export class NetworkView {
         ctx.fillRect(x - s / 2, y - s / 2, s, s);
       } else if (node.neuron !== null && neurons && node.neuron < neurons.shape[0]) {
         ctx.drawImage(this.atlas, 0, node.neuron * this.cell, this.cell, this.cell, x - s / 2, y - s / 2, s, s);
-      } else if (frame.arrays.surface && this.sizes[col] === 1) {
-        this.drawOutputThumb(frame.arrays.surface, x - s / 2, y - s / 2, s);
+      } else if (frame.arrays.surface && col === this.sizes.length - 1) {
+        this.drawOutputThumb(frame.arrays.surface, unit, x - s / 2, y - s / 2, s);
       } else {
         ctx.fillStyle = rgb(CLASS_COLORS[unit % CLASS_COLORS.length]);
         ctx.fillRect(x - s / 2, y - s / 2, s, s);
@@ -189,23 +189,37 @@ export class NetworkView {
     }
   }
 
-  drawOutputThumb(surface, x, y, s) {
+  /** An output unit's map: one output = the value (or P(class 1)) on the orange–blue scale; several = the
+   *  probability of this unit's class, white to the class's colour. */
+  drawOutputThumb(surface, unit, x, y, s) {
     const G = surface.shape[surface.shape.length - 1];
+    const n = G * G;
     if (!this.thumb) this.thumb = document.createElement("canvas");
     this.thumb.width = G;
     this.thumb.height = G;
     const tctx = this.thumb.getContext("2d");
     const image = tctx.createImageData(G, G);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of surface.data) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    const probability = lo >= 0 && hi <= 1;
-    gridToImage(image, surface.data, 0, G, (v) => diverging(probability ? 2 * v - 1 : (2 * (v - lo)) / (hi - lo || 1) - 1));
+    const outputs = this.sizes[this.sizes.length - 1];
+    if (outputs === 1) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of surface.data) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      const probability = lo >= 0 && hi <= 1;
+      gridToImage(image, surface.data, 0, G, (v) => diverging(probability ? 2 * v - 1 : (2 * (v - lo)) / (hi - lo || 1) - 1));
+    } else {
+      // (C, G, G) probabilities, or P(class 1) alone for two classes (P(class 0) = 1 − it)
+      const p = (i) => (surface.shape.length === 3 ? surface.data[unit * n + i] : unit === 1 ? surface.data[i] : 1 - surface.data[i]);
+      const c = CLASS_COLORS[unit % CLASS_COLORS.length];
+      const values = new Float32Array(n);
+      for (let i = 0; i < n; i++) values[i] = p(i);
+      gridToImage(image, values, 0, G, (v) => [255 + (c[0] - 255) * v, 255 + (c[1] - 255) * v, 255 + (c[2] - 255) * v]);
+    }
     tctx.putImageData(image, 0, 0);
     this.ctx.imageSmoothingEnabled = true;
     this.ctx.drawImage(this.thumb, x, y, s, s);
     this.ctx.imageSmoothingEnabled = false;
   }
+
 
   pos(event) {
     const rect = this.canvas.getBoundingClientRect();
