@@ -41,6 +41,7 @@ SETTINGS = [
     {"problem": "regression", "dataset": "multigauss", "loss": "mse",
      "layers": [{"units": 5, "activation": "leaky_relu"}, {"units": 5, "activation": "tanh"}]},
     {"problem": "regression", "dataset": "plane", "loss": "huber", "layers": []},
+    {"dropout": 0.3, "layers": [{"units": 5, "activation": "tanh"}] * 2},  # dropout: off, as in evaluation
 ]
 
 

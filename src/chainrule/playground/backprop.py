@@ -32,9 +32,12 @@ EQUATIONS = {"BP1": "δᴸ = ∇ₐL ⊙ σ′(zᴸ)", "BP2": "δˡ = ((Wˡ⁺¹
 
 def plain_layers(model):
     """[(Dense, activation name)] of a network of Dense layers each followed by at most one
-    activation; None for anything else (batch norm, dropout, residual blocks)."""
+    activation (and dropout, the identity outside training, as here); None for anything else
+    (batch norm, residual blocks)."""
     out = []
     for layer in model.layers:
+        if isinstance(layer, nn.Dropout):
+            continue
         if isinstance(layer, nn.Dense):
             out.append([layer, "identity"])
         elif isinstance(layer, nn.Activation) and out and out[-1][1] == "identity" and layer.name in ACTIVATIONS:
@@ -80,7 +83,7 @@ def by_hand(training, X, y):
     layers = plain_layers(training.model)
     if layers is None:
         raise ConfigError("backprop step by step shows plain networks (Dense layers and activations); turn off "
-                          "batch norm, dropout and residual connections")
+                          "batch norm and residual connections")
     params, prefixes = training.model.params, training.network.dense
     a, forward = np.asarray(X, np.float64), [{"layer": 0, "z": None, "a": np.asarray(X, np.float64)}]
     for k, (_, act) in enumerate(layers):

@@ -30,7 +30,7 @@ class Seeds:
         self.ensemble, self.loop = None, []
         seeds = [int(settings["seed"]) + k for k in range(self.K)]
         data = training.data
-        if plain_layers(training.model) is not None:
+        if plain_layers(training.model) is not None and not settings["dropout"]:
             options = optimizer_section(settings)
             name, lr = options.pop("name"), options.pop("learning_rate")
             try:
