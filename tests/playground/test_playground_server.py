@@ -378,3 +378,11 @@ def test_an_error_echoes_the_id_of_the_message_it_answers(client):
         assert error["id"] == "s1" and error["request"] == "step"
         send(ws, {"type": "rewind", "snapshot": 12345, "id": 7})
         assert until(ws, "error")["id"] == 7
+
+
+def test_an_export_whose_package_is_missing_says_which(client, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)
+    with client.websocket_connect("/ws") as ws:
+        session_id = opened(ws)["hello"]["session"]
+        answer = client.get(f"/api/export/{session_id}/onnx")
+        assert answer.status_code == 501 and "pip install 'chainrule[onnx]'" in answer.text

@@ -14,7 +14,7 @@ import time
 from importlib import resources
 from urllib.parse import urlsplit
 
-from ..errors import ChainruleError
+from ..errors import ChainruleError, OptionalDependencyError
 from . import messages
 from .registry import Registry
 from .session import Session
@@ -70,8 +70,13 @@ def create_app(registry=None, allowed_hosts=None):
             return PlainTextResponse(f"unknown export format {fmt[:40]!r}; valid: {', '.join(EXPORTS)}", 400)
         try:
             body, media, filename = await asyncio.to_thread(export, session.frozen(), fmt)
+        except OptionalDependencyError as e:  # (an exporter names the extra to install)
+            return PlainTextResponse(_one_line(e), 501)
         except ChainruleError as e:
             return PlainTextResponse(_one_line(e), 400)
+        except ImportError as e:  # the exporter's package (torch writes no file, but onnx is needed for ONNX)
+            return PlainTextResponse(f"the {fmt} export needs the {e.name or 'missing'} package, which is not "
+                                     "installed", 501)
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def socket(websocket):
