@@ -26,7 +26,17 @@ SETTINGS = {"dataset": "circle", "points": 500, "batch_size": 10, "train_percent
             "layers": [{"units": 8, "activation": "tanh"}] * 6, "optimizer": {"name": "sgd", "learning_rate": 0.03}}
 
 
-async def play(url, seconds, backward):
+def cpu_seconds(pid):
+    """User + system CPU time of process ``pid`` so far (Linux /proc), or None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def play(url, seconds, backward, pid=None):
     import websockets
 
     from chainrule.playground.frames import unpack
@@ -47,6 +57,7 @@ async def play(url, seconds, backward):
         await ws.send(json.dumps({"type": "play"}))
         first = unpack(await until(lambda m: isinstance(m, bytes)))[0]
         t0, frames, latencies, asked, probe = time.perf_counter(), 0, [], None, 0
+        cpu0 = cpu_seconds(pid) if pid else None
         last = first
         while time.perf_counter() - t0 < seconds:
             now = time.perf_counter()
@@ -64,13 +75,17 @@ async def play(url, seconds, backward):
                 latencies.append(time.perf_counter() - asked)
                 asked = None
         elapsed = time.perf_counter() - t0
+        cpu = cpu_seconds(pid) - cpu0 if cpu0 is not None else None
         frames -= len(latencies)  # (each probe's answer has a frame of its own: not a play frame)
         await ws.send(json.dumps({"type": "pause"}))
         return {"backward_view": backward, "seconds": round(elapsed, 2), "steps": last["step"] - first["step"],
                 "steps_per_s": round((last["step"] - first["step"]) / elapsed), "frames": frames,
                 "frames_per_s": round(frames / elapsed, 1), "train_loss": last["train_loss"],
                 "answer_ms_median": round(1000 * statistics.median(latencies), 1) if latencies else None,
-                "answer_ms_max": round(1000 * max(latencies), 1) if latencies else None}
+                "answer_ms_max": round(1000 * max(latencies), 1) if latencies else None,
+                # the server's CPU share, and its steps per CPU second: what the machine's load does not change
+                "server_cpu_share": round(cpu / elapsed, 2) if cpu else None,
+                "steps_per_cpu_s": round((last["step"] - first["step"]) / cpu) if cpu else None}
 
 
 def main(argv=None):
@@ -90,7 +105,7 @@ def main(argv=None):
     try:
         for backward in (False, True):
             for _ in range(args.repeats):
-                r = asyncio.run(play(url, args.seconds, backward))
+                r = asyncio.run(play(url, args.seconds, backward, server.pid))
                 results.append(r)
                 print(json.dumps(r), flush=True)
     finally:
@@ -98,11 +113,12 @@ def main(argv=None):
         server.wait(timeout=10)
     print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
           f"load average {os.getloadavg()[0]:.2f}")
-    print("| backward view | steps/s | frames/s | step answered while playing (median / max ms) |")
-    print("|---|---|---|---|")
+    print("| backward view | steps/s | frames/s | step answered while playing (median / max ms) | server CPU share "
+          "| steps per server CPU second |")
+    print("|---|---|---|---|---|---|")
     for r in results:
         print(f"| {'on' if r['backward_view'] else 'off'} | {r['steps_per_s']:,} | {r['frames_per_s']} | "
-              f"{r['answer_ms_median']} / {r['answer_ms_max']} |")
+              f"{r['answer_ms_median']} / {r['answer_ms_max']} | {r['server_cpu_share']} | {r['steps_per_cpu_s']:,} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
