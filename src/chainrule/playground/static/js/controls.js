@@ -48,7 +48,7 @@ export class Controls {
     }));
     $("lr").addEventListener("change", () => {
       const v = Number($("lr").value);
-      if (Number.isFinite(v)) this.onChange({ optimizer: { ...this.settings.optimizer, learning_rate: v } });
+      if ($("lr").value !== "" && Number.isFinite(v)) this.onChange({ optimizer: { ...this.settings.optimizer, learning_rate: v } });
     });
     $("optimizer").addEventListener("change", () => {
       const name = $("optimizer").value;
