@@ -128,6 +128,7 @@ conn.on("binary", (frame) => {
     return;
   }
   app.framesReceived++;
+  measureRate(frame.header.step);
   const h = app.history;
   const { step, train_loss: train, test_loss: test } = frame.header;
   if (h.steps.length && step < h.steps[h.steps.length - 1]) app.history = { steps: [], train: [], test: [] };
@@ -148,6 +149,21 @@ conn.on("binary", (frame) => {
   app.pending = frame;
   schedule();
 });
+
+// steps per second while playing, from the frames' step counts over the last second or so
+let rateFrom = null;
+function measureRate(step) {
+  const now = performance.now();
+  if (!app.playing || rateFrom === null || step < rateFrom.step) {
+    rateFrom = { step, time: now };
+    if (!app.playing) app.stepsPerSecond = null;
+    return;
+  }
+  if (now - rateFrom.time >= 1000) {
+    app.stepsPerSecond = ((step - rateFrom.step) * 1000) / (now - rateFrom.time);
+    rateFrom = { step, time: now };
+  }
+}
 
 let scheduled = false;
 function schedule() {
@@ -177,6 +193,7 @@ function draw() {
   const { step, epoch, train_loss: train, test_loss: test } = frame.header;
   $("step-count").textContent = String(step);
   $("epoch").textContent = String(epoch);
+  $("steps-per-second").textContent = app.stepsPerSecond == null ? "–" : String(Math.round(app.stepsPerSecond));
   for (const [id, v] of [["train-loss", train], ["test-loss", test]]) {
     $(id).textContent = Number.isFinite(v) ? v.toFixed(3) : "–";
     $(id).dataset.value = String(v);
