@@ -169,3 +169,17 @@ def test_the_backward_view_of_a_network_with_batch_norm_says_what_it_cannot_show
     assert tab.js("window.playground.frame.arrays.delta0") is None
     page.wait_for_function(
         "document.querySelector('[data-testid=backward-note]').textContent.includes('plain networks only')")
+
+
+def test_upload_a_regression_csv(tab, tmp_path):
+    path = tmp_path / "plane.csv"
+    path.write_text("x,y,value\n" + "".join(f"{a},{b},{a - 2 * b}\n" for a in range(-3, 4) for b in range(-3, 4)))
+    page = tab.open("problem=regression&dataset=plane&loss=mse")
+    page.set_input_files("[data-testid=upload]", str(path))
+    page.wait_for_function("window.playground.settings.dataset === 'upload'", timeout=10_000)
+    assert tab.js("window.playground.settings.problem") == "regression"
+    page.wait_for_function("window.playground.dataCounts.train + window.playground.dataCounts.test === 49")
+    # the legend's range is the uploaded values' (training split): within [−9, 9] = the extremes of x − 2y
+    low = float(page.inner_text("[data-testid=legend-low]").split("(")[1].rstrip(")"))
+    high = float(page.inner_text("[data-testid=legend-high]").split("(")[1].rstrip(")"))
+    assert -9 <= low < high <= 9
