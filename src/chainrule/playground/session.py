@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import secrets
-import time
 from types import SimpleNamespace
 
 from .. import _version
@@ -24,7 +23,6 @@ from .views import Views, gradient_norms, weights
 class Session:
     def __init__(self, settings=None):
         self.id = secrets.token_urlsafe(12)
-        self.created = self.seen = time.monotonic()
         self.backward = False
         self.data_round = 0
         self.settings = check_settings(settings or {})
@@ -126,7 +124,6 @@ class Session:
 
     def handle(self, message):
         """The answers to one checked message (``messages.parse``); play/pause are the server's."""
-        self.seen = time.monotonic()
         kind = message["type"]
         if kind == "settings":
             return self.apply_settings(message["settings"])
