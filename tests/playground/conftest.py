@@ -42,7 +42,7 @@ class Page:
     """A playground tab: the Playwright page plus the console errors and page exceptions it has seen."""
 
     def __init__(self, page, url):
-        self.page, self.url, self.problems = page, url, []
+        self.page, self.url, self.problems, self.expected = page, url, [], []
         page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
 
@@ -54,6 +54,10 @@ class Page:
                                     "&& window.playground.framesRendered > 0", timeout=15_000)
         return self.page
 
+    def expect_console_error(self, text):
+        """A console error this test causes on purpose (chromium logs every HTTP error response itself)."""
+        self.expected.append(text)
+
     def js(self, expression):
         return self.page.evaluate(expression)
 
@@ -64,7 +68,7 @@ def tab(browser, playground_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = Page(context.new_page(), playground_url)
     yield page
-    problems = list(page.problems)
+    problems = [p for p in page.problems if not any(text in p for text in page.expected)]
     context.close()
     assert not problems, problems
 

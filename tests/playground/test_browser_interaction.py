@@ -185,3 +185,18 @@ def test_upload_a_regression_csv(tab, tmp_path):
     low = float(page.inner_text("[data-testid=legend-low]").split("(")[1].rstrip(")"))
     high = float(page.inner_text("[data-testid=legend-high]").split("(")[1].rstrip(")"))
     assert -9 <= low <= -4 and 4 <= high <= 9
+
+
+def test_the_export_menu_downloads_or_says_why_not(tab):
+    page = tab.open("residual=1&layers=4:tanh,4:tanh")
+    page.click("[data-testid=export-menu] summary")
+    with page.expect_download() as download:
+        page.click("[data-testid=export-safetensors]")
+    assert download.value.suggested_filename == "model.safetensors"
+    # residual connections have no run config: the refusal is shown, not saved as a file (chromium itself
+    # logs the 400 answer as a console error; nothing else may appear there)
+    tab.expect_console_error("the server responded with a status of 400")
+    page.click("[data-testid=export-config]")
+    page.wait_for_selector("[data-testid=error-bar]", state="visible", timeout=10_000)
+    text = page.inner_text("[data-testid=error-text]")
+    assert text.startswith("export config: ") and "residual" in text

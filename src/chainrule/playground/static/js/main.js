@@ -5,6 +5,7 @@ import { drawLines, drawStrip } from "./charts.js";
 import { Controls } from "./controls.js";
 import { wireEditing } from "./editing.js";
 import { errorBar } from "./errors.js";
+import { buildExports } from "./exports.js";
 import { buildFeatures, showFeatures } from "./features.js";
 import { buildLayerHeads, showWarnings } from "./layers.js";
 import { NetworkView } from "./network.js";
@@ -17,9 +18,6 @@ import { settingsFromQuery, writeUrl } from "./urlstate.js";
 const $ = (id) => document.getElementById(id);
 const HISTORY = 1500; // loss-curve points kept; older ones are thinned by half when it fills
 const STRIP = 200; // gradient-norm strip columns
-const EXPORTS = [["config", "chainrule config (TOML)"], ["csv", "its data (CSV, beside the config)"],
-  ["safetensors", "weights (safetensors)"],
-  ["torch", "PyTorch script"], ["onnx", "ONNX model"], ["python", "Python snippet"]];
 
 const showError = errorBar($("error-bar"), $("error-text"), $("error-dismiss"));
 window.addEventListener("error", (e) => showError(`page error: ${e.message}`));
@@ -62,17 +60,7 @@ conn.on("hello", (message) => {
     const active = app.settings.features;
     change({ features: active.includes(name) ? active.filter((f) => f !== name) : [...active, name] });
   });
-  const list = $("export-links");
-  list.replaceChildren(...EXPORTS.map(([format, label]) => {
-    const li = document.createElement("li");
-    const a = document.createElement("a");
-    a.href = `/api/export/${encodeURIComponent(app.session)}/${format}`;
-    a.download = "";
-    a.dataset.testid = `export-${format}`;
-    a.textContent = label;
-    li.append(a);
-    return li;
-  }));
+  buildExports($("export-links"), app.session, showError);
   app.settings = settingsFromQuery(location.search, o.defaults, o.optimizers);
   showSettings(app.settings);
   app.firstSettings = conn.send({ type: "settings", settings: app.settings });
