@@ -386,3 +386,20 @@ def test_an_export_whose_package_is_missing_says_which(client, monkeypatch):
         session_id = opened(ws)["hello"]["session"]
         answer = client.get(f"/api/export/{session_id}/onnx")
         assert answer.status_code == 501 and "pip install 'chainrule[onnx]'" in answer.text
+
+
+def test_a_long_step_in_one_tab_does_not_hold_up_another(client, registry):
+    wide = {"layers": [{"units": 32, "activation": "tanh"}] * 8, "points": 2000, "batch_size": 50}
+    with client.websocket_connect("/ws") as busy, client.websocket_connect("/ws") as other:
+        busy_id = opened(busy)["hello"]["session"]
+        opened(other)
+        send(busy, {"type": "settings", "settings": wide})
+        until(busy, "timeline")
+        step(busy, 5)  # (the first step compiles the network's step)
+        send(busy, {"type": "step", "n": 1000, "id": "long"})
+        send(other, {"type": "step", "n": 1, "id": "short"})
+        assert until(other, "timeline")["id"] == "short"
+        # answered while the long step was still training (a blocking step would have finished first)
+        assert registry.get(busy_id).training.step_count < 1005
+        header, _ = until(busy, "frame")
+        assert header["step"] == 1005 and until(busy, "timeline")["id"] == "long"
