@@ -2,7 +2,8 @@
 an ONNX file and a Python snippet that loads the model into chainrule.
 
 The torch script and ONNX come from ``chainrule.export`` (used as they are): they read a saved
-model folder, which is written to a temporary directory deleted before the answer goes out.
+model folder or write a file, in a temporary directory deleted before the answer goes out. The
+rest is made in memory.
 """
 
 from __future__ import annotations
@@ -75,8 +76,11 @@ def _saved(session, directory):
 
 
 def safetensors_bytes(session):
-    with tempfile.TemporaryDirectory(prefix="chainrule-playground-") as d:
-        return (_saved(session, d) / WEIGHTS_FILE).read_bytes()
+    """The bytes ``save_model`` writes as model.safetensors (so the torch script's SHA-256 matches), in memory."""
+    from ..saving.model_io import FORMAT
+    from ..saving.weights import tensors_bytes
+
+    return tensors_bytes(session.training.model.state_dict(), metadata={"format": FORMAT})
 
 
 def torch_text(session):
