@@ -28,6 +28,8 @@ LAYERS = [
     ("runs", ["chainrule.runs"]),
     # hand-offs to other tools, built on runs (a run folder) and nn; sweeps of runs on Dask
     ("export / sklearn / sweep", ["chainrule.export", "chainrule.sklearn", "chainrule.sweep"]),
+    # the playground's server: a front end over runs, train, diagnostics and export (the CLI starts it)
+    ("playground", ["chainrule.playground"]),
     # chainrule.__main__ is `python -m chainrule`: the CLI under another name.
     ("experiments / cli", ["chainrule.experiments", "chainrule.cli", "chainrule.__main__"]),
 ]

@@ -230,3 +230,11 @@ def sweep(args):
     from ..sweep import command
 
     return command.main(args)
+
+
+def playground(host="127.0.0.1", port=0, open_browser=True):
+    from .. import playground as pg
+
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be in [0, 65535], found {port}")
+    return pg.serve(host=host, port=port, open_browser=open_browser)

@@ -116,6 +116,11 @@ def _parser():
     w.add_argument("--export", choices=("csv", "parquet"), default=None, help="also write the trials table")
     w.add_argument("--plots", action="store_true", help="write the sweep's figures (matplotlib)")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = sub.add_parser("playground", help="the playground in your browser: train a network live on chainrule, "
+                                          "see backprop, export (needs the 'playground' extra)")
+    g.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+    g.add_argument("--host", default="127.0.0.1", help="the interface (default 127.0.0.1; others print a warning)")
+    g.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.subcommands = sub.choices  # name -> its parser, for errors named by their command
     return p
 
@@ -209,6 +214,8 @@ def _dispatch(args):
         return commands.experiment(args.name, out=args.out, quick=args.quick, seed=args.seed)
     if args.command == "sweep":
         return commands.sweep(args)
+    if args.command == "playground":
+        return commands.playground(host=args.host, port=args.port, open_browser=not args.no_browser)
     raise AssertionError(args.command)  # argparse rejects unknown commands before this
 
 
