@@ -68,12 +68,18 @@ def test_config_export_refuses_what_the_schema_cannot_say():
         export(Session({"residual": True}), "config")
 
 
+def _module(path):
+    """The exported Python file, imported as a module."""
+    spec = importlib.util.spec_from_file_location(path.stem + "_export", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_safetensors_and_the_python_snippet(trained, tmp_path, monkeypatch):
     write(trained, tmp_path, "safetensors", "python")
     monkeypatch.chdir(tmp_path)
-    spec = importlib.util.spec_from_file_location("load_model_export", tmp_path / "load_model.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _module(tmp_path / "load_model.py")
     model = module.load()
     assert np.array_equal(model(module.features(POINTS)), outputs(trained))  # same float64 arithmetic
 
@@ -83,9 +89,7 @@ def test_torch_script(trained, tmp_path, monkeypatch):
     pytest.importorskip("safetensors")
     write(trained, tmp_path, "safetensors", "torch")
     monkeypatch.chdir(tmp_path)
-    spec = importlib.util.spec_from_file_location("model_export", tmp_path / "model.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _module(tmp_path / "model.py")
     net = module.build()
     x = torch.as_tensor(features(POINTS, trained.training.data.features), dtype=module.DTYPE)
     # float64 on both sides, matrix products summed in another order: agreement to ~1e-15 relative

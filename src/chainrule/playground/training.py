@@ -113,10 +113,10 @@ class Training:
                 or settings["regularization_rate"] != old["regularization_rate"]:
             fresh = self._optimizer(settings)
             if settings["optimizer"]["name"] == old["optimizer"]["name"]:  # the same kind: keep its state
-                try:
+                try:  # (a refused state leaves the fresh optimizer as it was: it starts fresh)
                     fresh.load_state_dict(self.trainer.optimizer.state_dict())
-                except (ChainruleError, KeyError, ValueError):  # (state of another shape: start fresh)
-                    fresh = self._optimizer(settings)
+                except (ChainruleError, KeyError, ValueError):
+                    pass
             self.trainer.optimizer = fresh
             self.trainer._base_learning_rate = fresh.learning_rate
         if settings["batch_size"] != old["batch_size"]:
