@@ -189,7 +189,9 @@ def _check_output_folder(output):
     check_file(output, "-o")
 
 
-def experiment(name, out=None, quick=False, seed=0):
+def experiment(name, out=None, quick=False, seed=0, workers=None, scheduler=None):
+    import contextlib
+
     from .. import experiments
 
     if name == "list":
@@ -202,7 +204,13 @@ def experiment(name, out=None, quick=False, seed=0):
         return 0
     if out is not None:
         check_folder(out, "--out")
-    out_dir, results = experiments.run(name, out=out, quick=quick, seed=seed)
+    with contextlib.ExitStack() as stack:
+        executor = None  # in this process, unless asked for Dask workers
+        if workers is not None or scheduler is not None:
+            from ..sweep.executor import executor_for
+
+            executor = stack.enter_context(executor_for(workers, scheduler))
+        out_dir, results = experiments.run(name, out=out, quick=quick, seed=seed, executor=executor)
     claims = [c for r in results for c in r["claims"]]
     ok = sum(c["verdict"] == "reproduced" for c in claims)
     print(f"\n{ok} of {len(claims)} claims reproduced; report: {out_dir / 'report.html'} (and report.md)")

@@ -103,6 +103,10 @@ def _parser():
     x.add_argument("--quick", action="store_true", help="a reduced version (all of them in a few minutes)")
     x.add_argument("--out", default=None, help="output folder (default: runs/experiment-<name>-<timestamp>)")
     x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="run the sweeping experiments' tasks on N local Dask workers (default: in this process)")
+    x.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="... or on an existing Dask scheduler, tcp://HOST:PORT (needs the 'sweep' extra)")
     w = sub.add_parser("sweep", help="a hyperparameter sweep on Dask (SWEEP.toml), or 'sweep show DIR'",
                        description="Run SWEEP.toml's configurations × seeds on an embedded local Dask cluster (or "
                                    "--scheduler), results in DIR/results.sqlite; 'sweep show DIR' ranks them.")
@@ -110,7 +114,8 @@ def _parser():
     w.add_argument("show_dir", nargs="?", metavar="DIR", help="with 'show': the sweep folder")
     w.add_argument("--out", default=None, help="the sweep folder (default: sweeps/<name>-<timestamp>)")
     w.add_argument("--resume", metavar="DIR", default=None, help="finish a stopped sweep (its stored trials skipped)")
-    w.add_argument("--workers", type=int, default=None, metavar="N", help="local worker processes (default: cores)")
+    w.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="local worker processes (default: cores; 0: in this process, without Dask)")
     w.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="an existing Dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS, else local)")
     w.add_argument("--export", choices=("csv", "parquet"), default=None, help="also write the trials table")
@@ -211,7 +216,8 @@ def _dispatch(args):
     if args.command == "inspect":
         return commands.inspect(Path(args.config), out=args.out)
     if args.command == "experiment":
-        return commands.experiment(args.name, out=args.out, quick=args.quick, seed=args.seed)
+        return commands.experiment(args.name, out=args.out, quick=args.quick, seed=args.seed,
+                                   workers=args.workers, scheduler=args.scheduler)
     if args.command == "sweep":
         return commands.sweep(args)
     if args.command == "playground":

@@ -71,6 +71,7 @@ class Context:
     seed: int = 0
     name: str = ""
     log: object = None  # a print-like function for progress lines (None: quiet)
+    executor: object = None  # where ``map`` runs tasks (chainrule.sweep.executor; None: in this process)
     claims: list = field(default_factory=list)
     figures: list = field(default_factory=list)
     notes: list = field(default_factory=list)
@@ -89,6 +90,26 @@ class Context:
                 progress.step()
         finally:
             progress.close()
+
+    def map(self, fn, tasks, what="task"):
+        """[fn(*task) for task in tasks], run through the sweep runner's executor: in this process by
+        default, on Dask workers with ``chainrule experiment NAME --workers N`` (or ``--scheduler``).
+        ``fn`` must be a module-level function (it travels to the workers by reference) and each
+        task's result must not depend on where it ran; progress as ``stages``."""
+        from ..sweep.executor import InProcess, map_ordered
+        from ..train.progress import StageProgress
+
+        tasks = list(tasks)
+        progress = StageProgress(len(tasks), f"[{self.name}] {what}" if self.name else what, log=self.log)
+        try:
+            return map_ordered(self.executor or InProcess(), fn, tasks, progress=progress.step)
+        finally:
+            progress.close()
+
+    @property
+    def workers(self):
+        """How many tasks can run at once (1 in this process)."""
+        return getattr(self.executor, "workers", 1)
 
     def figure(self, name):
         """A path for a PNG figure of this experiment (recorded for the report)."""

@@ -75,6 +75,16 @@ def train(variant, depth, width, X, y, epochs, seed):
     return history, recorder, kinds
 
 
+def train_summary(variant, depth, width, X, y, epochs, seed):
+    """One task: ``train`` on one BLAS thread, returned as plain data (history, the recorder
+    rebuilt from its state, the warnings' texts), the same wherever it ran."""
+    with one_blas_thread():
+        history, recorder, kinds = train(variant, depth, width, X, y, epochs, seed)
+    copy = TrainingRecorder(every=recorder.every)
+    copy.load_state_dict(recorder.state_dict())
+    return {k: list(v) for k, v in history.items()}, copy, [str(m) for m in kinds]
+
+
 @experiment("depth_rescue", "A deep sigmoid network fails; ReLU + He, residuals and batch norm rescue it",
             seeds=["001", "004"])
 def run(ctx):
@@ -83,10 +93,11 @@ def run(ctx):
     X, y = make_spiral(n_per_class=100, n_classes=2, noise=0.1, seed=ctx.seed)
     X = Standardizer().fit_transform(X)
     runs = {v: [] for v in VARIANTS}
-    with one_blas_thread():
-        for v in ctx.stages(VARIANTS, "variant"):
-            for s in range(n_seeds):
-                runs[v].append(train(v, depth, width, X, y, epochs, ctx.seed + s))
+    # one task per (variant, seed), through the sweep runner (ctx.map)
+    tasks = [(v, depth, width, X, y, epochs, ctx.seed + s) for v in VARIANTS for s in range(n_seeds)]
+    done = iter(ctx.map(train_summary, tasks, "variant × seed"))
+    for v in VARIANTS:
+        runs[v] = [next(done) for _ in range(n_seeds)]
     stats = {}
     for v, rs in runs.items():
         # "Final loss": the mean of the last 5 epochs' training losses (Adam at 0.01 makes single epochs jumpy).

@@ -31,8 +31,11 @@ def _made(path):
     return made[::-1]
 
 
-def run(name_or_all, out=None, quick=False, seed=0, log=print):
+def run(name_or_all, out=None, quick=False, seed=0, log=print, executor=None):
     """Run one experiment (or ``"all"``); return (out_dir, list of result dicts).
+
+    executor: where the experiments that sweep (xor's seeds, the width and depth sweeps) run their
+    tasks (``chainrule.sweep.executor``; None: in this process). The results do not depend on it.
 
     Without matplotlib the claims are checked all the same and the figures skipped (one note).
     An experiment that fails leaves no folder of its own behind (nor an empty output folder).
@@ -61,7 +64,7 @@ def run(name_or_all, out=None, quick=False, seed=0, log=print):
             sub = out / name if len(selected) > 1 else out
             fresh = not sub.exists()
             sub.mkdir(parents=True, exist_ok=True)
-            ctx = Context(sub, quick=quick, seed=seed, name=name, log=log)
+            ctx = Context(sub, quick=quick, seed=seed, name=name, log=log, executor=executor)
             t0 = time.perf_counter()
             counter = f"({k}/{len(selected)}) " if len(selected) > 1 else ""
             log(f"{counter}[{name}] {spec.title} ...")

@@ -74,6 +74,19 @@ def fit_width(width, seed, iterations, X, y):
     return model
 
 
+def fit_error(width, seed, iterations, X, y, xg):
+    """One task of the width sweep: fit_width, then its sup error against ``target`` on the grid
+    ``xg`` (inputs rescaled as in the fit). Returns (the trained parameters, the error)."""
+    model = fit_width(width, seed, iterations, 2 * X - 1, y)
+    return dict(model.params), float(np.max(np.abs(model(2 * xg - 1)[:, 0] - target(xg[:, 0]))))
+
+
+def tanh_network(width, params):
+    model = nn.MLP([1, width, 1], activation="tanh")
+    model.params = params
+    return model
+
+
 def _spearman(a, b):
     ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
     return float(np.corrcoef(ra, rb)[0, 1])
@@ -134,11 +147,14 @@ def run(ctx):
     y = target(X)
     xg = x[::10]
     trained, rows = {}, []
+    # the width sweep, one task per (width, seed), through the sweep runner (ctx.map)
+    tasks = [(w, ctx.seed + s, iterations, X, y, xg) for w in widths for s in range(n_seeds)]
+    fits = iter(ctx.map(fit_error, tasks, "width sweep"))
     for w in widths:
-        fits = [fit_width(w, ctx.seed + s, iterations, 2 * X - 1, y) for s in range(n_seeds)]
-        errors = [float(np.max(np.abs(m(2 * xg - 1)[:, 0] - target(xg[:, 0])))) for m in fits]
+        found = [next(fits) for _ in range(n_seeds)]
+        errors = [e for _, e in found]
         best = int(np.argmin(errors))
-        trained[w] = (fits[best], errors[best])
+        trained[w] = (tanh_network(w, found[best][0]), errors[best])
         rows.append([w, errors[best], float(np.median(errors))])
     best_errs = [trained[w][1] for w in widths]
     limited = [w for w in widths if w <= 16]  # beyond ~16 units the optimizer, not the width, sets the error

@@ -154,20 +154,25 @@ def _plot_seed003(ctx, norms, width, seeds):
     _save(fig, ctx.figure("sigmoid_vs_relu_uniform_init"))
 
 
+def first_layer_logs(activation, init_name, width, depths, seed):
+    """One task of the depth sweep: log ‖∂L/∂W_1‖ at initialization for each depth."""
+    return [math.log(_probe([10] + [width] * d + [3], activation, INITS[init_name], seed, 32)[0].layers[0].grad_norm)
+            for d in depths]
+
+
 def _depth_sweep(ctx):
     width = 64
     depths = [2, 4, 8, 16] if ctx.quick else [2, 4, 8, 16, 32, 48]
     seeds = 2 if ctx.quick else 5
     curves, factor = {}, {}
-    for act in ctx.stages(("sigmoid", "tanh", "relu"), "depth sweep"):
-        for iname, init in INITS.items():
-            logs = []
-            for s in range(seeds):
-                logs.append([math.log(_probe([10] + [width] * d + [3], act, init, ctx.seed + s, 32)[0].layers[0]
-                                      .grad_norm) for d in depths])
-            mean = np.mean(logs, axis=0)
-            curves[act, iname] = np.exp(mean)
-            factor[act, iname] = float(np.exp(np.polyfit(depths, mean, 1)[0]))
+    # the depth sweep, one task per (activation, init, seed), through the sweep runner (ctx.map)
+    cells = [(act, iname) for act in ("sigmoid", "tanh", "relu") for iname in INITS]
+    tasks = [(act, iname, width, depths, ctx.seed + s) for act, iname in cells for s in range(seeds)]
+    logs = iter(ctx.map(first_layer_logs, tasks, "depth sweep"))
+    for cell in cells:
+        mean = np.mean([next(logs) for _ in range(seeds)], axis=0)
+        curves[cell] = np.exp(mean)
+        factor[cell] = float(np.exp(np.polyfit(depths, mean, 1)[0]))
     _plot_sweep(ctx, depths, curves, width)
     ctx.table(f"first-layer gradient: factor per added layer (fit over depths {depths}, width {width})",
               ["activation", *INITS], [[a, *(factor[a, i] for i in INITS)] for a in ("sigmoid", "tanh", "relu")])

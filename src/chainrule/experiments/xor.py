@@ -8,7 +8,9 @@ rate at which the seed's "~2000 epochs to ~1e-4" comes out (see the η table in 
 
 Many seeds are trained at once: the parameters get a leading seed axis and the summed loss's
 gradient is, seed by seed, that seed's own gradient. One seed is also trained by ``Trainer`` on
-``nn.MLP`` and its loss curve must match the batched one.
+``nn.MLP`` and its loss curve must match the batched one. The seeds run through the sweep runner
+(``ctx.map``): in this process by default, in chunks on Dask workers with ``--workers N`` or
+``--scheduler ADDR``, with the same numbers either way.
 """
 
 from __future__ import annotations
@@ -90,6 +92,23 @@ def train_many(hidden, seeds, epochs, learning_rate=LEARNING_RATE):
     return losses, P
 
 
+def losses_many(hidden, seeds, epochs, learning_rate=LEARNING_RATE):
+    """``train_many``'s losses alone: one task of the experiment's sweep (runs on a worker)."""
+    return train_many(hidden, seeds, epochs, learning_rate)[0]
+
+
+def sweep_seeds(ctx, hiddens, seeds, epochs, learning_rates=(LEARNING_RATE,)):
+    """{(hidden, learning rate): losses (epochs + 1, n_seeds)} through the sweep runner: the seeds of
+    each setting split into as many chunks as keep the workers busy (one in this process). A seed's
+    losses do not depend on the chunk it trained in (a test checks it bit for bit)."""
+    settings = [(h, lr) for h in hiddens for lr in learning_rates]
+    chunks = max(1, min(len(seeds), -(-ctx.workers // len(settings))))
+    parts = [np.array_split(np.asarray(seeds), chunks) for _ in settings]
+    tasks = [(h, [int(s) for s in part], epochs, lr) for (h, lr), ps in zip(settings, parts) for part in ps]
+    done = iter(ctx.map(losses_many, tasks, "seed chunks"))
+    return {setting: np.concatenate([next(done) for _ in range(chunks)], axis=1) for setting in settings}
+
+
 def epochs_to(losses, threshold=THRESHOLD):
     """First epoch at which each seed's loss is below ``threshold`` (−1 if never)."""
     below = losses < threshold
@@ -124,7 +143,7 @@ def run(ctx):
     Y = y.reshape(-1, 1).astype(float)
 
     # -- many seeds, [2,4,1] and [2,2,1] --------------------------------------------------------
-    runs = {h: train_many(h, seeds, epochs)[0] for h in ctx.stages((4, 2), "hidden width")}
+    runs = {h: L for (h, _), L in sweep_seeds(ctx, (4, 2), seeds, epochs).items()}
     hit = {h: epochs_to(runs[h]) for h in runs}
     converged = {h: float(np.mean(hit[h] >= 0)) for h in runs}
     L4 = runs[4]
@@ -159,8 +178,9 @@ def run(ctx):
 
     if not ctx.quick:  # the learning rate is ours: show how the epoch count depends on it
         rows = []
-        for lr in (2.0, 5.0, 10.0, 20.0):
-            h = epochs_to(train_many(4, seeds[:200], epochs, lr)[0])
+        by_rate = sweep_seeds(ctx, (4,), seeds[:200], epochs, (2.0, 5.0, 10.0, 20.0))
+        for (_, lr), L in by_rate.items():
+            h = epochs_to(L)
             rows.append([lr, float(np.mean(h >= 0)), float(np.median(h[h >= 0])) if (h >= 0).any() else "—"])
         ctx.table("[2,4,1]: epochs to 1e-4 vs learning rate (200 seeds)", ["η", "fraction < 1e-4",
                   "median epochs"], rows)

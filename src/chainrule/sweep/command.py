@@ -24,8 +24,6 @@ def main(args):
         raise ConfigError(f"sweep: one SWEEP.toml expected, found also {args.show_dir!r}")
     if args.spec is None and args.resume is None:
         raise ConfigError("sweep needs a SWEEP.toml, or --resume DIR (or 'show DIR')")
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers must be a positive integer, found {args.workers}")
     results = run(args.spec, out=args.out, resume=args.resume, workers=args.workers, scheduler=args.scheduler,
                   verbose=not args.quiet)
     print(results.table(limit=10))

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 from ..runs.lock import RunLock
 from ..saving.atomic import atomic_write_json
 from . import report
-from .cluster import client_for
+from .executor import executor_for
 from .spec import Spec, config_key, load_spec, parse_spec
 from .store import Store
 from .trial import run_trial
@@ -79,22 +79,22 @@ def run(spec, out=None, resume=None, workers=None, scheduler=None, blas_threads=
 
     spec: a SWEEP.toml path, a dict of its tables, or a Spec (None with ``resume``: the folder's own).
     out: the sweep folder (default sweeps/<name>-<timestamp>); resume: a sweep folder to finish.
-    workers / scheduler / blas_threads: where trials run (``cluster.client_for``); client: an open
-    ``distributed.Client`` to use instead.
+    workers / scheduler / blas_threads: where trials run (``cluster.client_for``); ``workers=0``:
+    in this process, one after another, without Dask. client: an open ``distributed.Client`` to
+    use instead.
     """
     folder, spec, create = _folder_and_spec(spec, out, resume)
     # the cluster first: an unreachable scheduler leaves no half-made sweep folder behind
     with contextlib.ExitStack() as stack:
         # one driver per sweep folder: a second --resume is refused (before starting a cluster)
         locked = folder.is_dir() and stack.enter_context(RunLock(folder))
-        if client is None:
-            client = stack.enter_context(client_for(scheduler, workers, blas_threads))
+        executor = stack.enter_context(executor_for(workers, scheduler, blas_threads, client))
         create()
         if not locked:
             stack.enter_context(RunLock(folder))
         store = Store(folder, spec.space)
         try:
-            _drive(spec, folder, store, client, verbose)
+            _drive(spec, folder, store, executor, verbose)
             rows = store.rows()
         finally:
             store.close()
@@ -159,19 +159,14 @@ def _stored_spec(folder):
     return parse_spec(raw, root=folder, source=str(path))
 
 
-def _drive(spec, folder, store, client, verbose):
-    from distributed import as_completed
-
+def _drive(spec, folder, store, executor, verbose):
     done = store.done_keys()
     seeds = spec.seeds
     proposals = _proposals(spec, folder, done)
-    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-    in_flight_max = 2 * n_workers
+    in_flight_max = 2 * executor.workers
     total = spec.n_configs * len(seeds)
     progress = _Progress(total, len(done), verbose, spec)
-    pending = {}  # future -> (config hash, params, optuna trial or None)
-    # with_results: results are fetched as tasks finish, not by one more round trip each afterwards
-    queue = as_completed(loop=client.loop, with_results=True, raise_errors=False)
+    pending = {}  # task handle -> (config hash, params, optuna trial or None)
 
     def submit():
         while len(pending) < in_flight_max:
@@ -179,23 +174,19 @@ def _drive(spec, folder, store, client, verbose):
             if item is None:
                 return
             params, trial = item
-            h = config_key(params)
             config = spec.config_for(params)
             pruning = None if spec.pruner == "none" else {
                 "pruner": spec.pruner, "direction": spec.direction, "epochs": config["training"]["epochs"],
                 "history": list(store.mean_curves(spec.metric).values())}
-            future = client.submit(run_trial, config, seeds, spec.metric, spec.direction, pruning,
-                                   key=f"chainrule-trial-{h}-{time.monotonic_ns()}", pure=False)
-            pending[future] = (h, params, trial)
-            queue.add(future)
+            handle = executor.submit(run_trial, config, seeds, spec.metric, spec.direction, pruning)
+            pending[handle] = (config_key(params), params, trial)
 
     try:
         submit()
-        for future, result in queue:
-            h, params, trial = pending.pop(future)
-            if future.status != "finished":  # the task itself was lost (a worker killed too often, ...)
-                e = result if isinstance(result, BaseException) else RuntimeError(str(future.status))
-                line = " ".join(f"{type(e).__name__}: {e}".split())[:500]
+        for handle, result, error in executor.completed():
+            h, params, trial = pending.pop(handle)
+            if error is not None:  # the task itself failed (a worker killed too often, ...): every seed failed
+                line = " ".join(f"{type(error).__name__}: {error}".split())[:500]
                 result = {"wall_time": 0.0, "packed": False, "results": [
                     {"seed": s, "status": "failed", "error": line, "final": None, "best": None, "epochs": 0,
                      "curves": {}} for s in seeds]}
@@ -205,8 +196,7 @@ def _drive(spec, folder, store, client, verbose):
             progress.update(written)
             submit()
     except KeyboardInterrupt:
-        for future in pending:
-            future.cancel()
+        executor.cancel()
         progress.close()
         print(f"chainrule: sweep stopped: {len(store.done_keys())} of {total} trials stored in {folder}; "
               f"continue with: chainrule sweep --resume {folder}", file=sys.stderr)
