@@ -30,6 +30,9 @@ def main(args):
     if results.best is not None:
         print(f"best config: {results.folder / 'best.toml'} (chainrule train it to reproduce)")
     print(f"results: {results.folder / 'results.sqlite'}")
+    for config_hash, seeds in results.models().items():
+        print(f"models: {results.folder / 'models' / config_hash} ({len(seeds)} seeds; "
+              f"chainrule.saving.load_model loads each)")
     _finish(results, args)
     return 0
 

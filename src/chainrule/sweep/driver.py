@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..runs.lock import RunLock
 from ..saving.atomic import atomic_write_json
-from . import report
+from . import models, report
 from .executor import executor_for
 from .spec import Spec, config_key, load_spec, parse_spec
 from .store import Store
@@ -52,6 +52,11 @@ class Results:
 
     def table(self, limit=None):
         return report.table(self.ranking, list(self.spec.space), self.spec.metric, limit)
+
+    def models(self):
+        """{config hash: {seed: folder}} of the trained models kept (SWEEP.toml's ``weights``);
+        ``chainrule.saving.load_model(folder)`` loads one."""
+        return models.dirs(self.folder)
 
     def curves(self, name):
         """{trial key: [``name`` per epoch]} from the store's curves table."""
@@ -191,6 +196,7 @@ def _drive(spec, folder, store, executor, verbose):
                     {"seed": s, "status": "failed", "error": line, "final": None, "best": None, "epochs": 0,
                      "curves": {}} for s in seeds]}
             written = store.add(h, params, result)
+            models.keep(folder, spec, h, result, store.rows)
             if trial is not None:
                 _tell(proposals.study, trial, result, spec)
             progress.update(written)

@@ -8,6 +8,7 @@ the metric and its direction, a strategy and a pruner.
     strategy = "grid"              # grid | random | tpe (Optuna's samplers, seeded by `seed`)
     trials = 20                    # configurations for random / tpe
     pruner = "none"                # none | median | hyperband (on the per-epoch metric)
+    weights = "best"               # trained models kept: best (the best configuration's seeds) | all | none
     [space]
     "optimizer.learning_rate" = { low = 1e-3, high = 1e-1, log = true }
     "model.hidden" = [[8], [32, 32]]
@@ -33,7 +34,8 @@ from .space import grid_size, parse_space
 
 STRATEGIES = ("grid", "random", "tpe")
 PRUNERS = ("none", "median", "hyperband")
-SPEC_KEYS = ("base", "seeds", "metric", "direction", "strategy", "trials", "seed", "pruner", "space")
+WEIGHTS = ("best", "all", "none")
+SPEC_KEYS = ("base", "seeds", "metric", "direction", "strategy", "trials", "seed", "pruner", "weights", "space")
 MAX_SEEDS = 10_000
 
 
@@ -50,7 +52,9 @@ class Spec:
     trials: int | None
     sampler_seed: int
     pruner: str
-    raw: dict = field(repr=False)  # what sweep.json keeps (the base inline), to resume without the file
+    weights: str = "best"  # which trained models the sweep folder keeps (models/): best, all or none
+    # what sweep.json keeps (the base inline), to resume without the file
+    raw: dict = field(repr=False, default_factory=dict)
 
     @property
     def n_configs(self):
@@ -122,7 +126,8 @@ def parse_spec(raw, root=".", source="sweep"):
     direction = _choice(raw, "direction", ("minimize", "maximize"),
                         "minimize" if metric.endswith("loss") else "maximize", source)
     pruner = _choice(raw, "pruner", PRUNERS, "none", source)
-    spec = Spec(base, space, seeds, metric, direction, strategy, trials, sampler_seed, pruner, raw={})
+    weights = _choice(raw, "weights", WEIGHTS, "best", source)
+    spec = Spec(base, space, seeds, metric, direction, strategy, trials, sampler_seed, pruner, weights)
     _check_values(spec, source)
     spec.raw = {**{k: v for k, v in raw.items() if k != "base"}, "base": base_raw}
     return spec

@@ -1,0 +1,83 @@
+"""The trained models a sweep keeps (models.py): written whole, the best configuration's only by
+default, loadable with chainrule.load_model to the very weights the trial sent back."""
+
+import numpy as np
+import pytest
+
+from chainrule import nn
+from chainrule.saving import load_model
+from chainrule.sweep import models
+from chainrule.sweep.spec import parse_spec
+
+from .conftest import tiny
+
+
+def trial(final_by_seed, seed_offset=0, status="ok"):
+    """A trial result as run_trial(..., weights=True) sends it: per seed its weights, and the model."""
+    net = nn.MLP([2, 4, 2])
+    results = []
+    for s, final in final_by_seed.items():
+        net.init(seed=s + seed_offset)
+        results.append({"seed": s, "status": status, "error": None, "final": final, "best": final, "epochs": 1,
+                        "curves": {}, "weights": {**net.params, **net.buffers}})
+    return {"results": results, "wall_time": 0.0, "packed": False,
+            "model": {"architecture": net.config(), "dtype": "float64"}}
+
+
+def rows_of(*configs):
+    return lambda: [{"config_hash": h, "params": {}, "status": r["status"], "final": r["final"],
+                     "error": None}
+                    for h, t in configs for r in t["results"]]
+
+
+def spec(weights):
+    return parse_spec({"base": tiny(), "metric": "loss", "weights": weights,
+                       "space": {"optimizer.learning_rate": [0.1]}})
+
+
+def test_best_keeps_the_best_configuration_and_removes_the_one_it_displaced(tmp_path):
+    s = spec("best")
+    a, b, c = trial({0: 0.5, 1: 0.7}), trial({0: 0.2, 1: 0.3}, 10), trial({0: 0.9, 1: 0.9}, 20)
+    assert models.keep(tmp_path, s, "a" * 16, a, rows_of(("a" * 16, a)))
+    assert list(models.dirs(tmp_path)) == ["a" * 16]
+    models.keep(tmp_path, s, "b" * 16, b, rows_of(("a" * 16, a), ("b" * 16, b)))
+    assert list(models.dirs(tmp_path)) == ["b" * 16]           # b is better: a's models are gone
+    assert models.keep(tmp_path, s, "c" * 16, c, rows_of(("a" * 16, a), ("b" * 16, b), ("c" * 16, c))) == []
+    kept = models.dirs(tmp_path)["b" * 16]
+    assert list(kept) == [0, 1]
+    for r in b["results"]:
+        model = load_model(kept[r["seed"]])
+        for k, v in model.params.items():
+            assert np.array_equal(v, r["weights"][k])
+
+
+def test_all_keeps_every_ok_seed_and_none_keeps_nothing(tmp_path):
+    t = trial({0: 0.5, 1: 0.7})
+    t["results"][1]["status"], t["results"][1]["weights"] = "diverged", None
+    models.keep(tmp_path / "all", spec("all"), "a" * 16, t, None)
+    assert list(models.dirs(tmp_path / "all")["a" * 16]) == [0]
+    assert models.keep(tmp_path / "none", spec("none"), "a" * 16, t, None) == []
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_failing_write_leaves_no_half_model_folder(tmp_path, monkeypatch):
+    calls = []
+
+    def save_then_fail(model, directory):
+        calls.append(directory)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(model, directory)
+
+    real = models.save_model
+    monkeypatch.setattr(models, "save_model", save_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        models.keep(tmp_path, spec("all"), "a" * 16, trial({0: 0.5, 1: 0.7}), None)
+    assert models.dirs(tmp_path) == {} and list((tmp_path / "models").iterdir()) == []  # no half model left
+
+
+def test_weights_must_be_one_of_three(tmp_path):
+    from chainrule.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="weights = 'bestest'.*valid: best, all, none"):
+        spec("bestest")
