@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 
 import numpy as np
 
@@ -34,6 +35,9 @@ from ..train.divergence import loss_limit
 from ..train.ensemble import Ensemble
 
 PACKABLE_OPTIMIZERS = {"sgd", "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
+
+
+_clock = time.monotonic  # (the pruner's clock; tests replace it)
 
 
 class TrialPruned(Exception):
@@ -225,7 +229,14 @@ class _EnsembleCurves(Callback):
 
 
 class _Pruner:
-    """Optuna's pruner, run on the worker against the finished configurations' curves."""
+    """Optuna's pruner, run on the worker against the finished configurations' curves.
+
+    ``pruning["history"]``: the list of curves, or a function returning it; a function is asked
+    again at most once per ``REFRESH_SECONDS`` of wall time, at the end of an epoch, and the curves
+    it has not given before (counted as a multiset: two equal curves are two configurations) join
+    the study as finished trials; a call that raises adds nothing."""
+
+    REFRESH_SECONDS = 1.0
 
     def __init__(self, pruning, metric):
         import optuna
@@ -239,14 +250,47 @@ class _Pruner:
             if pruning["pruner"] == "median" else \
             optuna.pruners.HyperbandPruner(min_resource=max(1, epochs // 10), max_resource=epochs)
         self.study = optuna.create_study(direction=pruning["direction"], pruner=pruner)
-        for curve in pruning["history"]:
-            finite = [v for v in curve if math.isfinite(v)]
-            if finite:
-                self.study.add_trial(optuna.trial.create_trial(
-                    value=finite[-1], intermediate_values={i: v for i, v in enumerate(curve) if math.isfinite(v)}))
+        history = pruning["history"]
+        self.source = history if callable(history) else None
+        self.seen = Counter()  # the curves already in the study
+        self.asked_at = _clock()
+        self._add(self._ask() if self.source else history)
         self.trial = self.study.ask()
 
+    def _ask(self):
+        # Pruning only saves time: a history that cannot be read now (the driver busy or gone) leaves
+        # the study as it is rather than failing a trial that trains fine.
+        try:
+            return list(self.source())
+        except Exception:
+            return []
+
+    def _add(self, curves):
+        import optuna
+
+        fresh, values = Counter(), {}
+        for curve in curves or ():
+            curve = [float(v) for v in curve]
+            key = tuple(v.hex() for v in curve)  # (exact, and a NaN equals a NaN here)
+            fresh[key] += 1
+            values[key] = curve
+        for key, count in (fresh - self.seen).items():
+            curve = values[key]
+            finite = [v for v in curve if math.isfinite(v)]
+            for _ in range(count):
+                if finite:
+                    self.study.add_trial(optuna.trial.create_trial(
+                        value=finite[-1], intermediate_values={i: v for i, v in enumerate(curve) if math.isfinite(v)}))
+        self.seen |= fresh
+
+    def refresh(self):
+        """Ask the history function again if REFRESH_SECONDS have passed since it was last asked."""
+        if self.source is not None and _clock() - self.asked_at >= self.REFRESH_SECONDS:
+            self.asked_at = _clock()
+            self._add(self._ask())
+
     def check(self, epoch, value):
+        self.refresh()
         if math.isfinite(value):
             self.trial.report(value, epoch - 1)
             if self.trial.should_prune():
