@@ -96,3 +96,18 @@ def test_seeds_whose_training_sets_differ_in_size_run_one_by_one(monkeypatch):
     assert not out["packed"]
     assert [r["status"] for r in out["results"]] == ["ok"] * 3
     assert out["results"][0]["curves"]["val_loss"] == [float(v) for v in separate(cfg, 0).trainer.history["val_loss"]]
+
+
+def test_more_rows_than_the_trainer_scores_metrics_on_still_bit_for_bit():
+    """Over 10,000 training rows the Trainer scores the training accuracy on the first 10,000: so
+    does the packed ensemble."""
+    cfg = seeded(epochs=2)
+    cfg["data"]["options"] = {"n": 13_400, "noise": 0.3}  # 10,050 training rows after the 25 % split
+    cfg["training"]["batch_size"] = 512
+    out = run_trial(cfg, SEEDS[:2], "val_loss")
+    assert out["packed"]
+    for k, seed in enumerate(SEEDS[:2]):
+        run = separate(cfg, seed)
+        assert len(run.X_train) > run.trainer.metric_samples
+        expected = {n: [float(v) for v in vs] for n, vs in run.trainer.history.items() if n != "time"}
+        assert out["results"][k]["curves"] == expected

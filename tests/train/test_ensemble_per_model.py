@@ -94,3 +94,20 @@ def test_per_model_shape_errors_are_one_line_and_name_the_shapes():
                 validation_data=([X[:5], X[:4], X[:5]], [y[:5], y[:4], y[:5]]))
     with pytest.raises(DataError, match=r"expected X of shape \(3, n, d_in\), found \(2, 20, 2\)"):
         ens.predict(np.stack([X, X]), per_model=True)
+
+
+@pytest.mark.parametrize("per_model", [False, True])
+def test_training_metrics_on_the_first_metric_samples_rows_as_the_trainer(per_model):
+    train = moons_per_model(72, 10)
+    X = [a for a, _ in train] if per_model else train[0][0]
+    y = [b for _, b in train] if per_model else train[0][1]
+    ens = Ensemble(lambda: nn.MLP([2, 8, 2]), SEEDS, learning_rate=0.2, batch_size=16, verbose=0, metric_samples=25)
+    h = ens.fit(X, y, epochs=3, per_model=per_model)
+    all_rows = Ensemble(lambda: nn.MLP([2, 8, 2]), SEEDS, learning_rate=0.2, batch_size=16, verbose=0)
+    h_all = all_rows.fit(X, y, epochs=3, per_model=per_model)
+    assert not np.array_equal(h["accuracy"], h_all["accuracy"])  # the limit changes the scores here
+    for k, seed in enumerate(SEEDS):
+        t = Trainer(nn.MLP([2, 8, 2]), optimizer="sgd", learning_rate=0.2, batch_size=16, seed=seed, verbose=0,
+                    metric_samples=25)
+        t.fit(*(train[k] if per_model else train[0]), epochs=3)
+        assert np.array(t.history["accuracy"]).tobytes() == h["accuracy"][:, k].tobytes()

@@ -65,8 +65,7 @@ def run_trial(config, seeds, metric, direction="minimize", pruning=None, weights
             return _done([_failed(s, e, weights) for s in seeds], start, False)
         pruner = _Pruner(pruning, metric) if pruning else None
         built = {int(seeds[0]): first}
-        if packable(first.config, len(seeds)) and len(first.X_train) <= first.trainer.metric_samples:
-            # (the Trainer scores the training metrics on at most metric_samples rows, the ensemble on all)
+        if packable(first.config, len(seeds)):
             if not data_depends_on_seed(first.config):
                 return _done(_train_ensemble([first], seeds, metric, direction, pruner, weights), start, True)
             for s in seeds[1:]:
@@ -176,7 +175,8 @@ def _train_ensemble(built, seeds, metric, direction, pruner, weights=False):
         ensemble = Ensemble(factory, seeds, loss=first.trainer.loss_name, optimizer=cfg["optimizer"]["name"],
                             learning_rate=cfg["optimizer"]["learning_rate"], optimizer_options=options,
                             batch_size=min(cfg["training"]["batch_size"], len(first.X_train)), dtype=dtype,
-                            metrics=list(first.trainer.metric_fns), verbose=0, callbacks=callbacks)
+                            metrics=list(first.trainer.metric_fns), verbose=0, callbacks=callbacks,
+                            metric_samples=first.trainer.metric_samples)
         if per_model:  # each model starts where its own run starts (in place: the optimizer holds these arrays)
             for name, stacked in ensemble.params.items():
                 for k, run in enumerate(built):

@@ -44,7 +44,7 @@ _CONSTRAINTS = {
     "loss": [str, "callable"], "optimizer": [str], "learning_rate": [POSITIVE_REAL, ListOf(POSITIVE_REAL, 1),
                                                                       np.ndarray],
     "optimizer_options": [None, Mapping], "batch_size": [POSITIVE_INT], "metrics": [None, list, tuple],
-    "verbose": ["boolean", NON_NEGATIVE_INT], "callbacks": [None, list, tuple],
+    "verbose": ["boolean", NON_NEGATIVE_INT], "callbacks": [None, list, tuple], "metric_samples": [POSITIVE_INT],
 }
 
 
@@ -57,15 +57,20 @@ class Ensemble:
     learning_rate: a float, or one per model (plain SGD only).
     callbacks: ``chainrule.train.Callback`` objects; their hooks receive the ensemble and logs
         of arrays (K,) (``on_gradients`` receives the K losses).
+    metric_samples: the training metrics of each epoch are scored on at most this many rows of
+        the training data (the first ones), as the Trainer scores them.
     History: ``history[metric]`` is an array (epochs, K).
     """
 
     def __init__(self, model_factory, seeds, loss="cross_entropy", optimizer="sgd", learning_rate=0.01,
-                 optimizer_options=None, batch_size=32, dtype=np.float64, metrics=None, verbose=1, callbacks=()):
+                 optimizer_options=None, batch_size=32, dtype=np.float64, metrics=None, verbose=1, callbacks=(),
+                 metric_samples=10_000):
         validate("Ensemble", _CONSTRAINTS, {"model_factory": model_factory, "seeds": seeds, "loss": loss,
                                             "optimizer": optimizer, "learning_rate": learning_rate,
                                             "optimizer_options": optimizer_options, "batch_size": batch_size,
-                                            "metrics": metrics, "verbose": verbose, "callbacks": callbacks})
+                                            "metrics": metrics, "verbose": verbose, "callbacks": callbacks,
+                                            "metric_samples": metric_samples})
+        self.metric_samples = int(metric_samples)
         if isinstance(model_factory, Layer):  # (a network is callable too: on data, not as a factory)
             raise ArgumentTypeError(f"Ensemble(model_factory=...): expected a function returning a fresh network, "
                                     f"such as lambda: nn.MLP([...]), got a {type(model_factory).__name__}")
@@ -232,8 +237,10 @@ class Ensemble:
                     for hook in on_step_end:
                         hook(self)
                 state.start_epoch()
+                m = self.metric_samples  # (the Trainer's rule: the first rows of the training data)
+                X_m, y_m = (X[:, :m], y[:, :m]) if per_model else (X[:m], y[:m])
                 logs = {"loss": totals / count,
-                        **self.evaluate(X, y, with_loss=False, prepared=True, per_model=per_model)}
+                        **self.evaluate(X_m, y_m, with_loss=False, prepared=True, per_model=per_model)}
                 if val is not None:
                     logs.update({f"val_{k}": v for k, v in
                                  self.evaluate(*val, prepared=True, per_model=per_model).items()})
