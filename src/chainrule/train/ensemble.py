@@ -257,7 +257,10 @@ class Ensemble:
             expected = f"({self.K}, n, d_in)" if per_model else "(n, d_in)"
             raise DataError(f"Ensemble.predict(per_model={per_model}): expected X of shape {expected}, "
                             f"found {X.shape}")
-        return np.asarray(self._forward(self.params, X))
+        # in blocks of rows as the Trainer predicts (evaluation.predict): the same products, the same bits
+        step, axis = evaluation.PREDICT_BATCH, X.ndim - 2
+        outs = [np.asarray(self._forward(self.params, X[..., i : i + step, :])) for i in range(0, X.shape[axis], step)]
+        return np.concatenate(outs, axis=1) if outs else np.zeros((self.K, 0, self.template.d_out), self.dtype)
 
     def evaluate(self, X, y, with_loss=True, prepared=False, per_model=False):
         """{'loss': (K,), metric: (K,)} of every model on (X, y), in eval mode; with per_model=True
