@@ -5,7 +5,9 @@ parameters are stacked along a leading *model axis* (W: (K, d_out, d_in)), every
 one batched ``dense`` primitive, and the loss is the sum of the K models' own mean losses,
 so model k receives exactly the gradient of its own loss. Each model keeps its own seed for
 initialization and for its data order, so the result is the same as training the K models one
-by one with :class:`~chainrule.train.Trainer` (the tests check it bit for bit).
+by one with :class:`~chainrule.train.Trainer` (the tests check it bit for bit). The models share
+one data set, or (``fit(..., per_model=True)``) each trains and is validated on its own: X
+(K, n, d_in) or K arrays (n, d_in), the same n for all, each in its own seed's batch order.
 
 Only what keeps the models independent is allowed: Dense and activation layers (no
 BatchNorm or Dropout), elementwise optimizers, no clipping by the global norm (which would
