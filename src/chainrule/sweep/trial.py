@@ -74,7 +74,7 @@ def run_trial(config, seeds, metric, direction="minimize", pruning=None, weights
                 except Exception as e:
                     built[int(s)] = e
             each = [built[int(s)] for s in seeds]
-            if all(not isinstance(r, Exception) and len(r.X_train) == len(first.X_train) for r in each):
+            if all(not isinstance(r, Exception) and _sizes(r) == _sizes(first) for r in each):  # one n for all
                 return _done(_train_ensemble(each, seeds, metric, direction, pruner, weights), start, True)
         results = [_train_one(first, seeds[0], metric, direction, pruner, weights)]
         for s in seeds[1:]:
@@ -89,6 +89,10 @@ def run_trial(config, seeds, metric, direction="minimize", pruning=None, weights
                 continue
             results.append(_train_one(run, s, metric, direction, pruner and _Pruner(pruning, metric), weights))
         return _done(results, start, False)
+
+
+def _sizes(run):
+    return len(run.X_train), None if run.X_val is None else len(run.X_val)
 
 
 def _done(results, start, packed):
