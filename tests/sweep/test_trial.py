@@ -31,15 +31,24 @@ def test_packed_seeds_equal_separate_runs_bit_for_bit(dtype):
         assert out["results"][k]["status"] == "ok"
 
 
-def test_seed_dependent_split_runs_one_by_one_with_the_same_results():
+def test_seed_dependent_split_is_packed_with_the_same_results():
     cfg = tiny(epochs=3, val_fraction=0.25)
-    assert not packable(runs.complete(cfg), 2)  # the split follows the seed: the seeds see different data
+    assert packable(runs.complete(cfg), 2)  # the split follows the seed: each model trains on its own data
     out = run_trial(cfg, [0, 1], "val_loss")
-    assert not out["packed"]
+    assert out["packed"]
     for k, seed in enumerate([0, 1]):
         assert out["results"][k]["curves"]["val_loss"] == [float(v) for v in separate(cfg, seed)["val_loss"]]
     best = min(out["results"][0]["curves"]["val_loss"])
     assert out["results"][0]["best"] == best
+
+
+def test_what_the_ensemble_cannot_train_runs_one_by_one_with_the_same_results():
+    cfg = tiny(epochs=3, val_fraction=0.25, dropout=0.1)
+    assert not packable(runs.complete(cfg), 2)
+    out = run_trial(cfg, [0, 1], "val_loss")
+    assert not out["packed"]
+    for k, seed in enumerate([0, 1]):
+        assert out["results"][k]["curves"]["val_loss"] == [float(v) for v in separate(cfg, seed)["val_loss"]]
 
 
 def test_a_raising_trial_is_failed_with_one_line():
@@ -51,8 +60,8 @@ def test_a_raising_trial_is_failed_with_one_line():
 
 
 def test_a_diverging_trial_is_diverged_packed_or_not():
-    for val_fraction in (0.0, 0.25):  # packed (one ensemble) and one by one
-        cfg = tiny(epochs=5, val_fraction=val_fraction)
+    for val_fraction, dropout in ((0.0, 0.0), (0.25, 0.0), (0.25, 0.1)):  # packed (shared, per-seed data), one by one
+        cfg = tiny(epochs=5, val_fraction=val_fraction, dropout=dropout)
         cfg["optimizer"] = {"name": "sgd", "learning_rate": 1e8}
         out = run_trial(cfg, [0, 1], "loss")
         assert [r["status"] for r in out["results"]] == ["diverged", "diverged"], out["results"][0]["error"]
@@ -63,16 +72,17 @@ def test_metric_missing_from_history_fails_the_trial():
     assert out["results"][0]["status"] == "failed" and "no metric 'val_accuracy'" in out["results"][0]["error"]
 
 
-@pytest.mark.parametrize("val_fraction, metric", [(0.0, "loss"), (0.25, "val_loss")])  # packed, one by one
-def test_pruning_stops_a_bad_configuration_early(val_fraction, metric):
-    good = tiny(epochs=6, val_fraction=val_fraction)
+@pytest.mark.parametrize("val_fraction, metric, dropout", [(0.0, "loss", 0.0), (0.25, "val_loss", 0.0),
+                                                         (0.25, "val_loss", 0.1)])  # packed, packed, one by one
+def test_pruning_stops_a_bad_configuration_early(val_fraction, metric, dropout):
+    good = tiny(epochs=6, val_fraction=val_fraction, dropout=dropout)
     good["optimizer"] = {"name": "adam", "learning_rate": 0.05}
     history = [run_trial(good, [s], metric)["results"][0]["curves"][metric] for s in (0, 1, 2)]
-    bad = tiny(epochs=6, val_fraction=val_fraction)
+    bad = tiny(epochs=6, val_fraction=val_fraction, dropout=dropout)
     bad["optimizer"] = {"name": "sgd", "learning_rate": 1e-6}  # barely moves: worse than the median every epoch
     out = run_trial(bad, [0, 1], metric, pruning={"pruner": "median", "direction": "minimize", "epochs": 6,
                                                   "history": history})
-    assert out["packed"] == (val_fraction == 0)
+    assert out["packed"] == (dropout == 0)
     assert {r["status"] for r in out["results"]} == {"pruned"}
     assert all(r["epochs"] < 6 for r in out["results"])
     assert np.isfinite(out["wall_time"])

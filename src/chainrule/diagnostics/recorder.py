@@ -184,7 +184,7 @@ class TrainingRecorder(Callback):
         if self._prepared is None:
             X, y = self.probe_data
             X, y = X[: self.probe_size], y[: self.probe_size]
-            prepare = getattr(trainer, "_prepare", None)
+            prepare = getattr(trainer, "prepare", None)
             self._prepared = prepare(X, y) if prepare is not None else (np.asarray(X, trainer.dtype), y)
         return self._prepared
 

@@ -107,7 +107,7 @@ def by_hand(training, X, y):
 
 def engine_gradients(training, X, y):
     t = training
-    Xp, yp = t._prepared(np.asarray(X, np.float64), np.asarray(y))
+    Xp, yp = t.prepare(np.asarray(X, np.float64), np.asarray(y))
 
     def loss(params):
         return t.trainer.loss_fn(t.model.apply(params, Xp), yp)

@@ -41,19 +41,20 @@ class Training:
         self.trainer = Trainer(self.model, loss=settings["loss"], optimizer=self._optimizer(settings),
                                batch_size=int(settings["batch_size"]), seed=int(settings["seed"]),
                                callbacks=[self.last], verbose=0)
-        self.X_train, self.y_train = self._prepared(data.train_inputs(), data.train_targets)
-        self.X_test, self.y_test = self._prepared(data.test_inputs(), data.test_targets)
+        self.X_train, self.y_train = self.prepare(data.train_inputs(), data.train_targets)
+        self.X_test, self.y_test = self.prepare(data.test_inputs(), data.test_targets)
         self.settings = copy.deepcopy(settings)
         self.last_batch = None  # (inputs, targets as the data hold them) of the last step
         self.edits, self._losses = 0, None
         self._batcher()
 
-    def _prepared(self, X, y):
+    def prepare(self, X, y):
+        """(X, y) as the trainer trains on them (``Trainer.prepare``; one-hot targets for squared error)."""
         if len(X) == 0:
             return X, y
         if self.data.task == "classification" and self.trainer.loss_name == "mse":  # squared error on one-hot
             y = np.eye(self.data.n_classes)[y]
-        return self.trainer._prepare(X, y)
+        return self.trainer.prepare(X, y)
 
     def _optimizer(self, settings):
         return build_optimizer(complete({"optimizer": optimizer_section(settings)}), self.model.params)
@@ -117,8 +118,7 @@ class Training:
                     fresh.load_state_dict(self.trainer.optimizer.state_dict())
                 except (ChainruleError, KeyError, ValueError):
                     pass
-            self.trainer.optimizer = fresh
-            self.trainer._base_learning_rate = fresh.learning_rate
+            self.trainer.set_optimizer(fresh)
         if settings["batch_size"] != old["batch_size"]:
             self.trainer.batch_size = int(settings["batch_size"])
             self.trainer.state.batch_index = 0  # the new batches start with the current epoch's order

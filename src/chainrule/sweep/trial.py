@@ -3,22 +3,27 @@
     run_trial(config, seeds, metric) -> {"results": [one per seed], "wall_time": s, "packed": bool}
 
 Each seed's result: ``seed``, ``status`` (ok / failed / diverged / pruned), ``error`` (one line),
-``final`` and ``best`` values of the metric, ``epochs`` and the per-epoch ``curves`` ({column:
-[values]}). Nothing is written anywhere: the driver stores what comes back, so a worker needs no
-access to the driver's files.
+``final`` and ``best`` values of the metric, ``epochs``, the per-epoch ``curves`` ({column:
+[values]}) and, with ``weights=True``, the trained model's tensors (``weights``: {name: array},
+``model.state_dict()``'s names; None for a seed that did not finish). Nothing is written anywhere:
+the driver stores what comes back, so a worker needs no access to the driver's files.
 
-When the seeds change only the initialization and the batch order (the data does not depend on
-the seed: ``val_fraction = 0`` and a CSV file, a dataset given its own ``options.seed``, or one
-with no randomness) and the network is one a seed ensemble can train (Dense and activations, an elementwise
+When the network is one a seed ensemble can train (Dense and activations, an elementwise
 optimizer, no schedule, no early stopping), the seeds train as ONE ``train.Ensemble`` (a leading
 model axis), bit for bit the same as separate runs (tests/sweep checks it against ``runs.build``).
-Otherwise they run one after another in the same task.
+If the data depend on the seed (a seeded validation split, a generator without its own seed),
+each seed's run is built (``runs.build``: its own split, standardization statistics and initial
+model) and model k trains on its own data (``Ensemble.fit(per_model=True)``), validated on its own
+validation split; a Standardize first layer is applied to each model's data with that model's own
+mean and scale. Otherwise (or if the seeds' training sets differ in size) they run one after
+another in the same task.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 
 import numpy as np
 
@@ -32,17 +37,24 @@ from ..train.ensemble import Ensemble
 PACKABLE_OPTIMIZERS = {"sgd", "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
 
 
+_clock = time.monotonic  # (the pruner's clock; tests replace it)
+
+
 class TrialPruned(Exception):
     """Raised by the pruning callback inside a fit; the seed's status becomes 'pruned'."""
 
 
-def run_trial(config, seeds, metric, direction="minimize", pruning=None):
+def run_trial(config, seeds, metric, direction="minimize", pruning=None, weights=False):
     """Train ``config`` once per seed (the config's own ``seed`` replaced); see the module docstring.
 
     direction: minimize or maximize (which value of the metric is the best).
     pruning: None, or {"pruner": "median" | "hyperband", "direction": ..., "history": [[metric per
-        epoch] of the configurations finished when this one was sent]}: Optuna's pruner decides,
-        each epoch, from the history and this configuration's mean curve so far.
+        epoch] of the finished configurations]}: Optuna's pruner decides, each epoch, from the
+        history and this configuration's mean curve so far. "history" may also be a function of no
+        arguments returning that list: it is then asked again at most once a second during training
+        (new curves join the pruner's study), so the trial hears of configurations finished after it
+        was sent.
+    weights: also return each seed's trained model ({tensor name: array}, or None).
     """
     start = time.perf_counter()
     config = {**config, "output": {**config.get("output", {}), "record": False, "plots": False}}
@@ -50,19 +62,37 @@ def run_trial(config, seeds, metric, direction="minimize", pruning=None):
         try:  # one run first: a config only the data can refute fails every seed the same way
             first = build({**config, "seed": int(seeds[0])})
         except Exception as e:
-            return _done([_failed(s, e) for s in seeds], start, False)
+            return _done([_failed(s, e, weights) for s in seeds], start, False)
         pruner = _Pruner(pruning, metric) if pruning else None
+        built = {int(seeds[0]): first}
         if packable(first.config, len(seeds)):
-            return _done(_train_ensemble(first, seeds, metric, direction, pruner), start, True)
-        results = [_train_one(first, seeds[0], metric, direction, pruner)]
+            if not data_depends_on_seed(first.config):
+                return _done(_train_ensemble([first], seeds, metric, direction, pruner, weights), start, True)
+            for s in seeds[1:]:
+                try:
+                    built[int(s)] = build({**config, "seed": int(s)})
+                except Exception as e:
+                    built[int(s)] = e
+            each = [built[int(s)] for s in seeds]
+            if all(not isinstance(r, Exception) and _sizes(r) == _sizes(first) for r in each):  # one n for all
+                return _done(_train_ensemble(each, seeds, metric, direction, pruner, weights), start, True)
+        results = [_train_one(first, seeds[0], metric, direction, pruner, weights)]
         for s in seeds[1:]:
-            try:
-                run = build({**config, "seed": int(s)})
-            except Exception as e:
-                results.append(_failed(s, e))
+            run = built.get(int(s))
+            if run is None:
+                try:
+                    run = build({**config, "seed": int(s)})
+                except Exception as e:
+                    run = e
+            if isinstance(run, Exception):
+                results.append(_failed(s, run, weights))
                 continue
-            results.append(_train_one(run, s, metric, direction, pruner and _Pruner(pruning, metric)))
+            results.append(_train_one(run, s, metric, direction, pruner and _Pruner(pruning, metric), weights))
         return _done(results, start, False)
+
+
+def _sizes(run):
+    return len(run.X_train), None if run.X_val is None else len(run.X_val)
 
 
 def _done(results, start, packed):
@@ -71,10 +101,10 @@ def _done(results, start, packed):
 
 def packable(cfg, n_seeds):
     """Whether ``n_seeds`` runs of the completed config ``cfg`` that differ in their seed can train as
-    one seed ensemble with the same results: the data must not depend on the seed, and the
-    network and optimizer must be ones the ensemble trains exactly as the Trainer does."""
+    one seed ensemble with the same results: the network and optimizer must be ones the ensemble
+    trains exactly as the Trainer does (data that depend on the seed are trained per model)."""
     m, t, o = cfg["model"], cfg["training"], cfg["optimizer"]
-    return (n_seeds > 1 and not data_depends_on_seed(cfg) and not (m["batchnorm"] or m["dropout"])
+    return (n_seeds > 1 and not (m["batchnorm"] or m["dropout"])
             and not (cfg["schedule"] or t["early_stopping"] or t["gradient_checkpointing"])
             and t["on_divergence"] == "stop"  # (a rollback changes one model's course: the Trainer's business)
             and o["name"] in PACKABLE_OPTIMIZERS and o.get("clip_norm") is None)
@@ -91,7 +121,7 @@ def data_depends_on_seed(cfg):
     return "seed" in _parameters(d["name"])
 
 
-def _train_one(run, seed, metric, direction, pruner):
+def _train_one(run, seed, metric, direction, pruner, weights=False):
     callbacks = [pruner.for_single()] if pruner else []
     for cb in callbacks:
         run.trainer.callbacks.append(cb)
@@ -106,14 +136,19 @@ def _train_one(run, seed, metric, direction, pruner):
         status, error = "failed", _line(e)
     # (wall-clock "time" is left out: the curves are the numbers a rerun reproduces)
     curves = {k: [float(v) for v in vals] for k, vals in run.trainer.history.items() if k != "time"}
-    return _result(seed, status, error, curves, metric, direction)
+    result = _result(seed, status, error, curves, metric, direction)
+    if weights:
+        result["weights"] = _state(run.model) if result["status"] == "ok" else None
+    return result
 
 
-def _train_ensemble(first, seeds, metric, direction, pruner):
+def _train_ensemble(built, seeds, metric, direction, pruner, weights=False):
+    """``built``: the first seed's run (data shared by the seeds) or every seed's run (per-model data)."""
+    first = built[0]
     cfg = first.config
-    model = first.model
-    standardized = cfg["data"]["standardize"]
-    layers = model.layers[1:] if standardized else model.layers
+    per_model = len(built) > 1
+    skip = 1 if cfg["data"]["standardize"] else 0  # the Standardize layer: applied to the data here
+    layers = first.model.layers[skip:]
 
     def factory():
         import copy
@@ -122,22 +157,35 @@ def _train_ensemble(first, seeds, metric, direction, pruner):
 
         return Sequential(*[copy.deepcopy(layer) for layer in layers])
 
-    X_tr, X_val = first.X_train, first.X_val
     dtype = np.dtype(cfg["dtype"])
-    if standardized:  # the Standardize layer's own formula, applied once: (x − mean)/scale
-        mean, scale = model.buffers["0.mean"], model.buffers["0.scale"]
-        X_tr = (np.asarray(X_tr, dtype) - mean) / scale
-        X_val = None if X_val is None else (np.asarray(X_val, dtype) - mean) / scale
+
+    def inputs(run, X):  # the Standardize layer's own formula, with the run's own statistics: (x − mean)/scale
+        if X is None:
+            return None
+        X = np.asarray(X, dtype)
+        return (X - run.model.buffers["0.mean"]) / run.model.buffers["0.scale"] if skip else X
+
+    if per_model:
+        X_tr, y_tr = [inputs(r, r.X_train) for r in built], [r.y_train for r in built]
+        val = None if first.X_val is None else ([inputs(r, r.X_val) for r in built], [r.y_val for r in built])
+    else:
+        X_tr, y_tr = inputs(first, first.X_train), first.y_train
+        val = None if first.X_val is None else (inputs(first, first.X_val), first.y_val)
     options = {k: v for k, v in cfg["optimizer"].items() if k not in ("name", "learning_rate")}
-    recorder = _EnsembleCurves(X_val, first.y_val)
+    recorder = _EnsembleCurves(float(first.trainer.optimizer.learning_rate_now))
     callbacks = [recorder] + ([pruner.for_ensemble()] if pruner else [])
-    ensemble = Ensemble(factory, seeds, loss=first.trainer.loss_name, optimizer=cfg["optimizer"]["name"],
-                        learning_rate=cfg["optimizer"]["learning_rate"], optimizer_options=options,
-                        batch_size=min(cfg["training"]["batch_size"], len(X_tr)), dtype=dtype,
-                        metrics=list(first.trainer.metric_fns), verbose=0, callbacks=callbacks)
     status, error = "ok", None
     try:
-        ensemble.fit(X_tr, first.y_train, epochs=cfg["training"]["epochs"])
+        ensemble = Ensemble(factory, seeds, loss=first.trainer.loss_name, optimizer=cfg["optimizer"]["name"],
+                            learning_rate=cfg["optimizer"]["learning_rate"], optimizer_options=options,
+                            batch_size=min(cfg["training"]["batch_size"], len(first.X_train)), dtype=dtype,
+                            metrics=list(first.trainer.metric_fns), verbose=0, callbacks=callbacks,
+                            metric_samples=first.trainer.metric_samples)
+        if per_model:  # each model starts where its own run starts (in place: the optimizer holds these arrays)
+            for name, stacked in ensemble.params.items():
+                for k, run in enumerate(built):
+                    stacked[k] = run.model.params[_shifted(name, skip)]
+        ensemble.fit(X_tr, y_tr, epochs=cfg["training"]["epochs"], validation_data=val, per_model=per_model)
     except TrialPruned:
         status = "pruned"
     except Exception as e:
@@ -149,28 +197,50 @@ def _train_ensemble(first, seeds, metric, direction, pruner):
         loss = curves.get("loss", [])
         if s == "ok" and loss and any(not math.isfinite(v) or v > loss_limit(loss[0]) for v in loss):
             s, err = "diverged", "the training loss became non-finite or exploded"
-        results.append(_result(seed, s, err, curves, metric, direction))
+        result = _result(seed, s, err, curves, metric, direction)
+        if weights:
+            trained = {_shifted(n, skip): v for n, v in ensemble.model_params(k).items()} \
+                if result["status"] == "ok" else None
+            result["weights"] = None if trained is None else _state(built[k if per_model else 0].model, trained)
+        results.append(result)
     return results
 
 
-class _EnsembleCurves(Callback):
-    """Per-epoch columns of every model, named as the Trainer's history names them (val_* on the
-    validation data)."""
+def _shifted(name, skip):
+    """The ensemble's parameter name (layers after the Standardize layer) as the run's model names it."""
+    index, rest = name.split(".", 1)
+    return f"{int(index) + skip}.{rest}"
 
-    def __init__(self, X_val, y_val):
-        self.X_val, self.y_val = X_val, y_val
+
+def _state(model, params=None):
+    """``model.state_dict()`` as fresh arrays, with ``params`` ({name: array}) in place of its parameters."""
+    params = params or {}
+    return {k: np.array(params.get(k, v), copy=True) for k, v in model.state_dict().items()}
+
+
+class _EnsembleCurves(Callback):
+    """Per-epoch columns of every model, named as the Trainer's history names them (loss, metrics,
+    val_* on the validation data, lr: the learning rate, constant in a packed run)."""
+
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
         self.curves = {}
 
     def on_epoch_end(self, trainer, epoch, logs):
-        row = dict(logs)
-        if self.X_val is not None:
-            row.update({f"val_{k}": v for k, v in trainer.evaluate(self.X_val, self.y_val).items()})
+        row = {**logs, "lr": np.full(trainer.K, self.learning_rate)}
         for k, v in row.items():
             self.curves.setdefault(k, []).append(np.asarray(v, np.float64).reshape(-1))
 
 
 class _Pruner:
-    """Optuna's pruner, run on the worker against the finished configurations' curves."""
+    """Optuna's pruner, run on the worker against the finished configurations' curves.
+
+    ``pruning["history"]``: the list of curves, or a function returning it; a function is asked
+    again at most once per ``REFRESH_SECONDS`` of wall time, at the end of an epoch, and the curves
+    it has not given before (counted as a multiset: two equal curves are two configurations) join
+    the study as finished trials; a call that raises adds nothing."""
+
+    REFRESH_SECONDS = 1.0
 
     def __init__(self, pruning, metric):
         import optuna
@@ -184,14 +254,47 @@ class _Pruner:
             if pruning["pruner"] == "median" else \
             optuna.pruners.HyperbandPruner(min_resource=max(1, epochs // 10), max_resource=epochs)
         self.study = optuna.create_study(direction=pruning["direction"], pruner=pruner)
-        for curve in pruning["history"]:
-            finite = [v for v in curve if math.isfinite(v)]
-            if finite:
-                self.study.add_trial(optuna.trial.create_trial(
-                    value=finite[-1], intermediate_values={i: v for i, v in enumerate(curve) if math.isfinite(v)}))
+        history = pruning["history"]
+        self.source = history if callable(history) else None
+        self.seen = Counter()  # the curves already in the study
+        self.asked_at = _clock()
+        self._add(self._ask() if self.source else history)
         self.trial = self.study.ask()
 
+    def _ask(self):
+        # Pruning only saves time: a history that cannot be read now (the driver busy or gone) leaves
+        # the study as it is rather than failing a trial that trains fine.
+        try:
+            return list(self.source())
+        except Exception:
+            return []
+
+    def _add(self, curves):
+        import optuna
+
+        fresh, values = Counter(), {}
+        for curve in curves or ():
+            curve = [float(v) for v in curve]
+            key = tuple(v.hex() for v in curve)  # (exact, and a NaN equals a NaN here)
+            fresh[key] += 1
+            values[key] = curve
+        for key, count in (fresh - self.seen).items():
+            curve = values[key]
+            finite = [v for v in curve if math.isfinite(v)]
+            for _ in range(count):
+                if finite:
+                    self.study.add_trial(optuna.trial.create_trial(
+                        value=finite[-1], intermediate_values={i: v for i, v in enumerate(curve) if math.isfinite(v)}))
+        self.seen |= fresh
+
+    def refresh(self):
+        """Ask the history function again if REFRESH_SECONDS have passed since it was last asked."""
+        if self.source is not None and _clock() - self.asked_at >= self.REFRESH_SECONDS:
+            self.asked_at = _clock()
+            self._add(self._ask())
+
     def check(self, epoch, value):
+        self.refresh()
         if math.isfinite(value):
             self.trial.report(value, epoch - 1)
             if self.trial.should_prune():
@@ -227,9 +330,12 @@ def _result(seed, status, error, curves, metric, direction):
             "epochs": len(curves.get("loss", [])), "curves": curves}
 
 
-def _failed(seed, e):
-    return {"seed": int(seed), "status": "failed", "error": _line(e), "final": None, "best": None, "epochs": 0,
-            "curves": {}}
+def _failed(seed, e, weights=False):
+    result = {"seed": int(seed), "status": "failed", "error": _line(e), "final": None, "best": None, "epochs": 0,
+              "curves": {}}
+    if weights:
+        result["weights"] = None
+    return result
 
 
 def _line(e):

@@ -205,8 +205,32 @@ class Trainer:
             kwargs["learning_rate"] = learning_rate
         return optim.get(optimizer, self.model.params, **kwargs)
 
-    def _prepare(self, X, y, name="training"):
+    def prepare(self, X, y, name="training"):
+        """(X, y) checked against the model and converted as the loss declares (``losses.needs``),
+        as ``fit`` and ``evaluate`` do: X (n, d_in) -> contiguous, in the trainer's dtype; y -> int64
+        labels, 0/1 or ±1 floats, or float targets (n, d_out). ``name`` opens the error messages
+        ("training data: ..."). Prepared arrays can go straight to ``train_step``."""
         return evaluation.prepare(X, y, self.model, self.loss_fn, dtype=self.dtype, name=name)
+
+    def set_optimizer(self, optimizer, learning_rate=None, **options):
+        """Train on with another optimizer: a name from ``chainrule.optim`` (built on
+        ``model.params`` with ``learning_rate`` and ``options``, its state fresh) or an optimizer
+        already built on ``model.params`` (its state as it is). Its learning rate becomes the base
+        that rollbacks lower: the training state's ``lr_scale`` applies to it, as after a restore.
+        Returns the optimizer now in use."""
+        if not isinstance(optimizer, str) and (learning_rate is not None or options):
+            raise ConfigError(f"Trainer.set_optimizer: learning_rate and options go with an optimizer's name, "
+                              f"found them with a built {type(optimizer).__name__}")
+        fresh = self._make_optimizer(optimizer, learning_rate, options)
+        base = getattr(fresh, "learning_rate", None)
+        if self.on_divergence == "rollback" and base is None:
+            raise ConfigError(f"Trainer.set_optimizer: on_divergence='rollback' lowers the learning rate, but "
+                              f"{type(fresh).__name__} has no learning_rate attribute")
+        self.optimizer, self._base_learning_rate = fresh, base
+        self._needs_closure = isinstance(fresh, optim.LBFGS)
+        if self.lr_scale != 1.0:
+            self.apply_lr_scale()
+        return fresh
 
     # -- the step ------------------------------------------------------------------------------
     def _objective(self, params, xb, yb, buffers):
@@ -384,13 +408,13 @@ class Trainer:
         one of the ``epochs``.
         """
         validate("Trainer.fit", _FIT_CONSTRAINTS, {"epochs": epochs, "shuffle": shuffle})
-        X, y = self._prepare(X, y)
+        X, y = self.prepare(X, y)
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
                 raise DataError(f"validation_data must be a pair (X_val, y_val), found {type(validation_data).__name__}"
                                 + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""))
-            val = self._prepare(*validation_data, name="validation")
+            val = self.prepare(*validation_data, name="validation")
         batcher = Batcher(len(X), self.batch_size, shuffle=bool(shuffle), seed=self.seed)
         self._check_position(batcher)
         self.batcher = batcher
@@ -473,7 +497,7 @@ class Trainer:
         """{prefix + 'loss': ..., prefix + metric: ...} on (X, y) in eval mode
         (``chainrule.train.evaluation.evaluate`` with this trainer's loss and metrics)."""
         if not prepared:
-            X, y = self._prepare(X, y, name="evaluation")
+            X, y = self.prepare(X, y, name="evaluation")
         if limit is not None and len(X) > limit:
             X, y = X[:limit], y[:limit]
         out = evaluation.predict(self.model, X)
