@@ -1,4 +1,5 @@
-"""Shared fixtures: one 2-worker LocalCluster for the folder (start-ups are the slow part)."""
+"""Shared fixtures: one 2-worker LocalCluster for the folder (start-ups are the slow part), closed
+when the folder's tests end (its threads allocate: a memory test after them would count it)."""
 
 import pytest
 
@@ -6,7 +7,7 @@ pytest.importorskip("distributed")
 pytest.importorskip("optuna")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def client():
     from chainrule.sweep.cluster import client_for
 

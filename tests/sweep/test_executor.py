@@ -128,3 +128,16 @@ def test_chainrule_experiment_worker_errors_are_one_line(args, says, tmp_path):
     one_line_error(result)
     assert says in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def read_shared(reader):
+    return reader()
+
+
+@pytest.mark.parametrize("where", ["in_process", "dask"])
+def test_a_shared_value_published_by_the_driver_is_read_by_later_tasks(where, request):
+    ex = InProcess() if where == "in_process" else OnDask(request.getfixturevalue("client"))
+    read, publish = ex.shared([[1.0, 0.5]])
+    assert map_ordered(ex, read_shared, [(read,)]) == [[[1.0, 0.5]]]
+    publish([[1.0, 0.5], [0.9, 0.4]])
+    assert map_ordered(ex, read_shared, [(read,)]) == [[[1.0, 0.5], [0.9, 0.4]]]

@@ -81,3 +81,30 @@ def test_weights_must_be_one_of_three(tmp_path):
 
     with pytest.raises(ConfigError, match="weights = 'bestest'.*valid: best, all, none"):
         spec("bestest")
+
+
+@pytest.mark.parametrize("val_fraction", [0.0, 0.25])  # packed on shared data, packed per seed
+def test_a_sweep_keeps_the_best_models_and_they_are_the_trained_runs(client, tmp_path, val_fraction):
+    from chainrule.runs import build
+    from chainrule.sweep import run
+
+    spec_ = {"base": tiny(epochs=3, val_fraction=val_fraction), "seeds": 2,
+             "metric": "val_loss" if val_fraction else "loss",
+             "space": {"optimizer.learning_rate": [0.001, 0.05]}}
+    results = run(spec_, out=tmp_path / "s", client=client, verbose=False)
+    (best_hash, seeds), = results.models().items()
+    assert best_hash == results.ranking[0]["config_hash"] and list(seeds) == [0, 1]
+    X = np.random.default_rng(1).standard_normal((7, 2))
+    for seed, folder in seeds.items():
+        alone = build({**results.best, "seed": seed})
+        alone.fit()
+        assert np.array_equal(load_model(folder)(X), alone.model(X))
+
+
+def test_weights_all_keeps_every_configuration_and_none_asks_for_nothing(client, tmp_path):
+    from chainrule.sweep import run
+
+    base = {"base": tiny(epochs=2), "seeds": 1, "metric": "loss", "space": {"optimizer.learning_rate": [0.01, 0.1]}}
+    assert len(run({**base, "weights": "all"}, out=tmp_path / "all", client=client, verbose=False).models()) == 2
+    assert run({**base, "weights": "none"}, out=tmp_path / "none", client=client, verbose=False).models() == {}
+    assert not (tmp_path / "none" / "models").exists()

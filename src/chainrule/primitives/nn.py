@@ -103,9 +103,11 @@ def _dense_impl(x, W, b, activation="identity", alpha=0.01):
         z = x @ W.T
         z += b
     else:  # an ensemble: one (d_out, d_in) matrix per model
-        # Wᵀ copied to contiguous memory and b repeated over the batch: NumPy's batched matmul and
-        # add run 2-3× faster so than on a transposed view and a broadcast, with the same numbers.
-        z = np.matmul(x, np.ascontiguousarray(np.swapaxes(W, -1, -2)))
+        # On the transposed view each model's product is the BLAS call a single network makes
+        # (x @ W.T): the same bits. A contiguous copy of Wᵀ takes another kernel, which rounds
+        # differently at some widths (16 → 2), so a seed ensemble would not be its separate runs.
+        # b repeated over the batch: the add runs 2-3× faster so than on a broadcast, same numbers.
+        z = np.matmul(x, np.swapaxes(W, -1, -2))
         z += np.repeat(b[:, None, :], z.shape[-2], axis=-2)
     return _activate(z, activation, alpha)
 

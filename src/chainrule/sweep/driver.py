@@ -172,6 +172,9 @@ def _drive(spec, folder, store, executor, verbose):
     total = spec.n_configs * len(seeds)
     progress = _Progress(total, len(done), verbose, spec)
     pending = {}  # task handle -> (config hash, params, optuna trial or None)
+    # the finished configurations' mean curves, append-only: a running task's pruner reads them anew
+    finished = list(store.mean_curves(spec.metric).values())
+    history, publish = executor.shared(list(finished)) if spec.pruner != "none" else (None, None)
 
     def submit():
         while len(pending) < in_flight_max:
@@ -182,8 +185,9 @@ def _drive(spec, folder, store, executor, verbose):
             config = spec.config_for(params)
             pruning = None if spec.pruner == "none" else {
                 "pruner": spec.pruner, "direction": spec.direction, "epochs": config["training"]["epochs"],
-                "history": list(store.mean_curves(spec.metric).values())}
-            handle = executor.submit(run_trial, config, seeds, spec.metric, spec.direction, pruning)
+                "history": history}
+            handle = executor.submit(run_trial, config, seeds, spec.metric, spec.direction, pruning,
+                                     spec.weights != "none")
             pending[handle] = (config_key(params), params, trial)
 
     try:
@@ -197,6 +201,9 @@ def _drive(spec, folder, store, executor, verbose):
                      "curves": {}} for s in seeds]}
             written = store.add(h, params, result)
             models.keep(folder, spec, h, result, store.rows)
+            if publish is not None and _mean_curve(result, spec.metric):
+                finished.append(_mean_curve(result, spec.metric))
+                publish(list(finished))
             if trial is not None:
                 _tell(proposals.study, trial, result, spec)
             progress.update(written)
@@ -208,6 +215,17 @@ def _drive(spec, folder, store, executor, verbose):
               f"continue with: chainrule sweep --resume {folder}", file=sys.stderr)
         raise
     progress.close()
+
+
+def _mean_curve(result, metric):
+    """The metric per epoch, mean over the trial's ok seeds (as ``Store.mean_curves``)."""
+    curves = [r["curves"].get(metric, []) for r in result["results"] if r["status"] == "ok"]
+    by_epoch = {}
+    for curve in curves:
+        for epoch, v in enumerate(curve):
+            if v is not None and math.isfinite(v):
+                by_epoch.setdefault(epoch, []).append(v)
+    return [sum(v) / len(v) for _, v in sorted(by_epoch.items())]
 
 
 class _Proposals:

@@ -51,6 +51,11 @@ class InProcess:
     def cancel(self):
         self._queue.clear()
 
+    def shared(self, value):
+        """(read, publish): a value tasks read (``read()``) and the driver replaces (``publish(v)``)."""
+        box = _Box(value)
+        return box, box.set
+
 
 class OnDask:
     """Tasks run on the workers of ``client``; results are fetched as tasks finish."""
@@ -87,6 +92,43 @@ class OnDask:
         for future in self._pending:
             future.cancel()
         self._pending.clear()
+
+    def shared(self, value):
+        """(read, publish) through a ``distributed.Variable``: a task on any worker reads the value the
+        driver published last (``read()``, one round trip to the scheduler)."""
+        from distributed import Variable
+
+        variable = Variable(f"chainrule-shared-{time.monotonic_ns()}", client=self.client)
+        variable.set(value)
+        return _Shared(variable.name), variable.set
+
+
+class _Box:
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self):
+        return self.value
+
+    def set(self, value):
+        self.value = value
+
+
+class _Shared:
+    """Read on a worker: the named Variable's value (the worker's own client reaches the scheduler)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __call__(self):
+        from distributed import Variable, get_client
+
+        return _lists(Variable(self.name, client=get_client()).get(timeout=5))
+
+
+def _lists(value):
+    """The value as published: the scheduler's messages turn lists into tuples on the way."""
+    return [_lists(v) for v in value] if isinstance(value, list | tuple) else value
 
 
 @contextlib.contextmanager

@@ -54,20 +54,29 @@ def run_trial(config, seeds, metric, direction="minimize", pruning=None, weights
         arguments returning that list: it is then asked again at most once a second during training
         (new curves join the pruner's study), so the trial hears of configurations finished after it
         was sent.
-    weights: also return each seed's trained model ({tensor name: array}, or None).
+    weights: also return each seed's trained model ({tensor name: array}, or None), and the
+        network as ``model``: {"architecture": its config, "dtype"} (the same for every seed).
     """
+    result, first = _run_trial(config, seeds, metric, direction, pruning, weights)
+    if weights:
+        result["model"] = None if first is None else {"architecture": first.model.config(),
+                                                      "dtype": str(first.model.dtype)}
+    return result
+
+
+def _run_trial(config, seeds, metric, direction, pruning, weights):
     start = time.perf_counter()
     config = {**config, "output": {**config.get("output", {}), "record": False, "plots": False}}
     with np.errstate(all="ignore"):
         try:  # one run first: a config only the data can refute fails every seed the same way
             first = build({**config, "seed": int(seeds[0])})
         except Exception as e:
-            return _done([_failed(s, e, weights) for s in seeds], start, False)
+            return _done([_failed(s, e, weights) for s in seeds], start, False), None
         pruner = _Pruner(pruning, metric) if pruning else None
         built = {int(seeds[0]): first}
         if packable(first.config, len(seeds)):
             if not data_depends_on_seed(first.config):
-                return _done(_train_ensemble([first], seeds, metric, direction, pruner, weights), start, True)
+                return _done(_train_ensemble([first], seeds, metric, direction, pruner, weights), start, True), first
             for s in seeds[1:]:
                 try:
                     built[int(s)] = build({**config, "seed": int(s)})
@@ -75,7 +84,7 @@ def run_trial(config, seeds, metric, direction="minimize", pruning=None, weights
                     built[int(s)] = e
             each = [built[int(s)] for s in seeds]
             if all(not isinstance(r, Exception) and _sizes(r) == _sizes(first) for r in each):  # one n for all
-                return _done(_train_ensemble(each, seeds, metric, direction, pruner, weights), start, True)
+                return _done(_train_ensemble(each, seeds, metric, direction, pruner, weights), start, True), first
         results = [_train_one(first, seeds[0], metric, direction, pruner, weights)]
         for s in seeds[1:]:
             run = built.get(int(s))
@@ -88,7 +97,7 @@ def run_trial(config, seeds, metric, direction="minimize", pruning=None, weights
                 results.append(_failed(s, run, weights))
                 continue
             results.append(_train_one(run, s, metric, direction, pruner and _Pruner(pruning, metric), weights))
-        return _done(results, start, False)
+        return _done(results, start, False), first
 
 
 def _sizes(run):
