@@ -116,6 +116,7 @@ def packable(cfg, n_seeds):
     return (n_seeds > 1 and not (m["batchnorm"] or m["dropout"])
             and not (cfg["schedule"] or t["early_stopping"] or t["gradient_checkpointing"])
             and t["on_divergence"] == "stop"  # (a rollback changes one model's course: the Trainer's business)
+            and not t["check_gradients"]
             and o["name"] in PACKABLE_OPTIMIZERS and o.get("clip_norm") is None)
 
 
@@ -182,7 +183,8 @@ def _train_ensemble(built, seeds, metric, direction, pruner, weights=False):
         val = None if first.X_val is None else (inputs(first, first.X_val), first.y_val)
     options = {k: v for k, v in cfg["optimizer"].items() if k not in ("name", "learning_rate")}
     recorder = _EnsembleCurves(float(first.trainer.optimizer.learning_rate_now))
-    callbacks = [recorder] + ([pruner.for_ensemble()] if pruner else [])
+    tripwire = _Tripwire(len(seeds))
+    callbacks = [recorder, tripwire] + ([pruner.for_ensemble()] if pruner else [])
     status, error = "ok", None
     try:
         ensemble = Ensemble(factory, seeds, loss=first.trainer.loss_name, optimizer=cfg["optimizer"]["name"],
@@ -201,6 +203,12 @@ def _train_ensemble(built, seeds, metric, direction, pruner, weights=False):
         status, error = "failed", _line(e)
     results = []
     for k, seed in enumerate(seeds):
+        if k in tripwire.tripped and status == "ok":
+            # The Trainer would have stopped this seed at that step: its own run says how and when,
+            # with the Trainer's error and curves (the ensemble trained it on, independently of the others).
+            run = built[k] if per_model else build({**cfg, "seed": int(seed)})
+            results.append(_train_one(run, seed, metric, direction, None, weights))
+            continue
         curves = {name: [float(row[k]) for row in rows] for name, rows in recorder.curves.items()}
         s, err = status, error
         loss = curves.get("loss", [])
@@ -225,6 +233,26 @@ def _state(model, params=None):
     """``model.state_dict()`` as fresh arrays, with ``params`` ({name: array}) in place of its parameters."""
     params = params or {}
     return {k: np.array(params.get(k, v), copy=True) for k, v in model.state_dict().items()}
+
+
+class _Tripwire(Callback):
+    """The Trainer's divergence rule, model by model: a step whose loss is non-finite, or above
+    ``loss_limit`` of the fit's first step's loss, stops a Trainer's run (NonFiniteError /
+    LossExplodedError). The ensemble goes on; the models that tripped are known afterwards."""
+
+    def __init__(self, k):
+        self.first, self.tripped = [None] * k, set()
+
+    def on_gradients(self, trainer, losses, grads):
+        for k, loss in enumerate(np.asarray(losses, np.float64).reshape(-1)):
+            if k in self.tripped:
+                continue
+            if not math.isfinite(loss):
+                self.tripped.add(k)
+            elif self.first[k] is None:
+                self.first[k] = loss_limit(float(loss))
+            elif loss > self.first[k]:
+                self.tripped.add(k)
 
 
 class _EnsembleCurves(Callback):
