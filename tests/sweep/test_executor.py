@@ -141,3 +141,60 @@ def test_a_shared_value_published_by_the_driver_is_read_by_later_tasks(where, re
     assert map_ordered(ex, read_shared, [(read,)]) == [[[1.0, 0.5]]]
     publish([[1.0, 0.5], [0.9, 0.4]])
     assert map_ordered(ex, read_shared, [(read,)]) == [[[1.0, 0.5], [0.9, 0.4]]]
+
+
+def read_twice_timed(reader):
+    import time
+
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        try:
+            reader()
+        except Exception:
+            pass
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def test_on_dask_an_executor_is_usable_after_a_failed_map_and_close_deletes_its_shared_values(client):
+    ex = OnDask(client)
+    with pytest.raises(ValueError):
+        map_ordered(ex, fails_on, [(k, 0) for k in range(6)])
+    assert map_ordered(ex, square, [(k,) for k in range(4)]) == [0, 1, 4, 9]  # no stale handle from before
+    read, _ = ex.shared([1.0])
+    ex.close()
+    import time
+
+    def names():
+        return client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.extensions["variables"].variables))
+
+    deadline = time.monotonic() + 10  # (Variable.delete is a message to the scheduler, not waited for)
+    while read.name in names() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert read.name not in names()
+    first, second = OnDask(client).client.submit(read_twice_timed, read, pure=False).result()
+    assert first < 3 and second < 0.05  # a gone value: one short wait, then no more waiting
+
+
+def test_a_sweep_that_fails_cancels_its_tasks(client, tmp_path, monkeypatch):
+    from chainrule.sweep import models
+
+    def disk_full(self, config_hash, trial_):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(models.Keeper, "add", disk_full)
+    spec = {"base": tiny(epochs=4000), "seeds": 1, "metric": "loss",  # ~1-2 s a task
+            "space": {"optimizer.learning_rate": [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]}}
+    with pytest.raises(OSError, match="No space left"):
+        run(spec, out=tmp_path / "s", client=client, verbose=False)
+    import time
+
+    def running():  # (a finished task the exception's traceback still holds a future of is not work)
+        return client.run_on_scheduler(lambda dask_scheduler: [
+            ts.state for ts in dask_scheduler.tasks.values() if ts.state in ("processing", "queued", "waiting")])
+
+    deadline = time.monotonic() + 0.5  # (the queued tasks would run for seconds if not cancelled)
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert running() == []

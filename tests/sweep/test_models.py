@@ -24,25 +24,19 @@ def trial(final_by_seed, seed_offset=0, status="ok"):
             "model": {"architecture": net.config(), "dtype": "float64"}}
 
 
-def rows_of(*configs):
-    return lambda: [{"config_hash": h, "params": {}, "status": r["status"], "final": r["final"],
-                     "error": None}
-                    for h, t in configs for r in t["results"]]
-
-
 def spec(weights):
     return parse_spec({"base": tiny(), "metric": "loss", "weights": weights,
                        "space": {"optimizer.learning_rate": [0.1]}})
 
 
 def test_best_keeps_the_best_configuration_and_removes_the_one_it_displaced(tmp_path):
-    s = spec("best")
+    keeper = models.Keeper(tmp_path, spec("best"), rows=[])
     a, b, c = trial({0: 0.5, 1: 0.7}), trial({0: 0.2, 1: 0.3}, 10), trial({0: 0.9, 1: 0.9}, 20)
-    assert models.keep(tmp_path, s, "a" * 16, a, rows_of(("a" * 16, a)))
+    assert keeper.add("a" * 16, a)
     assert list(models.dirs(tmp_path)) == ["a" * 16]
-    models.keep(tmp_path, s, "b" * 16, b, rows_of(("a" * 16, a), ("b" * 16, b)))
+    keeper.add("b" * 16, b)
     assert list(models.dirs(tmp_path)) == ["b" * 16]           # b is better: a's models are gone
-    assert models.keep(tmp_path, s, "c" * 16, c, rows_of(("a" * 16, a), ("b" * 16, b), ("c" * 16, c))) == []
+    assert keeper.add("c" * 16, c) == []
     kept = models.dirs(tmp_path)["b" * 16]
     assert list(kept) == [0, 1]
     for r in b["results"]:
@@ -51,12 +45,19 @@ def test_best_keeps_the_best_configuration_and_removes_the_one_it_displaced(tmp_
             assert np.array_equal(v, r["weights"][k])
 
 
+def test_the_best_so_far_starts_from_the_stored_rows(tmp_path):
+    rows = [{"config_hash": "b" * 16, "params": {}, "status": "ok", "final": 0.25, "error": None}]
+    keeper = models.Keeper(tmp_path, spec("best"), rows)
+    assert keeper.add("a" * 16, trial({0: 0.5})) == []           # worse than the stored best
+    assert keeper.missing(rows) == {"b" * 16: {}}                # ... whose models are not in the folder
+
+
 def test_all_keeps_every_ok_seed_and_none_keeps_nothing(tmp_path):
     t = trial({0: 0.5, 1: 0.7})
     t["results"][1]["status"], t["results"][1]["weights"] = "diverged", None
-    models.keep(tmp_path / "all", spec("all"), "a" * 16, t, None)
+    models.Keeper(tmp_path / "all", spec("all"), []).add("a" * 16, t)
     assert list(models.dirs(tmp_path / "all")["a" * 16]) == [0]
-    assert models.keep(tmp_path / "none", spec("none"), "a" * 16, t, None) == []
+    assert models.Keeper(tmp_path / "none", spec("none"), []).add("a" * 16, t) == []
     assert not (tmp_path / "none").exists()
 
 
@@ -72,7 +73,7 @@ def test_a_failing_write_leaves_no_half_model_folder(tmp_path, monkeypatch):
     real = models.save_model
     monkeypatch.setattr(models, "save_model", save_then_fail)
     with pytest.raises(OSError, match="disk full"):
-        models.keep(tmp_path, spec("all"), "a" * 16, trial({0: 0.5, 1: 0.7}), None)
+        models.Keeper(tmp_path, spec("all"), []).add("a" * 16, trial({0: 0.5, 1: 0.7}))
     assert models.dirs(tmp_path) == {} and list((tmp_path / "models").iterdir()) == []  # no half model left
 
 
@@ -108,3 +109,37 @@ def test_weights_all_keeps_every_configuration_and_none_asks_for_nothing(client,
     assert len(run({**base, "weights": "all"}, out=tmp_path / "all", client=client, verbose=False).models()) == 2
     assert run({**base, "weights": "none"}, out=tmp_path / "none", client=client, verbose=False).models() == {}
     assert not (tmp_path / "none" / "models").exists()
+
+
+def test_models_lost_to_an_interruption_are_trained_again_on_resume(client, tmp_path, monkeypatch):
+    """Ctrl-C after a configuration is stored and before its models are written: --resume finds
+    the best configuration without models and writes them (the same weights: a trial is pure)."""
+    from chainrule.runs import build
+    from chainrule.sweep import run
+
+    spec_ = {"base": tiny(epochs=3), "seeds": 2, "metric": "loss",
+             "space": {"optimizer.learning_rate": [0.001, 0.05]}}
+    real = models.Keeper.add
+
+    def interrupted(self, config_hash, trial_):
+        if self.best[0] is not None:  # the second configuration: stored, then Ctrl-C
+            raise KeyboardInterrupt
+        return real(self, config_hash, trial_)
+
+    monkeypatch.setattr(models.Keeper, "add", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(spec_, out=tmp_path / "s", workers=0, verbose=False)
+    monkeypatch.setattr(models.Keeper, "add", real)
+    from chainrule.sweep import open_results
+
+    stopped = open_results(tmp_path / "s")
+    assert len(stopped.rows) == 4                                    # both configurations stored ...
+    assert stopped.ranking[0]["config_hash"] not in stopped.models()  # ... the best one without models
+    results = run(None, resume=tmp_path / "s", client=client, verbose=False)
+    (best_hash, seeds), = results.models().items()
+    assert best_hash == results.ranking[0]["config_hash"]
+    X = np.random.default_rng(1).standard_normal((5, 2))
+    for seed, folder in seeds.items():
+        alone = build({**results.best, "seed": seed})
+        alone.fit()
+        assert np.array_equal(load_model(folder)(X), alone.model(X))

@@ -172,6 +172,7 @@ def _drive(spec, folder, store, executor, verbose):
     total = spec.n_configs * len(seeds)
     progress = _Progress(total, len(done), verbose, spec)
     pending = {}  # task handle -> (config hash, params, optuna trial or None)
+    keeper = models.Keeper(folder, spec, store.rows())
     # the finished configurations' mean curves, append-only: a running task's pruner reads them anew
     finished = list(store.mean_curves(spec.metric).values())
     history, publish = executor.shared(list(finished)) if spec.pruner != "none" else (None, None)
@@ -193,6 +194,8 @@ def _drive(spec, folder, store, executor, verbose):
     try:
         submit()
         for handle, result, error in executor.completed():
+            if handle not in pending:
+                continue
             h, params, trial = pending.pop(handle)
             if error is not None:  # the task itself failed (a worker killed too often, ...): every seed failed
                 line = " ".join(f"{type(error).__name__}: {error}".split())[:500]
@@ -200,7 +203,7 @@ def _drive(spec, folder, store, executor, verbose):
                     {"seed": s, "status": "failed", "error": line, "final": None, "best": None, "epochs": 0,
                      "curves": {}} for s in seeds]}
             written = store.add(h, params, result)
-            models.keep(folder, spec, h, result, store.rows)
+            keeper.add(h, result)
             if publish is not None and _mean_curve(result, spec.metric):
                 finished.append(_mean_curve(result, spec.metric))
                 publish(list(finished))
@@ -208,13 +211,29 @@ def _drive(spec, folder, store, executor, verbose):
                 _tell(proposals.study, trial, result, spec)
             progress.update(written)
             submit()
-    except KeyboardInterrupt:
-        executor.cancel()
         progress.close()
-        print(f"chainrule: sweep stopped: {len(store.done_keys())} of {total} trials stored in {folder}; "
-              f"continue with: chainrule sweep --resume {folder}", file=sys.stderr)
+        _restore_models(spec, store, executor, keeper)
+    except BaseException as e:
+        executor.cancel()  # (the tasks in flight stop: on an error as on Ctrl-C)
+        progress.close()
+        if isinstance(e, KeyboardInterrupt):
+            print(f"chainrule: sweep stopped: {len(store.done_keys())} of {total} trials stored in {folder}; "
+                  f"continue with: chainrule sweep --resume {folder}", file=sys.stderr)
         raise
-    progress.close()
+    finally:
+        executor.close()
+
+
+def _restore_models(spec, store, executor, keeper):
+    """Models the folder should hold but does not — a sweep stopped after storing a configuration
+    and before writing its models — trained again (a trial is a pure function of its config and
+    seeds: the same weights) and written; the store is not touched."""
+    for config_hash, params in keeper.missing(store.rows()).items():
+        executor.submit(run_trial, spec.config_for(params), spec.seeds, spec.metric, spec.direction, None, True)
+        for _, result, error in executor.completed():
+            if error is not None:
+                raise error
+            keeper.put(config_hash, result)
 
 
 def _mean_curve(result, metric):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import time
+import uuid
 
 from ..errors import ConfigError
 
@@ -33,16 +33,16 @@ class InProcess:
     def __init__(self):
         self._queue = collections.deque()
 
-    def submit(self, fn, *args, **kwargs):
+    def submit(self, fn, *args):
         handle = object()
-        self._queue.append((handle, fn, args, kwargs))
+        self._queue.append((handle, fn, args))
         return handle
 
     def completed(self):
         while self._queue:
-            handle, fn, args, kwargs = self._queue.popleft()
+            handle, fn, args = self._queue.popleft()
             try:
-                value = fn(*args, **kwargs)
+                value = fn(*args)
             except Exception as e:  # (KeyboardInterrupt passes: Ctrl-C stops the caller)
                 yield handle, None, e
             else:
@@ -56,22 +56,29 @@ class InProcess:
         box = _Box(value)
         return box, box.set
 
+    def close(self):
+        self._queue.clear()
+
 
 class OnDask:
     """Tasks run on the workers of ``client``; results are fetched as tasks finish."""
 
     def __init__(self, client):
-        from distributed import as_completed
-
         self.client = client
         self.workers = max(1, len(client.scheduler_info().get("workers", {})))
-        # with_results: each result arrives with its completion, not by one more round trip after it
-        self._queue = as_completed(loop=client.loop, with_results=True, raise_errors=False)
-        self._pending = set()
+        self._pending, self._variables = set(), []
+        self._queue = self._new_queue()
 
-    def submit(self, fn, *args, **kwargs):
+    def _new_queue(self):
+        from distributed import as_completed
+
+        # with_results: each result arrives with its completion, not by one more round trip after it
+        return as_completed(loop=self.client.loop, with_results=True, raise_errors=False)
+
+    def submit(self, fn, *args):
+        # a unique key (pure=False): Dask would run tasks with one key once and share the result
         name = getattr(fn, "__name__", "task")
-        future = self.client.submit(fn, *args, key=f"chainrule-{name}-{time.monotonic_ns()}", pure=False, **kwargs)
+        future = self.client.submit(fn, *args, key=f"chainrule-{name}-{uuid.uuid4().hex}", pure=False)
         self._pending.add(future)
         self._queue.add(future)
         return future
@@ -89,18 +96,29 @@ class OnDask:
                 yield future, None, error
 
     def cancel(self):
+        """Cancel the tasks in flight; the executor can be used again."""
         for future in self._pending:
             future.cancel()
         self._pending.clear()
+        self._queue = self._new_queue()
 
     def shared(self, value):
         """(read, publish) through a ``distributed.Variable``: a task on any worker reads the value the
-        driver published last (``read()``, one round trip to the scheduler)."""
+        driver published last (``read()``, one round trip to the scheduler). Deleted by ``close``."""
         from distributed import Variable
 
-        variable = Variable(f"chainrule-shared-{time.monotonic_ns()}", client=self.client)
+        variable = Variable(f"chainrule-shared-{uuid.uuid4().hex}", client=self.client)
         variable.set(value)
+        self._variables.append(variable)
         return _Shared(variable.name), variable.set
+
+    def close(self):
+        """Cancel what is still in flight and delete the shared values from the scheduler."""
+        self.cancel()
+        for variable in self._variables:
+            with contextlib.suppress(Exception):  # (a scheduler already gone has nothing to delete)
+                variable.delete()
+        self._variables.clear()
 
 
 class _Box:
@@ -115,15 +133,25 @@ class _Box:
 
 
 class _Shared:
-    """Read on a worker: the named Variable's value (the worker's own client reaches the scheduler)."""
+    """Read on a worker: the named Variable's value (the worker's own client reaches the scheduler).
+    A read that fails (the driver gone, the Variable deleted) raises, at once, and so does every
+    later read by this task: a missing Variable would otherwise make each read wait its timeout."""
+
+    TIMEOUT = 1.0  # seconds; a Variable that exists answers in milliseconds
 
     def __init__(self, name):
-        self.name = name
+        self.name, self.failed = name, False
 
     def __call__(self):
         from distributed import Variable, get_client
 
-        return _lists(Variable(self.name, client=get_client()).get(timeout=5))
+        if self.failed:
+            raise LookupError(f"shared value {self.name} is gone")
+        try:
+            return _lists(Variable(self.name, client=get_client()).get(timeout=self.TIMEOUT))
+        except Exception:
+            self.failed = True
+            raise
 
 
 def _lists(value):
@@ -144,12 +172,20 @@ def executor_for(workers=None, scheduler=None, blas_threads=1, client=None):
                               f"{'scheduler ' + scheduler if scheduler else 'client'}")
         yield InProcess()
     elif client is not None:
-        yield OnDask(client)
+        executor = OnDask(client)
+        try:
+            yield executor
+        finally:
+            executor.close()
     else:
         from .cluster import client_for
 
         with client_for(scheduler, workers, blas_threads) as opened:
-            yield OnDask(opened)
+            executor = OnDask(opened)
+            try:
+                yield executor
+            finally:
+                executor.close()
 
 
 def map_ordered(executor, fn, tasks, in_flight=None, progress=None):
@@ -170,6 +206,8 @@ def map_ordered(executor, fn, tasks, in_flight=None, progress=None):
     top_up()
     try:
         for handle, value, error in executor.completed():
+            if handle not in index:  # (a task of an earlier, cancelled use of the executor)
+                continue
             k = index.pop(handle)
             if error is not None:
                 raise error

@@ -11,6 +11,7 @@ A model folder is written under a temporary name and renamed, so a crash never l
 from __future__ import annotations
 
 import shutil
+import statistics
 from pathlib import Path
 
 from ..nn.model import layer_from_config
@@ -20,22 +21,55 @@ from . import report
 FOLDER = "models"
 
 
-def keep(folder, spec, config_hash, trial, rows):
-    """Write ``trial``'s models as ``spec.weights`` asks; ``rows()``: the store's rows, this trial's
-    included (to know whether it is now the best). Returns the folders written."""
-    if spec.weights == "none" or not trial.get("model"):
-        return []
-    root = Path(folder) / FOLDER
-    if spec.weights == "best":
-        ranking = report.ranked(rows(), spec.direction)
-        if not ranking or ranking[0]["config_hash"] != config_hash or ranking[0]["mean"] is None:
+class Keeper:
+    """Which configurations' models the folder should hold, and writing them. The best so far is
+    kept in memory (from the stored rows at the start, then from each trial), so a finished
+    configuration costs no pass over the store."""
+
+    def __init__(self, folder, spec, rows):
+        self.root, self.spec = Path(folder) / FOLDER, spec
+        ranking = report.ranked(rows, spec.direction)
+        self.best = (ranking[0]["config_hash"], ranking[0]["mean"]) if ranking and ranking[0]["mean"] is not None \
+            else (None, None)
+
+    def add(self, config_hash, trial):
+        """Write ``trial``'s models if ``spec.weights`` asks for them; returns the folders written."""
+        if self.spec.weights == "none" or not trial.get("model"):
             return []
-    written = _write(root, config_hash, trial)
-    if spec.weights == "best" and written:
-        for other in root.iterdir():
-            if other.name != config_hash:
-                shutil.rmtree(other, ignore_errors=True)
-    return written
+        if self.spec.weights == "best":
+            mean = _mean_final(trial)
+            if mean is None or not self._better(mean):
+                return []
+            self.best = (config_hash, mean)
+        return self.put(config_hash, trial)
+
+    def put(self, config_hash, trial):
+        """Write ``trial``'s models (with ``best``: and remove every other configuration's)."""
+        written = write(self.root, config_hash, trial)
+        if self.spec.weights == "best" and written:
+            for other in self.root.iterdir():
+                if other.name != config_hash:
+                    shutil.rmtree(other, ignore_errors=True)
+        return written
+
+    def missing(self, rows):
+        """The stored configurations whose models the folder should hold and does not (a sweep
+        stopped between storing a configuration and writing its models): {config hash: params}."""
+        if self.spec.weights == "none":
+            return {}
+        held = set(dirs(self.root.parent))
+        ranking = [c for c in report.ranked(rows, self.spec.direction) if c["mean"] is not None]
+        wanted = ranking[:1] if self.spec.weights == "best" else ranking
+        return {c["config_hash"]: c["params"] for c in wanted if c["config_hash"] not in held}
+
+    def _better(self, mean):
+        best = self.best[1]
+        return best is None or (mean < best if self.spec.direction == "minimize" else mean > best)
+
+
+def _mean_final(trial):
+    values = [r["final"] for r in trial["results"] if r["status"] == "ok" and r["final"] is not None]
+    return statistics.fmean(values) if values else None
 
 
 def dirs(folder, config_hash=None):
@@ -52,7 +86,8 @@ def dirs(folder, config_hash=None):
     return out
 
 
-def _write(root, config_hash, trial):
+def write(root, config_hash, trial):
+    """``trial``'s ok seeds' models into ``root/config_hash`` (replacing it), written whole."""
     architecture, dtype = trial["model"]["architecture"], trial["model"]["dtype"]
     temporary = root / f".{config_hash}.partial"
     shutil.rmtree(temporary, ignore_errors=True)
