@@ -16,6 +16,19 @@ def test_workers_run_without_the_statistical_profiler(client):
     assert all("profile" not in names and "profile-cycle" not in names for names in running.values()), running
 
 
+def test_workers_tick_and_monitor_at_chainrules_intervals(client):
+    # the callbacks' periods in ms, as each worker's event loop runs them (Dask's defaults: 20 and 500)
+    periods = client.run(lambda dask_worker: (dask_worker.periodic_callbacks["tick"].callback_time,
+                                              dask_worker.periodic_callbacks["monitor"].callback_time,
+                                              dask_worker.monitor.monitor_disk_io))
+    assert len(periods) == 2 and set(periods.values()) == {(200, 2000, False)}, periods
+
+
+def test_the_scheduler_ticks_at_chainrules_interval_too(client):
+    period = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.periodic_callbacks["tick"].callback_time)
+    assert period == 200
+
+
 @pytest.mark.skipif("MALLOC_TRIM_THRESHOLD_" in os.environ, reason="the user's own setting goes to the workers")
 def test_workers_keep_the_adaptive_malloc_threshold(client):
     # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in every worker's environment by default (and in the
