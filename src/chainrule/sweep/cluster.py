@@ -2,12 +2,12 @@
 
 The local cluster has one worker process per core (``workers``), one thread each, and one BLAS
 thread per worker by default: several processes each running several BLAS threads on a few cores
-slow small networks several-fold (BENCHMARKS.md, "Sweeps"). An existing cluster is reached by
+slow small networks several-fold (BENCHMARKS.md, "Sweeps on Dask"). An existing cluster is reached by
 ``scheduler`` (``tcp://HOST:PORT``) or ``DASK_SCHEDULER_ADDRESS``; an address that does not answer
 within ``CONNECT_TIMEOUT`` seconds is a ConfigError naming it, at once.
 
 The local cluster runs with ``WORKER_CONFIG``: two of Dask's defaults undone, each of which made a
-digits-sized trial slower on a worker than in the driver's own process (BENCHMARKS.md, "Sweeps"):
+digits-sized trial slower on a worker than in the driver's own process (BENCHMARKS.md, "Sweeps on Dask"):
 
 - ``MALLOC_TRIM_THRESHOLD_=65536``, which Dask's nanny puts in every worker's environment so that
   freed memory goes back to the system at once. Setting it also turns off glibc's adaptive mmap
