@@ -17,7 +17,7 @@ Cluster and pool start-up are outside every timing (paid once per sweep, ~1-2 s)
    (``run_trial``'s wall_time, summed) on the workers against in this process, and the CPUs other
    processes used while the row ran (the machine's busy time minus this process and its children's);
 2. packing: 20 configurations × 20 seeds of a tiny network (moons, fixed split): 20 tasks of one
-   20-seed ensemble each, against 400 tasks of one seed each, on the same 2-worker cluster;
+   20-seed ensemble each, against 400 tasks of one seed each, on one 2-worker cluster;
 3. overhead: an empty Dask task's round trip, and a sweep of trivial trials (1 epoch on 20
    points) end to end minus the same trials run in this process, per configuration;
 4. BLAS threads per worker: 1 (chainrule's default) against one per core (the BLAS's own default),
