@@ -11,6 +11,12 @@ Parts (each also runs alone: ``python bench/<part>.py [--quick] [--json OUT.json
   scaling        step time vs parameter count; finite differences vs backprop (PNGs)
   ensemble       K = 64 tiny networks: PyTorch one by one vs chainrule (vectorized: when it exists)
   profile        where chainrule's tiny step goes (breakdown + pyinstrument)
+  sweep          chainrule sweep on 2 Dask workers: throughput, packed seeds, overhead, BLAS threads
+                 (needs the 'sweep' extra)
+  playground     the playground's server through its WebSocket (bench/playground.py in a subprocess,
+                 short: 3 s × 1 with --quick, 10 s × 3 otherwise; needs the 'playground' extra)
+
+A part whose extra is not installed is skipped with a note naming the missing module.
 
 Prints Markdown tables; writes the JSON (default bench/results/latest[-quick].json) and the
 tables (the same path with .md). Run it on an otherwise idle machine: the header prints the
@@ -23,6 +29,11 @@ import common
 
 # isort: split
 
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,6 +45,41 @@ import profile_step
 import scaling
 import training
 
+
+def needing(modules, part):
+    """``part``, or a stand-in that skips it with a note when one of ``modules`` is not installed."""
+    def run(quick=False):
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        if missing:
+            note = f"skipped: {', '.join(missing)} not installed (the part needs {', '.join(modules)})"
+            common.note(note)
+            return {"skipped": note, "tables": note}
+        return part(quick=quick)
+    return run
+
+
+def sweep_part(quick=False):
+    import sweep  # bench/sweep.py (imports chainrule.sweep, whose Dask and Optuna load lazily)
+
+    return sweep.run_part(quick=quick)
+
+
+def playground_part(quick=False):
+    """bench/playground.py in its own process (it starts the server as a user does); its JSON back."""
+    seconds, repeats = ("3", "1") if quick else ("10", "3")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "playground.json"
+        done = subprocess.run([sys.executable, str(common.BENCH_DIR / "playground.py"), "--seconds", seconds,
+                               "--repeats", repeats, "--json", str(out)], capture_output=True, text=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise RuntimeError(f"bench/playground.py failed (exit {done.returncode}): {last}")
+        runs = json.loads(out.read_text())
+    print(done.stdout, end="", flush=True)
+    table = "\n".join(line for line in done.stdout.splitlines() if line.startswith("|"))
+    return {"runs": runs, "tables": table}
+
+
 PARTS = {
     "overhead": overhead.run,
     "training": training.run,
@@ -42,6 +88,8 @@ PARTS = {
     "scaling": scaling.run,
     "ensemble": ensemble.run,
     "profile": profile_step.run,
+    "sweep": needing(("distributed", "optuna", "threadpoolctl", "psutil"), sweep_part),
+    "playground": needing(("starlette", "uvicorn", "websockets"), playground_part),
 }
 
 

@@ -83,7 +83,9 @@ def _show(v):
 
 
 def export(rows, keys, path, fmt):
-    """The trials table as CSV (standard library) or Parquet (needs pyarrow)."""
+    """The trials table as CSV (standard library) or Parquet (needs pyarrow), written atomically: the
+    whole file is made in memory, then written to a temporary file beside ``path`` and renamed over it,
+    so a failed export leaves no partial file and an earlier export as it was."""
     columns = ["key", "config_hash", "seed", *keys, "status", "error", "final", "best", "epochs", "wall_time"]
     records = [{c: _plain(r.get(c)) for c in columns} for r in rows]
     if fmt == "csv":
@@ -91,7 +93,7 @@ def export(rows, keys, path, fmt):
         writer = csv.DictWriter(buffer, columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
-        atomic_write_bytes(path, buffer.getvalue().encode())
+        data = buffer.getvalue().encode()
     elif fmt == "parquet":
         try:
             import pyarrow as pa
@@ -99,9 +101,12 @@ def export(rows, keys, path, fmt):
         except ImportError:
             raise OptionalDependencyError("--export parquet needs pyarrow: pip install pyarrow "
                                           "(or use --export csv)") from None
-        pq.write_table(pa.Table.from_pylist(records), str(path))
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.Table.from_pylist(records), sink)
+        data = sink.getvalue().to_pybytes()
     else:
         raise ConfigError(f"--export: expected csv or parquet, found {fmt!r}")
+    atomic_write_bytes(path, data)
     return path
 
 
