@@ -87,14 +87,29 @@ def test_metric_must_be_a_history_column():
     assert "valid: loss, accuracy, lr" in error(spec(metric="r2"))
 
 
-@pytest.mark.parametrize("missing", ["distributed", "optuna"])
-def test_a_missing_extra_says_what_to_install(monkeypatch, missing):
+def test_a_missing_extra_says_what_to_install(monkeypatch):
     import sys
 
     from chainrule.errors import OptionalDependencyError
     from chainrule.sweep.cluster import require
 
-    monkeypatch.setitem(sys.modules, missing, None)  # import of it raises ImportError
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import of it raises ImportError
     with pytest.raises(OptionalDependencyError, match=r'pip install "chainrule\[sweep\]"') as e:
         require()
-    assert missing in str(e.value)
+    assert "distributed is not installed" in str(e.value)
+
+
+def test_optuna_is_needed_by_searches_and_pruners_only(monkeypatch, tmp_path):
+    """A grid (with --workers 0: no Dask either) runs without Optuna; tpe says what to install."""
+    import sys
+
+    from chainrule.errors import OptionalDependencyError
+    from chainrule.sweep import run
+
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    spec = {"base": tiny(epochs=1), "metric": "loss", "space": {"optimizer.learning_rate": [0.1]}}
+    assert len(run(spec, out=tmp_path / "grid", workers=0, verbose=False).rows) == 1
+    tpe = {**spec, "strategy": "tpe", "trials": 2, "space": {"optimizer.learning_rate": {"low": 0.01, "high": 0.1}}}
+    with pytest.raises(OptionalDependencyError, match='strategy = "tpe".*optuna is not installed'):
+        run(tpe, out=tmp_path / "tpe", workers=0, verbose=False)
+    assert not (tmp_path / "tpe").exists()

@@ -115,3 +115,16 @@ def test_more_rows_than_the_trainer_scores_metrics_on_still_bit_for_bit():
         assert len(run.X_train) > run.trainer.metric_samples and len(run.X_val) > 4096
         expected = {n: [float(v) for v in vs] for n, vs in run.trainer.history.items() if n != "time"}
         assert out["results"][k]["curves"] == expected
+
+
+def test_seeds_whose_data_together_pass_the_memory_limit_run_one_by_one():
+    """Packing per-seed data holds every seed's run at once; over `limits.memory_gb` the seeds
+    train one after another instead (each run alone is within the limit)."""
+    from chainrule.sweep.trial import run_trial
+
+    cfg = {"data": {"name": "blobs", "val_fraction": 0.2, "options": {"n": 4000, "dim": 50, "centers": 3}},
+           "model": {"hidden": [4]}, "training": {"epochs": 1, "batch_size": 256}, "output": {"record": False},
+           "limits": {"memory_gb": 0.01}}  # 10 MiB: one run's ~4 MiB of data fits, 8 seeds' do not
+    alone = run_trial(cfg, list(range(8)), "val_loss")
+    assert not alone["packed"] and [r["status"] for r in alone["results"]] == ["ok"] * 8
+    assert run_trial({**cfg, "limits": {"memory_gb": 1}}, list(range(8)), "val_loss")["packed"]

@@ -112,3 +112,21 @@ def test_set_optimizer_refusals_are_one_line():
     with pytest.raises(ConfigError, match="unknown optimizer"):  # nothing swapped
         t.set_optimizer("no-such-optimizer")
     assert t.optimizer is kept
+
+
+def test_set_optimizer_with_the_optimizer_in_use_keeps_its_base_rate():
+    """After a rollback the optimizer's rate is base × lr_scale; handing that optimizer back must
+    not scale it a second time (review finding)."""
+    import numpy as np
+
+    from chainrule import nn
+    from chainrule.train import Trainer
+
+    t = Trainer(nn.MLP([2, 4, 2]), optimizer="sgd", learning_rate=0.1, on_divergence="rollback", verbose=0)
+    t.state.lr_scale = 0.5
+    t.apply_lr_scale()
+    assert t.optimizer.learning_rate == 0.05
+    for _ in range(2):
+        t.set_optimizer(t.optimizer)
+        assert t.optimizer.learning_rate == 0.05
+    assert np.isclose(t._base_learning_rate, 0.1)

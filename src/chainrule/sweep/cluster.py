@@ -51,14 +51,14 @@ WORKER_CONFIG = {
 }
 
 
-def require():
-    """Import dask.distributed and optuna, or say which extra to install."""
-    try:
-        import distributed  # noqa: F401
-        import optuna  # noqa: F401
-    except ImportError as e:
-        raise OptionalDependencyError(f"chainrule sweep needs Dask and Optuna ({e.name} is missing): "
-                                      f"pip install \"chainrule[sweep]\"") from None
+def require(*modules, why="Dask workers"):
+    """Import ``modules`` (default: distributed), or say in one line which extra installs them."""
+    for name in modules or ("distributed",):
+        try:
+            __import__(name)
+        except ImportError:
+            raise OptionalDependencyError(f"{why}: {name} is not installed; pip install \"chainrule[sweep]\" "
+                                          f"(Dask distributed and Optuna)") from None
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from ..errors import ConfigError
 from ..runs.lock import RunLock
 from ..saving.atomic import atomic_write_json
 from . import models, report
+from .cluster import require
 from .executor import executor_for
 from .spec import Spec, config_key, load_spec, parse_spec
 from .store import Store
@@ -89,6 +90,8 @@ def run(spec, out=None, resume=None, workers=None, scheduler=None, blas_threads=
     use instead.
     """
     folder, spec, create = _folder_and_spec(spec, out, resume)
+    if spec.strategy != "grid" or spec.pruner != "none":
+        require("optuna", why=f"strategy = \"{spec.strategy}\", pruner = \"{spec.pruner}\" use Optuna")
     # the cluster first: an unreachable scheduler leaves no half-made sweep folder behind
     with contextlib.ExitStack() as stack:
         # one driver per sweep folder: a second --resume is refused (before starting a cluster)

@@ -29,11 +29,14 @@ import numpy as np
 
 from ..errors import ChainruleError, NonFiniteError
 from ..runs import build
+from ..runs.budget import limit_bytes
 from ..runs.build import _parameters
 from ..train import Callback
 from ..train.divergence import loss_limit
 from ..train.ensemble import Ensemble
 
+# Packing seeds whose data differ holds every seed's run at once, and stacks their inputs again
+PER_SEED_COPIES = 2
 PACKABLE_OPTIMIZERS = {"sgd", "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
 
 
@@ -77,14 +80,17 @@ def _run_trial(config, seeds, metric, direction, pruning, weights):
         if packable(first.config, len(seeds)):
             if not data_depends_on_seed(first.config):
                 return _done(_train_ensemble([first], seeds, metric, direction, pruner, weights), start, True), first
-            for s in seeds[1:]:
-                try:
-                    built[int(s)] = build({**config, "seed": int(s)})
-                except Exception as e:
-                    built[int(s)] = e
-            each = [built[int(s)] for s in seeds]
-            if all(not isinstance(r, Exception) and _sizes(r) == _sizes(first) for r in each):  # one n for all
-                return _done(_train_ensemble(each, seeds, metric, direction, pruner, weights), start, True), first
+            # every seed's run is held at once: within the run's memory limit, else one by one
+            if _data_bytes(first) * len(seeds) * PER_SEED_COPIES <= limit_bytes(first.config):
+                for s in seeds[1:]:
+                    try:
+                        built[int(s)] = build({**config, "seed": int(s)})
+                    except Exception as e:
+                        built[int(s)] = e
+                each = [built[int(s)] for s in seeds]
+                if all(not isinstance(r, Exception) and _sizes(r) == _sizes(first) for r in each):  # one n for all
+                    return _done(_train_ensemble(each, seeds, metric, direction, pruner, weights), start,
+                                 True), first
         results = [_train_one(first, seeds[0], metric, direction, pruner, weights)]
         for s in seeds[1:]:
             run = built.get(int(s))
@@ -98,6 +104,12 @@ def _run_trial(config, seeds, metric, direction, pruning, weights):
                 continue
             results.append(_train_one(run, s, metric, direction, pruner and _Pruner(pruning, metric), weights))
         return _done(results, start, False), first
+
+
+def _data_bytes(run):
+    """The bytes of one run's data (all of it, its split, a standardized copy of the split)."""
+    arrays = (run.X, run.X_train, run.y_train, run.X_val, run.y_val)
+    return sum(np.asarray(a).nbytes for a in arrays if a is not None) + np.asarray(run.X_train).nbytes
 
 
 def _sizes(run):

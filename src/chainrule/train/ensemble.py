@@ -170,9 +170,10 @@ class Ensemble:
         for what, value in (("X", X), ("y", y)):
             if isinstance(value, np.ndarray) or not isinstance(value, list | tuple):
                 value = np.asarray(value)
-                if value.ndim < 2:
-                    raise DataError(f"{name} data with per_model=True: {what} must have a leading model axis of "
-                                    f"length {self.K}, found shape {value.shape}")
+                if value.ndim < (3 if what == "X" else 2):
+                    expected = f"({self.K}, n, d_in)" if what == "X" else f"({self.K}, n, ...)"
+                    raise DataError(f"{name} data with per_model=True: {what} must be {expected} (a leading model "
+                                    f"axis) or a list of {self.K} arrays, found shape {value.shape}")
             if len(value) != self.K:
                 raise DataError(f"{name} data with per_model=True: {what} holds data for {len(value)} models, "
                                 f"the ensemble has {self.K}")

@@ -222,7 +222,8 @@ class Trainer:
             raise ConfigError(f"Trainer.set_optimizer: learning_rate and options go with an optimizer's name, "
                               f"found them with a built {type(optimizer).__name__}")
         fresh = self._make_optimizer(optimizer, learning_rate, options)
-        base = getattr(fresh, "learning_rate", None)
+        # (the optimizer in use carries the scaled rate already: its base stays the one it had)
+        base = self._base_learning_rate if fresh is self.optimizer else getattr(fresh, "learning_rate", None)
         if self.on_divergence == "rollback" and base is None:
             raise ConfigError(f"Trainer.set_optimizer: on_divergence='rollback' lowers the learning rate, but "
                               f"{type(fresh).__name__} has no learning_rate attribute")
