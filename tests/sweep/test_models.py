@@ -32,11 +32,12 @@ def spec(weights):
 def test_best_keeps_the_best_configuration_and_removes_the_one_it_displaced(tmp_path):
     keeper = models.Keeper(tmp_path, spec("best"), rows=[])
     a, b, c = trial({0: 0.5, 1: 0.7}), trial({0: 0.2, 1: 0.3}, 10), trial({0: 0.9, 1: 0.9}, 20)
-    assert keeper.add("a" * 16, a)
-    assert list(models.dirs(tmp_path)) == ["a" * 16]
+    assert keeper.add("a" * 16, a) == []                         # held in memory ...
+    assert keeper.flush() and list(models.dirs(tmp_path)) == ["a" * 16]   # ... written by flush
     keeper.add("b" * 16, b)
-    assert list(models.dirs(tmp_path)) == ["b" * 16]           # b is better: a's models are gone
-    assert keeper.add("c" * 16, c) == []
+    keeper.add("c" * 16, c)
+    assert keeper.flush() and list(models.dirs(tmp_path)) == ["b" * 16]  # b is the best: a's models are gone
+    assert keeper.flush() == []
     kept = models.dirs(tmp_path)["b" * 16]
     assert list(kept) == [0, 1]
     for r in b["results"]:
@@ -123,6 +124,7 @@ def test_models_lost_to_an_interruption_are_trained_again_on_resume(client, tmp_
 
     def interrupted(self, config_hash, trial_):
         if self.best[0] is not None:  # the second configuration: stored, then Ctrl-C
+            self.flush()              # (the first one's models written: the folder holds a displaced best)
             raise KeyboardInterrupt
         return real(self, config_hash, trial_)
 

@@ -215,6 +215,7 @@ def _drive(spec, folder, store, executor, verbose):
             progress.update(written)
             submit()
         progress.close()
+        keeper.flush()
         _restore_models(spec, store, executor, keeper)
     except BaseException as e:
         executor.cancel()  # (the tasks in flight stop: on an error as on Ctrl-C)

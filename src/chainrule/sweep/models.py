@@ -24,23 +24,34 @@ FOLDER = "models"
 class Keeper:
     """Which configurations' models the folder should hold, and writing them. The best so far is
     kept in memory (from the stored rows at the start, then from each trial), so a finished
-    configuration costs no pass over the store."""
+    configuration costs no pass over the store; with ``best`` its models are written once, by
+    ``flush`` when the sweep ends, not each time the best changes (a sweep stopped before has them
+    trained again by its ``--resume``: ``missing``)."""
 
     def __init__(self, folder, spec, rows):
         self.root, self.spec = Path(folder) / FOLDER, spec
         ranking = report.ranked(rows, spec.direction)
         self.best = (ranking[0]["config_hash"], ranking[0]["mean"]) if ranking and ranking[0]["mean"] is not None \
             else (None, None)
+        self.unwritten = None  # (config hash, trial): the best so far, with ``best``, until ``flush``
 
     def add(self, config_hash, trial):
-        """Write ``trial``'s models if ``spec.weights`` asks for them; returns the folders written."""
+        """Take ``trial``'s models as ``spec.weights`` asks: ``all`` writes them now, ``best`` keeps
+        them if the configuration is the best so far. Returns the folders written."""
         if self.spec.weights == "none" or not trial.get("model"):
             return []
         if self.spec.weights == "best":
             mean = _mean_final(trial)
-            if mean is None or not self._better(mean):
-                return []
-            self.best = (config_hash, mean)
+            if mean is not None and self._better(mean):
+                self.best, self.unwritten = (config_hash, mean), (config_hash, trial)
+            return []
+        return self.put(config_hash, trial)
+
+    def flush(self):
+        """Write the best configuration's models held in memory, if any; returns the folders."""
+        if self.unwritten is None:
+            return []
+        (config_hash, trial), self.unwritten = self.unwritten, None
         return self.put(config_hash, trial)
 
     def put(self, config_hash, trial):
