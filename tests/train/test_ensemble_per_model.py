@@ -85,8 +85,11 @@ def test_per_model_shape_errors_are_one_line_and_name_the_shapes():
         ens.fit([X, X, X], [y, y], epochs=1, per_model=True)
     with pytest.raises(DataError, match=r"X has shape \(3, 20, 2\), 3-D.*pass per_model=True"):
         ens.fit(np.stack([X] * 3), np.stack([y] * 3), epochs=1)  # 3-D without the flag: not guessed
-    with pytest.raises(DataError, match=r"leading model axis of length 3, found shape \(20,\)"):
+    with pytest.raises(DataError, match=r"y must be \(3, n, ...\) \(a leading model axis\) or a list of 3 "
+                                        r"arrays, found shape \(20,\)"):
         ens.fit(np.stack([X] * 3), y, epochs=1, per_model=True)
+    with pytest.raises(DataError, match=r"X must be \(3, n, d_in\) .* found shape \(4, 2\)"):  # rows are not models
+        ens.fit(X[:4], y[:4], epochs=1, per_model=True)
     with pytest.raises(DataError, match="model 1's training data"):  # each model's part checked on its own
         ens.fit([X, X[:, :1], X], [y, y, y], epochs=1, per_model=True)
     with pytest.raises(DataError, match=r"validation data with per_model=True: every model.*\(5, 2\), \(4, 2\)"):
