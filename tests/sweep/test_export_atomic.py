@@ -41,15 +41,18 @@ def test_csv_export_is_readable_and_replaced_whole(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["trials.csv"]
 
 
-def test_a_failing_csv_export_leaves_the_earlier_one_untouched(tmp_path, monkeypatch):
-    path = tmp_path / "trials.csv"
-    report.export(rows(2), KEYS, path, "csv")
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_export_failing_on_disk_leaves_the_earlier_one_untouched(fmt, tmp_path, monkeypatch):
+    if fmt == "parquet":
+        fake_pyarrow(monkeypatch)
+    path = tmp_path / f"trials.{fmt}"
+    report.export(rows(2), KEYS, path, fmt)
     before = path.read_bytes()
     fail_fsync(monkeypatch)
     with pytest.raises(OSError, match="No space left"):
-        report.export(rows(5), KEYS, path, "csv")
+        report.export(rows(5), KEYS, path, fmt)
     assert path.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == ["trials.csv"]  # the temporary file is gone
+    assert sorted(os.listdir(tmp_path)) == [f"trials.{fmt}"]  # the temporary file is gone
 
 
 def fake_pyarrow(monkeypatch, fail_after=None):
@@ -101,18 +104,6 @@ def test_a_parquet_writer_failing_midway_leaves_the_earlier_export_untouched(tmp
     before = path.read_bytes()
     with pytest.raises(RuntimeError, match="midway"):
         report.export(rows(4), KEYS, path, "parquet")
-    assert path.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == ["trials.parquet"]
-
-
-def test_a_parquet_export_failing_on_disk_leaves_the_earlier_one_untouched(tmp_path, monkeypatch):
-    fake_pyarrow(monkeypatch)
-    path = tmp_path / "trials.parquet"
-    report.export(rows(2), KEYS, path, "parquet")
-    before = path.read_bytes()
-    fail_fsync(monkeypatch)
-    with pytest.raises(OSError, match="No space left"):
-        report.export(rows(3), KEYS, path, "parquet")
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["trials.parquet"]
 
