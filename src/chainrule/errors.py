@@ -85,3 +85,8 @@ def lookup(table, name, what, plural):
     if name not in table:
         raise ConfigError(f"unknown {what} {name!r}{did_you_mean(name, table)}; valid {plural}: {', '.join(table)}")
     return table[name]
+
+
+class ClusterLostError(ChainruleError, ConnectionError):
+    """The Dask cluster a sweep ran on went away (its scheduler lost, the tasks cancelled): not a
+    trial's failure, so nothing is stored for the tasks in flight; ``--resume`` runs them again."""

@@ -34,3 +34,26 @@ def test_packed_seeds_diverge_as_their_separate_runs(lr, val_fraction, monkeypat
 def test_a_mix_of_ok_and_diverged_seeds_is_reported_seed_by_seed():
     statuses = [r["status"] for r in run_trial(config(300), list(range(6)), "loss")["results"]]
     assert "ok" in statuses and "diverged" in statuses  # (the case the test above must cover)
+
+
+def test_an_overflow_in_the_last_update_is_divergence_as_the_trainer_says(monkeypatch):
+    """The fit's last step makes a parameter inf while its loss was finite: the Trainer's epoch-end
+    check calls it diverged; no later step's loss would show it (second review)."""
+    cfg = {"data": {"name": "moons", "val_fraction": 0.0, "options": {"n": 200}}, "model": {"hidden": [16]},
+           "training": {"epochs": 1, "batch_size": 200}, "optimizer": {"name": "sgd", "learning_rate": 1e39},
+           "dtype": "float32", "output": {"record": False}}
+    packed = run_trial(cfg, [0, 1, 2], "loss", weights=True)
+    monkeypatch.setattr(trial, "packable", lambda c, n: False)
+    alone = run_trial(cfg, [0, 1, 2], "loss", weights=True)
+    assert packed["packed"] and [r["status"] for r in alone["results"]] == ["diverged"] * 3
+    assert packed["results"] == alone["results"]
+
+
+def test_seeds_that_diverge_beside_a_pruned_ensemble_are_diverged_not_pruned(monkeypatch):
+    pruning = {"pruner": "median", "direction": "minimize", "epochs": 10, "history": [[0.01] * 10] * 3}
+    cfg = {**config(300, 0.0), "training": {"epochs": 10, "batch_size": 16}}
+    packed = run_trial(cfg, [0, 1, 2, 3], "loss", pruning=pruning)
+    monkeypatch.setattr(trial, "packable", lambda c, n: False)
+    alone = run_trial(cfg, [0, 1, 2, 3], "loss", pruning=pruning)
+    diverged = [r["seed"] for r in alone["results"] if r["status"] == "diverged"]
+    assert diverged and diverged == [r["seed"] for r in packed["results"] if r["status"] == "diverged"]

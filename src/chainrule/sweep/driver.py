@@ -232,11 +232,15 @@ def _restore_models(spec, store, executor, keeper):
     """Models the folder should hold but does not — a sweep stopped after storing a configuration
     and before writing its models — trained again (a trial is a pure function of its config and
     seeds: the same weights) and written; the store is not touched."""
-    for config_hash, params in keeper.missing(store.rows()).items():
+    rows = store.rows()
+    for config_hash, params in keeper.missing(rows).items():
+        ok = {r["seed"] for r in rows if r["config_hash"] == config_hash and r["status"] == "ok"}
         executor.submit(run_trial, spec.config_for(params), spec.seeds, spec.metric, spec.direction, None, True)
         for _, result, error in executor.completed():
             if error is not None:
                 raise error
+            # (trained again without the pruner: only the seeds the table holds as ok are models)
+            result = {**result, "results": [r for r in result["results"] if r["seed"] in ok]}
             keeper.put(config_hash, result)
 
 

@@ -22,7 +22,7 @@ import collections
 import contextlib
 import uuid
 
-from ..errors import ConfigError
+from ..errors import ClusterLostError, ConfigError
 
 
 class InProcess:
@@ -88,6 +88,10 @@ class OnDask:
             self._pending.discard(future)
             if future.status == "finished":
                 yield future, result, None
+            elif future.status == "cancelled":  # not cancelled by us (cancel() empties the queue): the
+                # scheduler went away or dropped the task. Not the task's failure: said, not stored.
+                raise ClusterLostError(f"the Dask cluster dropped a task ({_reason(result)}); is the scheduler "
+                                       f"at {self.client.scheduler.address} still running?")
             else:  # an error raised by the task, or the task lost (its workers killed too often, ...)
                 # (Dask gives an erred task's result as sys.exc_info()'s (type, exception, traceback))
                 error = result[1] if isinstance(result, tuple) and len(result) == 3 else result
@@ -96,10 +100,12 @@ class OnDask:
                 yield future, None, error
 
     def cancel(self):
-        """Cancel the tasks in flight; the executor can be used again."""
-        for future in self._pending:
-            future.cancel()
-        self._pending.clear()
+        """Cancel the tasks in flight; the executor can be used again. (A client already closed,
+        its scheduler gone, has nothing left to cancel.)"""
+        pending, self._pending = self._pending, set()
+        for future in pending:
+            with contextlib.suppress(Exception):
+                future.cancel()
         self._queue = self._new_queue()
 
     def shared(self, value):
@@ -134,24 +140,33 @@ class _Box:
 
 class _Shared:
     """Read on a worker: the named Variable's value (the worker's own client reaches the scheduler).
-    A read that fails (the driver gone, the Variable deleted) raises, at once, and so does every
-    later read by this task: a missing Variable would otherwise make each read wait its timeout."""
+    A read that fails (the driver gone, the Variable deleted) raises; after 3 in a row every later
+    read by this task raises at once: a missing Variable would otherwise make each wait its timeout."""
 
     TIMEOUT = 1.0  # seconds; a Variable that exists answers in milliseconds
+    GIVE_UP = 3  # reads failed in a row (one slow read on a busy worker is not a gone value)
 
     def __init__(self, name):
-        self.name, self.failed = name, False
+        self.name, self.failed = name, 0
 
     def __call__(self):
         from distributed import Variable, get_client
 
-        if self.failed:
+        if self.failed >= self.GIVE_UP:
             raise LookupError(f"shared value {self.name} is gone")
         try:
-            return _lists(Variable(self.name, client=get_client()).get(timeout=self.TIMEOUT))
+            value = _lists(Variable(self.name, client=get_client()).get(timeout=self.TIMEOUT))
         except Exception:
-            self.failed = True
+            self.failed += 1
             raise
+        self.failed = 0
+        return value
+
+
+def _reason(result):
+    error = result[1] if isinstance(result, tuple) and len(result) == 3 else result
+    return " ".join(f"{type(error).__name__}: {error}".split())[:200] if isinstance(error, BaseException) \
+        else "task cancelled"
 
 
 def _lists(value):

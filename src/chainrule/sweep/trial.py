@@ -196,7 +196,7 @@ def _train_ensemble(built, seeds, metric, direction, pruner, weights=False):
     options = {k: v for k, v in cfg["optimizer"].items() if k not in ("name", "learning_rate")}
     recorder = _EnsembleCurves(float(first.trainer.optimizer.learning_rate_now))
     tripwire = _Tripwire(len(seeds))
-    callbacks = [recorder, tripwire] + ([pruner.for_ensemble()] if pruner else [])
+    callbacks = [recorder, tripwire] + ([pruner.for_ensemble(tripwire)] if pruner else [])
     status, error = "ok", None
     try:
         ensemble = Ensemble(factory, seeds, loss=first.trainer.loss_name, optimizer=cfg["optimizer"]["name"],
@@ -215,18 +215,14 @@ def _train_ensemble(built, seeds, metric, direction, pruner, weights=False):
         status, error = "failed", _line(e)
     results = []
     for k, seed in enumerate(seeds):
-        if k in tripwire.tripped and status == "ok":
+        if k in tripwire.tripped and status in ("ok", "pruned"):
             # The Trainer would have stopped this seed at that step: its own run says how and when,
             # with the Trainer's error and curves (the ensemble trained it on, independently of the others).
             run = built[k] if per_model else build({**cfg, "seed": int(seed)})
             results.append(_train_one(run, seed, metric, direction, None, weights))
             continue
         curves = {name: [float(row[k]) for row in rows] for name, rows in recorder.curves.items()}
-        s, err = status, error
-        loss = curves.get("loss", [])
-        if s == "ok" and loss and any(not math.isfinite(v) or v > loss_limit(loss[0]) for v in loss):
-            s, err = "diverged", "the training loss became non-finite or exploded"
-        result = _result(seed, s, err, curves, metric, direction)
+        result = _result(seed, status, error, curves, metric, direction)  # (divergence: the tripwire's)
         if weights:
             trained = {_shifted(n, skip): v for n, v in ensemble.model_params(k).items()} \
                 if result["status"] == "ok" else None
@@ -265,6 +261,19 @@ class _Tripwire(Callback):
                 self.first[k] = loss_limit(float(loss))
             elif loss > self.first[k]:
                 self.tripped.add(k)
+        self._all_tripped(trainer)
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        # the Trainer's check_finite at each epoch's end: an update that overflowed a parameter
+        # while the loss was still finite (the fit's last step has no next loss to show it)
+        for stacked in trainer.params.values():
+            finite = np.isfinite(stacked).reshape(len(stacked), -1).all(axis=1)
+            self.tripped.update(int(k) for k in np.flatnonzero(~finite))
+        self._all_tripped(trainer)
+
+    def _all_tripped(self, trainer):
+        if len(self.tripped) == len(self.first):  # every seed is rerun alone: training on is wasted
+            trainer.stop_training = True
 
 
 class _EnsembleCurves(Callback):
@@ -358,14 +367,15 @@ class _Pruner:
                     pruner.check(epoch, float(logs[pruner.metric]))
         return _Check()
 
-    def for_ensemble(self):
+    def for_ensemble(self, tripwire):
         pruner = self
 
         class _Check(Callback):
-            def on_epoch_end(self, trainer, epoch, logs):  # after _EnsembleCurves: the mean over seeds
-                curves = trainer.callbacks[0].curves
-                if pruner.metric in curves:
-                    pruner.check(epoch, float(np.mean(curves[pruner.metric][-1])))
+            def on_epoch_end(self, trainer, epoch, logs):  # after _EnsembleCurves: the mean over the seeds
+                curves = trainer.callbacks[0].curves       # that have not diverged (those are rerun alone)
+                live = [k for k in range(len(tripwire.first)) if k not in tripwire.tripped]
+                if pruner.metric in curves and live:
+                    pruner.check(epoch, float(np.mean(curves[pruner.metric][-1][live])))
         return _Check()
 
 
