@@ -39,7 +39,8 @@ def test_one_error_hierarchy():
         assert issubclass(cls, errors.ChainruleError)
         # ...and the built-in exception a Python user would catch.
         assert cls is errors.ChainruleError or issubclass(cls, ValueError | TypeError | ImportError | AssertionError
-                                                          | NotImplementedError | FloatingPointError), cls
+                                                          | NotImplementedError | FloatingPointError
+                                                          | ConnectionError), cls
     from chainrule.data import OptionalDependencyError
     from chainrule.data.sklearn_datasets import OptionalDependencyError as again
     from chainrule.saving.weights import WeightsFileError
