@@ -207,8 +207,9 @@ def _drive(spec, folder, store, executor, verbose):
                      "curves": {}} for s in seeds]}
             written = store.add(h, params, result)
             keeper.add(h, result)
-            if publish is not None and _mean_curve(result, spec.metric):
-                finished.append(_mean_curve(result, spec.metric))
+            curve = _mean_curve(result, spec.metric) if publish is not None else None
+            if curve:
+                finished.append(curve)
                 publish(list(finished))
             if trial is not None:
                 _tell(proposals.study, trial, result, spec)

@@ -56,8 +56,7 @@ class InProcess:
         box = _Box(value)
         return box, box.set
 
-    def close(self):
-        self._queue.clear()
+    close = cancel  # (nothing else to release)
 
 
 class OnDask:

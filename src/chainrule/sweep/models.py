@@ -83,14 +83,14 @@ def _mean_final(trial):
     return statistics.fmean(values) if values else None
 
 
-def dirs(folder, config_hash=None):
-    """{config hash: {seed: model folder}} of the models kept (one configuration's if given)."""
+def dirs(folder):
+    """{config hash: {seed: model folder}} of the models kept."""
     root = Path(folder) / FOLDER
     out = {}
     if not root.is_dir():
         return out
     for config in sorted(root.iterdir()):
-        if config.name.startswith(".") or (config_hash and config.name != config_hash):
+        if config.name.startswith("."):  # (a folder being written)
             continue
         seeds = {int(d.name.split("-", 1)[1]): d for d in config.iterdir() if d.name.startswith("seed-")}
         out[config.name] = dict(sorted(seeds.items()))

@@ -215,7 +215,7 @@ def _train_ensemble(built, seeds, metric, direction, pruner, weights=False):
         status, error = "failed", _line(e)
     results = []
     for k, seed in enumerate(seeds):
-        if k in tripwire.tripped and status in ("ok", "pruned"):
+        if tripwire.tripped[k] and status in ("ok", "pruned"):
             # The Trainer would have stopped this seed at that step: its own run says how and when,
             # with the Trainer's error and curves (the ensemble trained it on, independently of the others).
             run = built[k] if per_model else build({**cfg, "seed": int(seed)})
@@ -246,33 +246,31 @@ def _state(model, params=None):
 class _Tripwire(Callback):
     """The Trainer's divergence rule, model by model: a step whose loss is non-finite, or above
     ``loss_limit`` of the fit's first step's loss, stops a Trainer's run (NonFiniteError /
-    LossExplodedError). The ensemble goes on; the models that tripped are known afterwards."""
+    LossExplodedError), and so does a parameter made non-finite, found at an epoch's end
+    (``check_finite``). The ensemble goes on; ``tripped[k]`` says model k would have stopped."""
 
     def __init__(self, k):
-        self.first, self.tripped = [None] * k, set()
+        self.limits, self.tripped = None, np.zeros(k, bool)
 
     def on_gradients(self, trainer, losses, grads):
-        for k, loss in enumerate(np.asarray(losses, np.float64).reshape(-1)):
-            if k in self.tripped:
-                continue
-            if not math.isfinite(loss):
-                self.tripped.add(k)
-            elif self.first[k] is None:
-                self.first[k] = loss_limit(float(loss))
-            elif loss > self.first[k]:
-                self.tripped.add(k)
+        losses = np.asarray(losses, np.float64).reshape(-1)
+        with np.errstate(invalid="ignore"):
+            if self.limits is None:  # the fit's first step: its losses set the bounds
+                self.limits = loss_limit(losses)
+                self.tripped |= ~np.isfinite(losses)
+            else:
+                self.tripped |= ~np.isfinite(losses) | (losses > self.limits)
         self._all_tripped(trainer)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        # the Trainer's check_finite at each epoch's end: an update that overflowed a parameter
-        # while the loss was still finite (the fit's last step has no next loss to show it)
+        # an update that overflowed a parameter while the loss was still finite (the fit's last
+        # step has no next loss to show it)
         for stacked in trainer.params.values():
-            finite = np.isfinite(stacked).reshape(len(stacked), -1).all(axis=1)
-            self.tripped.update(int(k) for k in np.flatnonzero(~finite))
+            self.tripped |= ~np.isfinite(stacked).reshape(len(stacked), -1).all(axis=1)
         self._all_tripped(trainer)
 
     def _all_tripped(self, trainer):
-        if len(self.tripped) == len(self.first):  # every seed is rerun alone: training on is wasted
+        if self.tripped.all():  # every seed is rerun alone: training on is wasted
             trainer.stop_training = True
 
 
@@ -373,8 +371,8 @@ class _Pruner:
         class _Check(Callback):
             def on_epoch_end(self, trainer, epoch, logs):  # after _EnsembleCurves: the mean over the seeds
                 curves = trainer.callbacks[0].curves       # that have not diverged (those are rerun alone)
-                live = [k for k in range(len(tripwire.first)) if k not in tripwire.tripped]
-                if pruner.metric in curves and live:
+                live = ~tripwire.tripped
+                if pruner.metric in curves and live.any():
                     pruner.check(epoch, float(np.mean(curves[pruner.metric][-1][live])))
         return _Check()
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ..errors import CheckpointError, NonFiniteError
 from ..optim.schedules import Schedule
 from .callbacks import Callback
@@ -36,8 +38,9 @@ class LossExplodedError(NonFiniteError):
 
 
 def loss_limit(first_loss):
-    """The largest loss a step may have in a fit whose first step's loss was ``first_loss``."""
-    return EXPLODED * max(abs(first_loss), LOSS_FLOOR)
+    """The largest loss a step may have in a fit whose first step's loss was ``first_loss`` (a
+    float, or an array of first losses: one limit each)."""
+    return EXPLODED * np.maximum(np.abs(first_loss), LOSS_FLOOR)
 
 
 class DivergenceWarning(UserWarning):
